@@ -1,0 +1,75 @@
+"""The FastAPI application: ``create_app(settings)`` wires middleware, routers and resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from pitchlab import __version__
+from pitchlab.config import Settings
+from pitchlab.database_setup import head_revision
+from pitchlab.db import Database, app_role_url, normalize_url
+from pitchlab.errors import install_error_handlers
+from pitchlab.health.router import router as health_router
+from pitchlab.http.cors import EnvelopeCORSMiddleware
+from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
+from pitchlab.http.request_id import RequestIdMiddleware
+from pitchlab.http.security_headers import SecurityHeadersMiddleware
+
+DESCRIPTION = """
+Pitchlab's API: spoken sales role-play with an AI prospect, feedback on every call, companies with
+admins and reps, trials, subscriptions and minute quotas.
+
+Errors always have the body `{"error": {"code", "message", "details"}, "request_id"}`, and every
+response carries `X-Request-ID`.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for ``settings``, whose ``database_url`` must already point at a database
+    migrated to head (the CLI and the tests see to that)."""
+    if settings.database_url is None or settings.database_app_password is None:
+        raise ValueError("create_app needs a resolved database_url and database_app_password")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = app_role_url(
+            normalize_url(settings.database_url.get_secret_value()),
+            settings.database_app_password.get_secret_value(),
+        )
+        app.state.database = Database(
+            url,
+            pool_size=settings.database_pool_size,
+            connect_timeout=settings.database_connect_timeout_seconds,
+        )
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(title="Pitchlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.expected_revision = head_revision()
+    app.state.metrics = HttpMetrics()
+
+    install_error_handlers(app)
+    app.include_router(health_router)
+
+    # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(
+        EnvelopeCORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,90 @@
+"""The ``pitchlab`` command. Every subcommand reads the same Settings, so a command run beside a
+running server (same environment or ``.env``) uses the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from pitchlab.config import Settings
+from pitchlab.database_setup import prepare_database
+from pitchlab.db import Database
+from pitchlab.errors import AppError
+from pitchlab.logging_setup import configure_logging
+
+cli = typer.Typer(help="Pitchlab: the API server, its workers and operator tools.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+log = logging.getLogger("pitchlab.cli")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the API, after applying migrations (and starting the embedded PostgreSQL if needed)."""
+    from pitchlab.app import create_app
+
+    started = time.perf_counter()
+    settings, _ = prepare_database(_settings())
+    app = create_app(settings)
+    log.info("database ready in %.2fs; listening on http://%s:%d", time.perf_counter() - started, host, port)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    prepare_database(_settings())
+    typer.echo("database is at head")
+
+
+@cli.command("create-superadmin")
+def create_superadmin(
+    email: Annotated[str, typer.Option(help="The operator's email address.")],
+    password: Annotated[
+        str | None, typer.Option(help="Prompted for (hidden) when omitted.")
+    ] = None,
+) -> None:
+    """Create a platform operator (super admin) and print its user id."""
+    from pitchlab.users.operators import create_super_admin
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings, app_url = prepare_database(_settings())
+
+    async def run():
+        database = Database(app_url, pool_size=1)
+        try:
+            return await create_super_admin(database, settings, email, password)
+        finally:
+            await database.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except AppError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(user_id))
+
+
+def main() -> None:
+    cli(prog_name="pitchlab")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Settings: one object, read from the environment (prefix ``PITCHLAB_``) or a ``.env`` file.
+
+The Settings object is created once at the edge (CLI, test fixture) and passed down; nothing reads
+the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PITCHLAB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- database -------------------------------------------------------------------------
+    # Owner connection: runs migrations and operator commands. Unset: embedded PostgreSQL.
+    database_url: SecretStr | None = None
+    # The request-serving role's password. Unset in development: generated once in data_dir.
+    database_app_password: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1)
+    database_connect_timeout_seconds: int = Field(default=5, ge=1)
+    data_dir: Path = Path(".pitchlab")
+
+    # --- HTTP -----------------------------------------------------------------------------
+    public_url: str = "http://127.0.0.1:8000"
+    cors_origins: Annotated[list[str], NoDecode] = []
+    log_level: str = "INFO"
+    run_worker_in_process: bool = True
+
+    # --- secrets that development generates and keeps in data_dir -----------------------------
+    jwt_secret: SecretStr | None = None
+    encryption_keys: SecretStr | None = None
+
+    # bcrypt cost; each step doubles the work. Never below 12 outside throwaway experiments.
+    bcrypt_rounds: int = Field(default=12, ge=12, le=16)
+
+    # --- product rules --------------------------------------------------------------------
+    trial_days: int = Field(default=14, ge=0)
+    trial_minutes: int = Field(default=60, ge=0)
+
+    # --- optional infrastructure ----------------------------------------------------------
+    redis_url: SecretStr | None = None
+    sentry_dsn: SecretStr | None = None
+
+    # --- vendors (unset: the offline provider, or the feature says it is not configured) ---
+    elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_agent_id: str | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o"
+    resend_api_key: SecretStr | None = None
+    resend_base_url: str = "https://api.resend.com"
+    email_from: str = "Pitchlab <no-reply@pitchlab.local>"
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    calendly_api_token: SecretStr | None = None
+    calendly_event_type: str | None = None
+    calendly_webhook_secret: SecretStr | None = None
+    calendly_base_url: str = "https://api.calendly.com"
+    sales_email: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # "https://a.example, https://b.example" reads better in an env file than JSON.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    def with_generated_secrets(self) -> Settings:
+        """Fill the development secrets that are unset with values kept in ``data_dir``.
+
+        Kept on disk so that a restart keeps sessions valid and stored keys readable.
+        """
+        updates = {}
+        for name in ("database_app_password", "jwt_secret"):
+            if getattr(self, name) is None:
+                updates[name] = SecretStr(_load_or_create_secret(self.data_dir, name))
+        return self.model_copy(update=updates) if updates else self
+
+
+def _load_or_create_secret(data_dir: Path, name: str) -> str:
+    secrets_dir = data_dir / "secrets"
+    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = secrets_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(32)
+    # O_EXCL: two processes starting at once must not each write a different secret.
+    try:
+        with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:
+            f.write(value)
+    except FileExistsError:
+        return path.read_text().strip()
+    return value

@@ -1,0 +1,115 @@
+"""Application errors and the contract's one JSON error envelope.
+
+Every error, whoever raises it (our code, FastAPI's validation, Starlette's routing), leaves as
+``{"error": {"code", "message", "details"}, "request_id"}``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pitchlab.http.request_id import current_request_id
+
+
+class AppError(Exception):
+    """A failure the client can act on. ``code`` is the contract's snake_case code."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details or {}
+        self.headers = headers
+
+
+# Starlette raises bare HTTPExceptions for routing; these are their contract codes.
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "error": {"code": code, "message": message, "details": details or {}},
+        "request_id": current_request_id(),
+    }
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, "error")
+    message = _http_message(exc)
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def _http_message(exc: StarletteHTTPException) -> str:
+    if exc.status_code == 404:
+        return "Not found."
+    if exc.status_code == 405:
+        return "Method not allowed."
+    if isinstance(exc.detail, str) and exc.detail:
+        return exc.detail
+    return HTTPStatus(exc.status_code).phrase + "."
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe_problem(error) for error in exc.errors()]
+    return error_response(
+        422, "validation_error", "The request is not valid.", {"errors": problems}
+    )
+
+
+def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
+    # Only where and what: never echo the submitted value, which may be a password.
+    return {
+        "loc": [str(part) for part in error.get("loc", ())],
+        "type": error.get("type", "value_error"),
+        "message": error.get("msg", "invalid value"),
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

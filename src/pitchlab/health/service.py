@@ -1,0 +1,37 @@
+"""Readiness: the database answers, and its schema is the one this code was written for."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from pitchlab.db import Database
+
+READINESS_TIMEOUT_SECONDS = 3
+
+
+@dataclass
+class Readiness:
+    ready: bool
+    checks: dict[str, str] = field(default_factory=dict)
+
+
+async def check_readiness(database: Database, expected_revision: str) -> Readiness:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            async with database.transaction() as session:
+                result = await session.execute(text("SELECT version_num FROM alembic_version"))
+                revision = result.scalar_one_or_none()
+    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+        return Readiness(False, {"database": "unavailable"})
+    if revision != expected_revision:
+        return Readiness(
+            False,
+            {
+                "database": "ok",
+                "migrations": f"at {revision or 'none'}, expected {expected_revision}",
+            },
+        )
+    return Readiness(True, {"database": "ok", "migrations": "at head"})

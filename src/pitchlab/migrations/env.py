@@ -1,0 +1,54 @@
+"""Alembic environment: migrations run as the database owner, one transaction, one at a time."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool, text
+
+from pitchlab.config import Settings
+from pitchlab.db import normalize_url
+from pitchlab.models import Base
+
+# Any constant works; it only has to be the same for every process that migrates this database.
+_MIGRATION_LOCK_KEY = 7_305_114_201
+
+
+def _owner_url():
+    url = context.config.attributes.get("owner_url")
+    if url is not None:
+        return url
+    settings = Settings()
+    if settings.database_url is None:
+        raise RuntimeError("set PITCHLAB_DATABASE_URL, or run `pitchlab db upgrade`")
+    return normalize_url(settings.database_url.get_secret_value())
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(_owner_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        # Two processes starting at once (server and worker) must not both migrate. The lock is
+        # per connection, so it outlives the transaction that takes it.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                transaction_per_migration=False,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+            connection.commit()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("offline (SQL script) migrations are not supported")
+run_migrations_online()

@@ -1,0 +1,18 @@
+"""SQLAlchemy tables. The migrations own the schema; these classes mirror it for queries."""
+
+from pitchlab.models.base import Base
+from pitchlab.models.billing import MinuteQuota, Subscription, UsageRecord
+from pitchlab.models.identity import Company, User
+from pitchlab.models.practice import Feedback, PracticeSession, Transcript
+
+__all__ = [
+    "Base",
+    "Company",
+    "Feedback",
+    "MinuteQuota",
+    "PracticeSession",
+    "Subscription",
+    "Transcript",
+    "UsageRecord",
+    "User",
+]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import DateTime, Text, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), str: Text()}
+
+
+def uuid_pk() -> Mapped[UUID]:
+    return mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
+
+
+def created_at() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now())
+
+
+def updated_at() -> Mapped[datetime]:
+    # Kept current by the pitchlab_touch_updated_at trigger; onupdate also refreshes the ORM copy.
+    return mapped_column(server_default=func.now(), onupdate=func.now())

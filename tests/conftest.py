@@ -1,0 +1,136 @@
+"""Test harness: one fresh PostgreSQL database per run, migrated with the real migrations.
+
+``PITCHLAB_TEST_DATABASE_URL`` names a server to use (CI: the machine's PostgreSQL); without it
+the embedded server starts in a temporary folder. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from pydantic import SecretStr
+from sqlalchemy.engine import URL
+
+from pitchlab.app import create_app
+from pitchlab.config import Settings
+from pitchlab.database_setup import (
+    libpq_dsn,
+    set_app_role_password,
+    start_embedded_server,
+    upgrade,
+)
+from pitchlab.db import app_role_url, normalize_url
+
+TEST_APP_PASSWORD = "test-app-role-password"
+TENANT_TABLES = [
+    "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
+    "usage_records", "minute_quotas",
+]
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> URL:
+    """The owner URL of a maintenance database on the server the tests use."""
+    configured = os.environ.get("PITCHLAB_TEST_DATABASE_URL")
+    if configured:
+        return normalize_url(configured)
+    data_dir = tmp_path_factory.mktemp("embedded")
+    return start_embedded_server(data_dir).set(database="postgres")
+
+
+def create_scratch_database(server_url: URL, prefix: str) -> URL:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server_url.set(database=name)
+
+
+def drop_database(server_url: URL, url: URL) -> None:
+    with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(url.database))
+        )
+
+
+@pytest.fixture(scope="session")
+def owner_url(server_url: URL) -> URL:
+    """The run's own database, migrated to head by the real migrations."""
+    url = create_scratch_database(server_url, "pitchlab_test")
+    upgrade(url)
+    set_app_role_password(url, TEST_APP_PASSWORD)
+    yield url
+    drop_database(server_url, url)
+
+
+def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
+    values = {
+        "database_url": SecretStr(owner_url.render_as_string(hide_password=False)),
+        "database_app_password": SecretStr(TEST_APP_PASSWORD),
+        "jwt_secret": SecretStr("test-jwt-secret-that-is-long-enough-for-hs256"),
+        "data_dir": data_dir,
+        "cors_origins": ["https://app.pitchlab.test"],
+        "public_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def settings(owner_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(owner_url, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def app_url(owner_url: URL, settings: Settings) -> URL:
+    return app_role_url(owner_url, TEST_APP_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings):
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def owner_conn(owner_url: URL) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A superuser connection: sets up and inspects rows whatever row-level security says."""
+    async with await psycopg.AsyncConnection.connect(
+        libpq_dsn(owner_url), autocommit=True
+    ) as conn:
+        yield conn
+
+
+@pytest.fixture
+async def app_conn(app_url: URL) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A connection as the application role, the one the service uses."""
+    async with await psycopg.AsyncConnection.connect(libpq_dsn(app_url)) as conn:
+        yield conn
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "owner_url" not in request.fixturenames:
+        return
+    owner_url = request.getfixturevalue("owner_url")
+    async with await psycopg.AsyncConnection.connect(
+        libpq_dsn(owner_url), autocommit=True
+    ) as conn:
+        await conn.execute("TRUNCATE " + ", ".join(TENANT_TABLES) + " CASCADE")
+
+

@@ -1,0 +1,219 @@
+"""Tenant isolation in PostgreSQL itself, tried as the application role against every tenant table.
+
+Rows are set up as the superuser (which bypasses row-level security); every attempt to break
+isolation then runs through a plain connection as ``pitchlab_app``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import errors, sql
+
+from tests.conftest import TENANT_TABLES
+
+
+@dataclass
+class Tenant:
+    company_id: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    # table -> id of this company's row in it
+    rows: dict[str, uuid.UUID]
+
+
+# For each table: the columns of a new row for a tenant, and a harmless column to update.
+def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
+    company, user, session = tenant.company_id, tenant.user_id, tenant.session_id
+    new = str(uuid.uuid4())
+    return {
+        "companies": {"id": company, "name": "Acme"},
+        "users": {"company_id": company, "email": f"{new}@example.com", "hashed_password": "x",
+                  "role": "user", "name": "Rep"},
+        "subscriptions": {"company_id": company, "stripe_subscription_id": f"sub_{new}",
+                          "plan_id": "starter", "status": "active"},
+        "sessions": {"company_id": company, "user_id": user, "status": "in_progress"},
+        "transcripts": {"company_id": company, "session_id": session, "transcript_text": "hi"},
+        "feedback": {"company_id": company, "session_id": session, "metrics": '{"version": 1}'},
+        "usage_records": {"company_id": company, "session_id": session, "user_id": user,
+                          "minutes_used": 3},
+        "minute_quotas": {"company_id": company, "total_minutes": 60},
+    }[table]
+
+
+UPDATES = {
+    "companies": ("name", "Renamed"),
+    "users": ("name", "Renamed"),
+    "subscriptions": ("status", "canceled"),
+    "sessions": ("status", "cancelled"),
+    "transcripts": ("transcript_text", "rewritten"),
+    "feedback": ("metrics", '{"version": 99}'),
+    "usage_records": ("minutes_used", 99),
+    "minute_quotas": ("total_minutes", 9999),
+}
+COMPANY_COLUMN = {table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES}
+
+
+async def _insert(conn: psycopg.AsyncConnection, table: str, values: dict) -> uuid.UUID:
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(sql.Placeholder() * len(values)),
+    )
+    row = await (await conn.execute(query, list(values.values()))).fetchone()
+    return row[0]
+
+
+async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
+    """A company with one row in every tenant table, written as the superuser."""
+    company_id = uuid.uuid4()
+    tenant = Tenant(company_id, uuid.uuid4(), uuid.uuid4(), {})
+    tenant.rows["companies"] = await _insert(owner, "companies", {"id": company_id, "name": name})
+    tenant.user_id = await _insert(owner, "users", _row_values("users", tenant))
+    tenant.rows["users"] = tenant.user_id
+    tenant.session_id = await _insert(owner, "sessions", _row_values("sessions", tenant))
+    tenant.rows["sessions"] = tenant.session_id
+    for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas"):
+        tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
+    return tenant
+
+
+@pytest.fixture
+async def tenants(owner_conn) -> tuple[Tenant, Tenant]:
+    return await _make_tenant(owner_conn, "Company A"), await _make_tenant(owner_conn, "Company B")
+
+
+async def _as_company(conn: psycopg.AsyncConnection, company_id: uuid.UUID | None) -> None:
+    await conn.execute(
+        "SELECT set_config('app.company_id', %s, true)", (str(company_id) if company_id else "",)
+    )
+
+
+async def _count(conn, table: str, where_company: uuid.UUID | None = None) -> int:
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+    params: list = []
+    if where_company is not None:
+        query += sql.SQL(" WHERE {} = %s").format(sql.Identifier(COMPANY_COLUMN[table]))
+        params.append(where_company)
+    return (await (await conn.execute(query, params)).fetchone())[0]
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+async def test_a_company_sees_only_its_own_rows(app_conn, tenants, table):
+    a, b = tenants
+    async with app_conn.transaction():
+        await _as_company(app_conn, a.company_id)
+        assert await _count(app_conn, table, where_company=b.company_id) == 0
+        assert await _count(app_conn, table) == await _count(app_conn, table, a.company_id) >= 1
+        by_id = sql.SQL("SELECT count(*) FROM {} WHERE id = %s").format(sql.Identifier(table))
+        assert (await (await app_conn.execute(by_id, [b.rows[table]])).fetchone())[0] == 0
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+async def test_a_company_cannot_insert_rows_for_another(app_conn, tenants, table):
+    a, b = tenants
+    with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+        async with app_conn.transaction():
+            await _as_company(app_conn, a.company_id)
+            values = _row_values(table, b)
+            if table == "companies":
+                values["id"] = uuid.uuid4()  # a brand-new company is "another company" too
+            if table in ("transcripts", "feedback", "usage_records"):
+                # one such row per session: aim at a session with none, so that only the policy
+                # can be what refuses the insert
+                values["session_id"] = uuid.uuid4()
+            await _insert(app_conn, table, values)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+async def test_a_company_cannot_update_or_delete_rows_of_another(
+    app_conn, owner_conn, tenants, table
+):
+    a, b = tenants
+    column, value = UPDATES[table]
+    async with app_conn.transaction():
+        await _as_company(app_conn, a.company_id)
+        update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
+            sql.Identifier(table), sql.Identifier(column)
+        )
+        assert (await app_conn.execute(update, [value, b.rows[table]])).rowcount == 0
+        delete = sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(table))
+        assert (await app_conn.execute(delete, [b.rows[table]])).rowcount == 0
+        # the unfiltered forms touch only the company's own rows
+        everything = sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
+        await app_conn.execute(everything)
+    assert await _count(owner_conn, table, b.company_id) >= 1
+    untouched = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
+        sql.Identifier(column), sql.Identifier(table)
+    )
+    current = (await (await owner_conn.execute(untouched, [b.rows[table]])).fetchone())[0]
+    assert str(current) not in (str(value), "{'version': 99}")
+
+
+@pytest.mark.parametrize("table", [t for t in TENANT_TABLES if t != "companies"])
+async def test_a_row_cannot_be_moved_to_another_company(app_conn, tenants, table):
+    a, b = tenants
+    move = sql.SQL("UPDATE {} SET company_id = %s WHERE id = %s").format(sql.Identifier(table))
+    with pytest.raises(
+        (errors.InsufficientPrivilege, errors.ForeignKeyViolation, errors.CheckViolation)
+    ) as raised:
+        async with app_conn.transaction():
+            await _as_company(app_conn, a.company_id)
+            await app_conn.execute(move, [b.company_id, a.rows[table]])
+    # the policy refuses it before any key is checked
+    assert isinstance(raised.value, errors.InsufficientPrivilege)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+async def test_no_company_set_means_no_rows(app_conn, tenants, table):
+    async with app_conn.transaction():
+        assert await _count(app_conn, table) == 0
+        await _as_company(app_conn, None)
+        assert await _count(app_conn, table) == 0
+
+
+async def test_the_system_context_must_be_asked_for_and_then_sees_everyone(app_conn, tenants):
+    async with app_conn.transaction():
+        await app_conn.execute("SELECT set_config('app.context', 'system', true)")
+        assert await _count(app_conn, "companies") == 2
+    # transaction-local: the next transaction is back to nobody
+    async with app_conn.transaction():
+        assert await _count(app_conn, "companies") == 0
+
+
+async def test_the_app_role_has_no_way_around_the_policies(owner_conn):
+    role = await (await owner_conn.execute(
+        "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles"
+        " WHERE rolname = 'pitchlab_app'"
+    )).fetchone()
+    assert role == (False, False, False, False)
+    owners = await (await owner_conn.execute(
+        "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+    )).fetchall()
+    assert ("pitchlab_app",) not in owners
+
+
+async def test_every_tenant_table_enables_and_forces_row_level_security(owner_conn):
+    rows = await (await owner_conn.execute(
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
+        " WHERE relname = ANY(%s) AND relkind = 'r'", (TENANT_TABLES,)
+    )).fetchall()
+    assert sorted(rows) == sorted((t, True, True) for t in TENANT_TABLES)
+    policies = await (await owner_conn.execute(
+        "SELECT tablename, qual IS NOT NULL, with_check IS NOT NULL FROM pg_policies"
+        " WHERE schemaname = 'public'"
+    )).fetchall()
+    assert sorted(policies) == sorted((t, True, True) for t in TENANT_TABLES)
+
+
+async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_global(owner_conn):
+    # A new table must make a choice: isolate it, or list it here with the reason it is global.
+    global_tables = {"alembic_version"}
+    rows = await (await owner_conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        " AND tablename NOT LIKE 'procrastinate%%'"
+    )).fetchall()
+    assert {r[0] for r in rows} == set(TENANT_TABLES) | global_tables

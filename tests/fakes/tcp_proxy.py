@@ -1,0 +1,60 @@
+"""A TCP proxy in front of PostgreSQL that a test can cut and restore, to play "the database is
+down" without touching the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class ToggleableProxy:
+    def __init__(self, *, upstream_host: str | None, upstream_port: int | None,
+                 upstream_socket: str | None = None) -> None:
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.upstream_socket = upstream_socket
+        self.port: int | None = None
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port or 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Refuse new connections and cut every open one, as a crashed database would."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        for task in list(self._pipes):
+            task.cancel()
+        await asyncio.gather(*self._pipes, return_exceptions=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.upstream_socket:
+            up_reader, up_writer = await asyncio.open_unix_connection(self.upstream_socket)
+        else:
+            up_reader, up_writer = await asyncio.open_connection(
+                self.upstream_host, self.upstream_port
+            )
+        self._writers.update({writer, up_writer})
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(source, sink))
+            self._pipes.add(task)
+            task.add_done_callback(self._pipes.discard)
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                sink.close()
+            self._writers.discard(sink)
