@@ -77,6 +77,8 @@ def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
         "data_dir": data_dir,
         "cors_origins": ["https://app.pitchlab.test"],
         "public_url": "http://testserver",
+        # tests run the queue themselves, to the end, and then look (see tests/jobs)
+        "run_worker_in_process": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

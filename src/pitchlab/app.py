@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +19,7 @@ from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
+from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
 
 DESCRIPTION = """
 Pitchlab's API: spoken sales role-play with an AI prospect, feedback on every call, companies with
@@ -39,15 +42,20 @@ def create_app(settings: Settings) -> FastAPI:
             normalize_url(settings.database_url.get_secret_value()),
             settings.database_app_password.get_secret_value(),
         )
-        app.state.database = Database(
+        database = Database(
             url,
             pool_size=settings.database_pool_size,
             connect_timeout=settings.database_connect_timeout_seconds,
         )
+        app.state.database = database
+        job_app = build_job_app(url)
         try:
-            yield
+            async with job_app.open_async():
+                app.state.jobs = job_app
+                async with _in_process_worker(settings, job_app, database):
+                    yield
         finally:
-            await app.state.database.dispose()
+            await database.dispose()
 
     app = FastAPI(title="Pitchlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
@@ -73,3 +81,21 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+@asynccontextmanager
+async def _in_process_worker(settings: Settings, job_app, database: Database):
+    """With ``run_worker_in_process`` (the default), ``pitchlab serve`` is complete on its own."""
+    if not settings.run_worker_in_process:
+        yield
+        return
+    worker = asyncio.create_task(
+        run_worker(job_app, WorkerResources(settings, database), install_signal_handlers=False),
+        name="pitchlab-in-process-worker",
+    )
+    try:
+        yield
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

@@ -46,6 +46,28 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
 
+@cli.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 4,
+) -> None:
+    """Run job workers only (no HTTP). Scale out by running more of these."""
+    from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+
+    settings, app_url = prepare_database(_settings())
+
+    async def run() -> None:
+        database = Database(app_url, pool_size=concurrency)
+        job_app = build_job_app(app_url, pool_size=concurrency + 1)
+        try:
+            async with job_app.open_async():
+                log.info("worker started with concurrency %d", concurrency)
+                await run_worker(job_app, WorkerResources(settings, database), concurrency=concurrency)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""

@@ -17,7 +17,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PITCHLAB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="PITCHLAB_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # "PITCHLAB_X=" in a copied .env.example means "unset"
+        extra="ignore",
     )
 
     # --- database -------------------------------------------------------------------------

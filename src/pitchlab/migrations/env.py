@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool, text
 from pitchlab.config import Settings
 from pitchlab.db import normalize_url
 from pitchlab.models import Base
+from pitchlab.models.base import owned_by_models
 
 # Any constant works; it only has to be the same for every process that migrates this database.
 _MIGRATION_LOCK_KEY = 7_305_114_201
@@ -36,6 +37,7 @@ def run_migrations_online() -> None:
                 target_metadata=Base.metadata,
                 transaction_per_migration=False,
                 compare_type=True,
+                include_name=owned_by_models,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -22,3 +22,10 @@ def created_at() -> Mapped[datetime]:
 def updated_at() -> Mapped[datetime]:
     # Kept current by the pitchlab_touch_updated_at trigger; onupdate also refreshes the ORM copy.
     return mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+def owned_by_models(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic ``include_name`` hook: procrastinate's tables are migrated as its schema, not ours."""
+    if type_ == "table" and name:
+        return not name.startswith("procrastinate_")
+    return True

@@ -1,0 +1,1 @@
+"""Background work on procrastinate, a PostgreSQL-backed queue: no broker to run, durable jobs."""

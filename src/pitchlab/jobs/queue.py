@@ -1,0 +1,104 @@
+"""The job queue: one procrastinate App per process, connected as the application role.
+
+Domains declare tasks with ``@job(...)``; every App built here registers all of them (procrastinate's
+blueprints can serve only one App, and tests build several). The worker hands each task the
+process's resources (settings, database) through procrastinate's job context.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import procrastinate
+from sqlalchemy.engine import URL
+
+from pitchlab.config import Settings
+from pitchlab.database_setup import libpq_dsn
+from pitchlab.db import Database
+
+log = logging.getLogger(__name__)
+
+TaskFunction = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    function: TaskFunction
+    name: str
+    queue: str
+    retry: procrastinate.RetryStrategy | int
+    periodic_cron: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_JOBS: dict[str, JobSpec] = {}
+
+
+def job(
+    name: str,
+    *,
+    queue: str = "default",
+    retry: procrastinate.RetryStrategy | int = 0,
+    periodic_cron: str | None = None,
+) -> Callable[[TaskFunction], TaskFunction]:
+    """Declare a task. It receives procrastinate's JobContext first (see ``resources``)."""
+
+    def register(function: TaskFunction) -> TaskFunction:
+        if name in _JOBS:
+            raise ValueError(f"job {name!r} is declared twice")
+        _JOBS[name] = JobSpec(function, name, queue, retry, periodic_cron)
+        return function
+
+    return register
+
+
+def declared_jobs() -> dict[str, JobSpec]:
+    return dict(_JOBS)
+
+
+@dataclass
+class WorkerResources:
+    """What a task may use. Read it with ``resources(context)``."""
+
+    settings: Settings
+    database: Database
+
+
+def resources(context: procrastinate.JobContext) -> WorkerResources:
+    return context.additional_context["resources"]
+
+
+def build_job_app(app_url: URL, *, pool_size: int = 4) -> procrastinate.App:
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_dsn(app_url), min_size=1, max_size=pool_size
+    )
+    app = procrastinate.App(connector=connector)
+    for spec in _JOBS.values():
+        task = app.task(name=spec.name, queue=spec.queue, retry=spec.retry, pass_context=True)(
+            spec.function
+        )
+        if spec.periodic_cron:
+            app.periodic(cron=spec.periodic_cron, periodic_id=spec.name)(task)
+    return app
+
+
+async def run_worker(
+    job_app: procrastinate.App,
+    resources: WorkerResources,
+    *,
+    concurrency: int = 4,
+    wait: bool = True,
+    install_signal_handlers: bool = True,
+    **options: Any,
+) -> None:
+    """Run jobs until cancelled (``wait=True``) or until the queue is empty (``wait=False``)."""
+    await job_app.run_worker_async(
+        concurrency=concurrency,
+        wait=wait,
+        install_signal_handlers=install_signal_handlers,
+        additional_context={"resources": resources},
+        **options,
+    )
