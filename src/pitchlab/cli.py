@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import time
 from typing import Annotated
@@ -43,6 +44,9 @@ def serve(
     settings, _ = prepare_database(_settings())
     app = create_app(settings)
     log.info("database ready in %.2fs; listening on http://%s:%d", time.perf_counter() - started, host, port)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
+    # instead lets atexit stop the embedded PostgreSQL this process started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
 
 

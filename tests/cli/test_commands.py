@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -146,3 +147,6 @@ def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_dat
     assert "already exists" in again.stderr
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert (tmp_path / "data" / "secrets" / "jwt_secret").exists()
+    # the last process out stopped the server it had started
+    assert json.loads((tmp_path / "data" / "postgres" / ".handle_pids.json").read_text()) == []
+    assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
