@@ -150,3 +150,24 @@ def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_dat
     # the last process out stopped the server it had started
     assert json.loads((tmp_path / "data" / "postgres" / ".handle_pids.json").read_text()) == []
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
+
+
+def test_worker_registers_with_the_queue_and_leaves_cleanly_on_sigterm(cli_env, tmp_path, owner_url):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pitchlab.cli", "worker", "--concurrency", "2"],
+        env={**os.environ, **cli_env}, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in process.stderr:
+            if "Starting worker" in line or "Started worker" in line:
+                break
+        else:
+            raise AssertionError("the worker exited before it started")
+        with psycopg.connect(libpq_dsn(owner_url)) as conn:
+            assert conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0] >= 1
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        assert conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone() == (0,)
