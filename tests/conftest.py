@@ -31,8 +31,10 @@ from pitchlab.db import app_role_url, normalize_url
 TEST_APP_PASSWORD = "test-app-role-password"
 TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
-    "usage_records", "minute_quotas",
+    "usage_records", "minute_quotas", "invitations", "consents",
 ]
+# Tables that only a transaction in the system context may see at all.
+SYSTEM_TABLES = ["email_verification_tokens", "refresh_tokens", "email_outbox"]
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +135,6 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with await psycopg.AsyncConnection.connect(
         libpq_dsn(owner_url), autocommit=True
     ) as conn:
-        await conn.execute("TRUNCATE " + ", ".join(TENANT_TABLES) + " CASCADE")
+        await conn.execute("TRUNCATE " + ", ".join(TENANT_TABLES + SYSTEM_TABLES) + " CASCADE")
 
 

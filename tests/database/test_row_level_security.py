@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from tests.conftest import TENANT_TABLES
+from tests.conftest import SYSTEM_TABLES, TENANT_TABLES
 
 
 @dataclass
@@ -41,6 +41,10 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
         "usage_records": {"company_id": company, "session_id": session, "user_id": user,
                           "minutes_used": 3},
         "minute_quotas": {"company_id": company, "total_minutes": 60},
+        "invitations": {"company_id": company, "email": f"{new}@example.com", "role": "user",
+                        "token_hash": new, "expires_at": "2100-01-01T00:00:00Z"},
+        "consents": {"company_id": company, "user_id": user, "kind": "terms", "granted": True,
+                     "version": "2026-11"},
     }[table]
 
 
@@ -53,6 +57,8 @@ UPDATES = {
     "feedback": ("metrics", '{"version": 99}'),
     "usage_records": ("minutes_used", 99),
     "minute_quotas": ("total_minutes", 9999),
+    "invitations": ("role", "admin"),
+    "consents": ("granted", False),
 }
 COMPANY_COLUMN = {table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES}
 
@@ -76,7 +82,8 @@ async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
     tenant.rows["users"] = tenant.user_id
     tenant.session_id = await _insert(owner, "sessions", _row_values("sessions", tenant))
     tenant.rows["sessions"] = tenant.session_id
-    for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas"):
+    for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas",
+                  "invitations", "consents"):
         tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
     return tenant
 
@@ -197,16 +204,17 @@ async def test_the_app_role_has_no_way_around_the_policies(owner_conn):
 
 
 async def test_every_tenant_table_enables_and_forces_row_level_security(owner_conn):
+    protected = TENANT_TABLES + SYSTEM_TABLES
     rows = await (await owner_conn.execute(
         "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
-        " WHERE relname = ANY(%s) AND relkind = 'r'", (TENANT_TABLES,)
+        " WHERE relname = ANY(%s) AND relkind = 'r'", (protected,)
     )).fetchall()
-    assert sorted(rows) == sorted((t, True, True) for t in TENANT_TABLES)
+    assert sorted(rows) == sorted((t, True, True) for t in protected)
     policies = await (await owner_conn.execute(
         "SELECT tablename, qual IS NOT NULL, with_check IS NOT NULL FROM pg_policies"
         " WHERE schemaname = 'public'"
     )).fetchall()
-    assert sorted(policies) == sorted((t, True, True) for t in TENANT_TABLES)
+    assert sorted(policies) == sorted((t, True, True) for t in protected)
 
 
 async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_global(owner_conn):
@@ -216,4 +224,38 @@ async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_globa
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         " AND tablename NOT LIKE 'procrastinate%%'"
     )).fetchall()
-    assert {r[0] for r in rows} == set(TENANT_TABLES) | global_tables
+    assert {r[0] for r in rows} == set(TENANT_TABLES) | set(SYSTEM_TABLES) | global_tables
+
+
+async def _system_rows(owner) -> dict[str, uuid.UUID]:
+    company_id = await _insert(owner, "companies", {"id": uuid.uuid4(), "name": "Sys"})
+    user_id = await _insert(owner, "users", {
+        "company_id": company_id, "email": "sys@example.com", "hashed_password": "x",
+        "role": "admin"})
+    far = "2100-01-01T00:00:00Z"
+    return {
+        "email_verification_tokens": await _insert(owner, "email_verification_tokens", {
+            "user_id": user_id, "token_hash": "v", "expires_at": far}),
+        "refresh_tokens": await _insert(owner, "refresh_tokens", {
+            "user_id": user_id, "family_id": uuid.uuid4(), "token_hash": "r", "expires_at": far}),
+        "email_outbox": await _insert(owner, "email_outbox", {
+            "kind": "verify", "to_address": "sys@example.com", "subject": "s",
+            "text_body": "t", "html_body": "h"}),
+    }, company_id
+
+
+@pytest.mark.parametrize("table", SYSTEM_TABLES)
+async def test_system_tables_are_invisible_and_unwritable_without_the_system_context(
+    app_conn, owner_conn, table
+):
+    rows, company_id = await _system_rows(owner_conn)
+    delete = sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
+    for company in (None, company_id):  # no context, and even the row's own company
+        async with app_conn.transaction():
+            await _as_company(app_conn, company)
+            assert await _count(app_conn, table) == 0
+            assert (await app_conn.execute(delete)).rowcount == 0
+    assert await _count(owner_conn, table) == 1
+    async with app_conn.transaction():
+        await app_conn.execute("SELECT set_config('app.context', 'system', true)")
+        assert await _count(app_conn, table) == 1

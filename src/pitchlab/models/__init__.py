@@ -2,12 +2,25 @@
 
 from pitchlab.models.base import Base
 from pitchlab.models.billing import MinuteQuota, Subscription, UsageRecord
-from pitchlab.models.identity import Company, User
+from pitchlab.models.email import OutboxEmail
+from pitchlab.models.identity import (
+    Company,
+    Consent,
+    EmailVerificationToken,
+    Invitation,
+    RefreshToken,
+    User,
+)
 from pitchlab.models.practice import Feedback, PracticeSession, Transcript
 
 __all__ = [
     "Base",
     "Company",
+    "Consent",
+    "EmailVerificationToken",
+    "Invitation",
+    "OutboxEmail",
+    "RefreshToken",
     "Feedback",
     "MinuteQuota",
     "PracticeSession",
