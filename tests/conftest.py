@@ -29,6 +29,7 @@ from pitchlab.database_setup import (
 from pitchlab.db import app_role_url, normalize_url
 
 TEST_APP_PASSWORD = "test-app-role-password"
+TEST_ENCRYPTION_KEYS = "t1:" + "A" * 43  # 32 zero bytes, base64url: a fixed key for tests
 TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
     "usage_records", "minute_quotas", "invitations", "consents",
@@ -76,6 +77,7 @@ def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
         "database_url": SecretStr(owner_url.render_as_string(hide_password=False)),
         "database_app_password": SecretStr(TEST_APP_PASSWORD),
         "jwt_secret": SecretStr("test-jwt-secret-that-is-long-enough-for-hs256"),
+        "encryption_keys": SecretStr(TEST_ENCRYPTION_KEYS),
         "data_dir": data_dir,
         "cors_origins": ["https://app.pitchlab.test"],
         "public_url": "http://testserver",
@@ -138,3 +140,11 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await conn.execute("TRUNCATE " + ", ".join(TENANT_TABLES + SYSTEM_TABLES) + " CASCADE")
 
 
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    # The app lives for the whole run; its in-memory limiter must not carry hits between tests.
+    yield
+    if "app" in request.fixturenames:
+        await request.getfixturevalue("app").state.rate_limiter.reset()

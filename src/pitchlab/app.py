@@ -14,12 +14,17 @@ from pitchlab.config import Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
 from pitchlab.errors import install_error_handlers
+from pitchlab.auth.router import router as auth_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+from pitchlab.providers import Providers, build_providers
+from pitchlab.security.ratelimit import RateLimiter
+from pitchlab.security.vault import KeyRing, Vault
+from pitchlab.users.router import router as users_router
 
 DESCRIPTION = """
 Pitchlab's API: spoken sales role-play with an AI prospect, feedback on every call, companies with
@@ -30,11 +35,13 @@ response carries `X-Request-ID`.
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, providers: Providers | None = None) -> FastAPI:
     """Build the app for ``settings``, whose ``database_url`` must already point at a database
     migrated to head (the CLI and the tests see to that)."""
-    if settings.database_url is None or settings.database_app_password is None:
-        raise ValueError("create_app needs a resolved database_url and database_app_password")
+    required = ("database_url", "database_app_password", "jwt_secret", "encryption_keys")
+    if any(getattr(settings, name) is None for name in required):
+        raise ValueError(f"create_app needs these settings resolved: {', '.join(required)}")
+    providers = providers or build_providers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             async with job_app.open_async():
                 app.state.jobs = job_app
-                async with _in_process_worker(settings, job_app, database):
+                resources = WorkerResources(settings, database, providers)
+                async with _in_process_worker(settings, job_app, resources):
                     yield
         finally:
             await database.dispose()
@@ -61,9 +69,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.expected_revision = head_revision()
     app.state.metrics = HttpMetrics()
+    app.state.providers = providers
+    app.state.vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+    app.state.rate_limiter = RateLimiter(
+        settings.redis_url.get_secret_value() if settings.redis_url else None
+    )
 
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -84,13 +99,13 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 @asynccontextmanager
-async def _in_process_worker(settings: Settings, job_app, database: Database):
+async def _in_process_worker(settings: Settings, job_app, resources: WorkerResources):
     """With ``run_worker_in_process`` (the default), ``pitchlab serve`` is complete on its own."""
     if not settings.run_worker_in_process:
         yield
         return
     worker = asyncio.create_task(
-        run_worker(job_app, WorkerResources(settings, database), install_signal_handlers=False),
+        run_worker(job_app, resources, install_signal_handlers=False),
         name="pitchlab-in-process-worker",
     )
     try:

@@ -4,6 +4,7 @@ running server (same environment or ``.env``) uses the same database."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -22,6 +23,8 @@ from pitchlab.logging_setup import configure_logging
 cli = typer.Typer(help="Pitchlab: the API server, its workers and operator tools.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+keys_cli = typer.Typer(help="The API-key vault.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 log = logging.getLogger("pitchlab.cli")
 
@@ -56,6 +59,7 @@ def worker(
 ) -> None:
     """Run job workers only (no HTTP). Scale out by running more of these."""
     from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+    from pitchlab.providers import build_providers
 
     settings, app_url = prepare_database(_settings())
 
@@ -65,7 +69,8 @@ def worker(
         try:
             async with job_app.open_async():
                 log.info("worker started with concurrency %d", concurrency)
-                await run_worker(job_app, WorkerResources(settings, database), concurrency=concurrency)
+                resources = WorkerResources(settings, database, build_providers(settings))
+                await run_worker(job_app, resources, concurrency=concurrency)
         finally:
             await database.dispose()
 
@@ -92,20 +97,67 @@ def create_superadmin(
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings, app_url = prepare_database(_settings())
-
-    async def run():
-        database = Database(app_url, pool_size=1)
-        try:
-            return await create_super_admin(database, settings, email, password)
-        finally:
-            await database.dispose()
-
     try:
-        user_id = asyncio.run(run())
+        user_id = _run_with_database(
+            (settings, app_url), lambda db: create_super_admin(db, settings, email, password)
+        )
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(str(user_id))
+
+
+def _run_with_database(settings_and_url, work):
+    """Run ``work(database)`` on a small pool of the application role, then close it."""
+    _, app_url = settings_and_url
+
+    async def run():
+        database = Database(app_url, pool_size=1)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def outbox(
+    to: Annotated[str | None, typer.Option("--to", help="Only messages to this address.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """The emails Pitchlab composed (the offline provider's mailbox), newest first, with links."""
+    from pitchlab.db import system_context
+    from pitchlab.notifications.outbox import as_dict, list_messages
+
+    async def read(database: Database):
+        async with database.transaction(system_context("outbox_cli")) as session:
+            return [as_dict(m) for m in await list_messages(session, to, limit)]
+
+    messages = _run_with_database(prepare_database(_settings()), read)
+    if as_json:
+        typer.echo(json.dumps(messages, indent=2))
+        return
+    if not messages:
+        typer.echo("no messages")
+    for message in messages:
+        typer.echo(f"{message['created_at']}  {message['status']:<7}  to {message['to']}")
+        typer.echo(f"  {message['subject']}")
+        for link in message["links"]:
+            typer.echo(f"  {link}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored API key under the first key of PITCHLAB_ENCRYPTION_KEYS."""
+    from pitchlab.security.key_rotation import rotate_api_keys
+    from pitchlab.security.vault import KeyRing, Vault
+
+    settings, app_url = prepare_database(_settings())
+    vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+    rotated = _run_with_database((settings, app_url), lambda db: rotate_api_keys(db, vault))
+    typer.echo(f"re-encrypted {rotated} API key(s) under key {vault.ring.current_id}")
 
 
 def main() -> None:

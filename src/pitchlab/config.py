@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from pitchlab.security.vault import generate_key_ring_entry
 
 
 class Settings(BaseSettings):
@@ -45,6 +48,9 @@ class Settings(BaseSettings):
 
     # bcrypt cost; each step doubles the work. Never below 12 outside throwaway experiments.
     bcrypt_rounds: int = Field(default=12, ge=12, le=16)
+
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
 
     # --- product rules --------------------------------------------------------------------
     trial_days: int = Field(default=14, ge=0)
@@ -87,19 +93,24 @@ class Settings(BaseSettings):
         Kept on disk so that a restart keeps sessions valid and stored keys readable.
         """
         updates = {}
-        for name in ("database_app_password", "jwt_secret"):
+        generators = {
+            "database_app_password": lambda: secrets.token_urlsafe(32),
+            "jwt_secret": lambda: secrets.token_urlsafe(48),
+            "encryption_keys": generate_key_ring_entry,
+        }
+        for name, generate in generators.items():
             if getattr(self, name) is None:
-                updates[name] = SecretStr(_load_or_create_secret(self.data_dir, name))
+                updates[name] = SecretStr(_load_or_create_secret(self.data_dir, name, generate))
         return self.model_copy(update=updates) if updates else self
 
 
-def _load_or_create_secret(data_dir: Path, name: str) -> str:
+def _load_or_create_secret(data_dir: Path, name: str, generate: Callable[[], str]) -> str:
     secrets_dir = data_dir / "secrets"
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = secrets_dir / name
     if path.exists():
         return path.read_text().strip()
-    value = secrets.token_urlsafe(32)
+    value = generate()
     # O_EXCL: two processes starting at once must not each write a different secret.
     try:
         with open(path, "x", opener=lambda p, flags: os.open(p, flags, 0o600)) as f:

@@ -94,6 +94,17 @@ def current_context(session: AsyncSession) -> DbContext:
     return session.info.get(_CONTEXT_KEY, NO_TENANT)
 
 
+@asynccontextmanager
+async def temporary_context(session: AsyncSession, context: DbContext) -> AsyncIterator[None]:
+    """Run a block in ``context`` (say, system work inside a tenant request), then switch back."""
+    previous = current_context(session)
+    await use_context(session, context)
+    try:
+        yield
+    finally:
+        await use_context(session, previous)
+
+
 def normalize_url(raw: str) -> URL:
     """Any PostgreSQL URL (``postgres://``, ``postgresql://``, another driver) as psycopg 3."""
     url = make_url(raw.replace("postgres://", "postgresql://", 1))

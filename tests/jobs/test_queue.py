@@ -11,6 +11,7 @@ from sqlalchemy import select
 from pitchlab.db import Database, system_context
 from pitchlab.jobs.queue import WorkerResources, build_job_app, job, resources, run_worker
 from pitchlab.models import Company
+from pitchlab.providers import build_providers
 
 _seen: list[tuple[str, int]] = []
 
@@ -28,7 +29,7 @@ async def queue(app_url, settings):
     database = Database(app_url, pool_size=2)
     job_app = build_job_app(app_url)
     async with job_app.open_async():
-        yield job_app, WorkerResources(settings, database)
+        yield job_app, WorkerResources(settings, database, build_providers(settings))
     await database.dispose()
 
 

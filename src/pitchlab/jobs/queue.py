@@ -12,12 +12,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import importlib
+import json
+
 import procrastinate
+from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.config import Settings
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.db import Database
+from pitchlab.providers import Providers
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,10 @@ class JobSpec:
 
 
 _JOBS: dict[str, JobSpec] = {}
+
+# Modules that declare jobs; imported when a queue app is built, so that every process (server,
+# worker, test) knows every job.
+JOB_MODULES = ("pitchlab.notifications.jobs",)
 
 
 def job(
@@ -65,6 +75,7 @@ class WorkerResources:
 
     settings: Settings
     database: Database
+    providers: Providers
 
 
 def resources(context: procrastinate.JobContext) -> WorkerResources:
@@ -75,6 +86,8 @@ def build_job_app(app_url: URL, *, pool_size: int = 4) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_dsn(app_url), min_size=1, max_size=pool_size
     )
+    for module in JOB_MODULES:
+        importlib.import_module(module)
     app = procrastinate.App(connector=connector)
     for spec in _JOBS.values():
         task = app.task(name=spec.name, queue=spec.queue, retry=spec.retry, pass_context=True)(
@@ -102,3 +115,31 @@ async def run_worker(
         additional_context={"resources": resources},
         **options,
     )
+
+
+_DEFER = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+    " :queue, :task, 0, NULL, :queueing_lock, CAST(:args AS jsonb), NULL"
+    ")::procrastinate_job_to_defer_v1]))"
+)
+
+
+async def defer_in_transaction(
+    session: AsyncSession, name: str, *, queueing_lock: str | None = None, **args: Any
+) -> int:
+    """Queue job ``name`` inside the session's transaction: it exists if and only if the
+    transaction commits, so "write the row, queue its job" can never half-happen.
+
+    Uses procrastinate's own SQL entry point (the one its connector calls), on our connection.
+    """
+    spec = _JOBS[name]
+    result = await session.execute(
+        _DEFER,
+        {
+            "queue": spec.queue,
+            "task": spec.name,
+            "queueing_lock": queueing_lock,
+            "args": json.dumps(args, default=str),
+        },
+    )
+    return int(result.scalar_one())

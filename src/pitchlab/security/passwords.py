@@ -35,6 +35,14 @@ def verify_password(password: str, hashed: str) -> bool:
     return bcrypt.checkpw(encoded, hashed.encode("ascii"))
 
 
+def needs_rehash(hashed: str, rounds: int) -> bool:
+    """True when ``hashed`` was made with a lower cost than the one now configured."""
+    try:
+        return int(hashed.split("$")[2]) < rounds
+    except (IndexError, ValueError):
+        return True
+
+
 async def hash_password_async(password: str, rounds: int) -> str:
     return await asyncio.to_thread(hash_password, password, rounds)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from email_validator import EmailNotValidError, validate_email
 
 from pitchlab.config import Settings
@@ -31,6 +33,8 @@ async def create_super_admin(database: Database, settings: Settings, email: str,
         if await repository.find_by_email(session, email) is not None:
             raise AppError("email_taken", "A user with this email already exists.", 409)
         user = await repository.add(
-            session, User(email=email, hashed_password=hashed, role="super_admin", name=None)
+            session,
+            User(email=email, hashed_password=hashed, role="super_admin", name=None,
+                 email_verified_at=datetime.now(UTC)),
         )
         return user.id

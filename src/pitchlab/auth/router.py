@@ -1,0 +1,108 @@
+"""Auth endpoints (public): register, verify, login, refresh, logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from pitchlab.auth import service
+from pitchlab.auth.schemas import EmailIn, LoginIn, MessageOut, RefreshIn, RegisterIn, TokenOut
+from pitchlab.deps import AppDatabase, AppSettings, ClientIp, DbSession
+from pitchlab.errors import error_responses
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+REGISTERED = (
+    "If this address can be registered, we have sent an email to it. Follow the link inside."
+)
+
+
+def _limiter(request: Request):
+    return request.app.state.rate_limiter
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    summary="Create an account (new company, or by invitation)",
+    description="The answer is the same whether or not the email is already registered; the "
+    "existing owner gets a notice by email instead.",
+    responses=error_responses(400, 422, 429),
+)
+async def register(
+    body: RegisterIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+) -> MessageOut:
+    await _limiter(request).check("register", ip=ip, email=str(body.email))
+    await service.register(session, settings, body)
+    return MessageOut(message=REGISTERED)
+
+
+@router.get(
+    "/verify-email",
+    response_model=MessageOut,
+    summary="Confirm an email address with the emailed token",
+    responses=error_responses(400, 422),
+)
+async def verify_email(
+    session: DbSession, token: str = Query(min_length=10, max_length=200)
+) -> MessageOut:
+    await service.verify_email(session, token)
+    return MessageOut(message="Your email address is confirmed. You can sign in.")
+
+
+@router.post(
+    "/resend-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    summary="Send the confirmation link again",
+    responses=error_responses(422, 429),
+)
+async def resend_verification(
+    body: EmailIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+) -> MessageOut:
+    await _limiter(request).check("resend_verification", ip=ip, email=str(body.email))
+    await service.resend_verification(session, settings, str(body.email))
+    return MessageOut(message="If this address has an unconfirmed account, a new link is on its way.")
+
+
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    summary="Exchange email and password for tokens",
+    responses=error_responses(401, 403, 422, 429),
+)
+async def login(
+    body: LoginIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+) -> TokenOut:
+    await _limiter(request).check("login", ip=ip, email=str(body.email))
+    pair = await service.login(session, settings, str(body.email), body.password)
+    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                    expires_in=pair.expires_in)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenOut,
+    summary="Rotate a refresh token",
+    description="The presented token is spent. Presenting a spent token again revokes its "
+    "whole family, including the token issued from it.",
+    responses=error_responses(401, 422),
+)
+async def refresh(
+    body: RefreshIn, session: DbSession, database: AppDatabase, settings: AppSettings
+) -> TokenOut:
+    pair = await service.refresh(session, database, settings, body.refresh_token)
+    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                    expires_in=pair.expires_in)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Revoke a refresh token's family",
+    responses=error_responses(422),
+)
+async def logout(body: RefreshIn, session: DbSession) -> Response:
+    await service.logout(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,71 @@
+"""Request and response bodies of the auth endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
+
+
+class Request(BaseModel):
+    # Never strip whitespace globally: it would change passwords.
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_password_bounds(value: str) -> str:
+    # bcrypt reads 72 bytes; refusing more beats silently ignoring the rest
+    if len(value) < MIN_LENGTH:
+        raise ValueError(f"must have at least {MIN_LENGTH} characters")
+    if len(value.encode("utf-8")) > MAX_BYTES:
+        raise ValueError(f"must be at most {MAX_BYTES} bytes in UTF-8")
+    return value
+
+
+class RegisterIn(Request):
+    email: EmailStr
+    password: str = Field(description="8 characters to 72 UTF-8 bytes.")
+    name: str = Field(min_length=1, max_length=200)
+    company_name: str | None = Field(default=None, min_length=1, max_length=200)
+    invite_token: str | None = Field(default=None, min_length=10, max_length=200)
+
+    _password = field_validator("password")(check_password_bounds)
+
+    @field_validator("name", "company_name")
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip() if value else value
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> Self:
+        if (self.company_name is None) == (self.invite_token is None):
+            raise ValueError("give either company_name (a new company) or invite_token")
+        return self
+
+
+class EmailIn(Request):
+    email: EmailStr
+
+
+class LoginIn(Request):
+    email: EmailStr
+    # No length rules here: a login must not reveal the password policy's edges.
+    password: str = Field(max_length=1024)
+
+
+class RefreshIn(Request):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")

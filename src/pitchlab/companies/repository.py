@@ -1,0 +1,25 @@
+"""SQL for companies and their minute quotas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.models import Company, MinuteQuota
+
+
+async def create_with_trial(
+    session: AsyncSession, name: str, trial_expires_at: datetime, trial_minutes: int
+) -> Company:
+    company = Company(name=name, trial_expires_at=trial_expires_at)
+    session.add(company)
+    await session.flush()
+    session.add(MinuteQuota(company_id=company.id, total_minutes=trial_minutes, used_minutes=0))
+    await session.flush()
+    return company
+
+
+async def get(session: AsyncSession, company_id: UUID) -> Company | None:
+    return await session.get(Company, company_id)

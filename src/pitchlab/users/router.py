@@ -1,0 +1,90 @@
+"""The signed-in user's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from pitchlab.auth.dependencies import CurrentPrincipal
+from pitchlab.deps import AppSettings, ClientIp, DbSession
+from pitchlab.errors import error_responses
+from pitchlab.users import service
+from pitchlab.users.schemas import (
+    AccountDeletion,
+    ConsentIn,
+    ConsentList,
+    ConsentOut,
+    ExportOut,
+    UserOut,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/api/users/me", tags=["current user"])
+
+
+@router.get("", response_model=UserOut, summary="My profile", responses=error_responses(401))
+async def get_me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
+    return await service.profile(session, principal.user)
+
+
+@router.put(
+    "",
+    response_model=UserOut,
+    summary="Change my name, password or stored API keys",
+    description="`role`, `company_id`, `email`, `email_verified` and quotas are not writable "
+    "here (422). A wrong `current_password` is 403. An API key set to null is deleted; keys are "
+    "stored encrypted and only `configured` and `last4` ever come back.",
+    responses=error_responses(401, 403, 422),
+)
+async def update_me(
+    change: UserUpdate, request: Request, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings,
+) -> UserOut:
+    await service.update_profile(session, settings, request.app.state.vault, principal.user, change)
+    return await service.profile(session, principal.user)
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Erase my account and personal data (GDPR)",
+    responses=error_responses(401, 403, 422),
+)
+async def delete_me(body: AccountDeletion, principal: CurrentPrincipal, session: DbSession) -> Response:
+    await service.delete_account(session, principal.user, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/export",
+    response_model=ExportOut,
+    summary="Everything Pitchlab holds about me (GDPR)",
+    responses=error_responses(401),
+)
+async def export_me(principal: CurrentPrincipal, session: DbSession) -> dict:
+    return await service.export_data(session, principal.user)
+
+
+@router.post(
+    "/consents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConsentOut,
+    summary="Record a consent decision (append-only)",
+    responses=error_responses(401, 422),
+)
+async def give_consent(
+    body: ConsentIn, request: Request, principal: CurrentPrincipal, session: DbSession, ip: ClientIp,
+) -> ConsentOut:
+    return await service.record_consent(
+        session, principal.user, body, ip, request.headers.get("user-agent")
+    )
+
+
+@router.get(
+    "/consents",
+    response_model=ConsentList,
+    summary="My current consent decisions, the latest per kind",
+    responses=error_responses(401),
+)
+async def list_consents(principal: CurrentPrincipal, session: DbSession) -> ConsentList:
+    return ConsentList(items=await service.latest_consents(session, principal.user.id))

@@ -1,0 +1,73 @@
+"""Shared steps of the identity tests, all through the public HTTP surface."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+from pitchlab.database_setup import libpq_dsn
+from pitchlab.jobs.queue import WorkerResources, run_worker
+
+PASSWORD = "correct horse battery"
+
+
+async def drain_jobs(app) -> None:
+    """Run every queued job to completion, as the worker would, then return."""
+    resources = WorkerResources(app.state.settings, app.state.database, app.state.providers)
+    await run_worker(app.state.jobs, resources, wait=False, install_signal_handlers=False)
+
+
+def unique_email(prefix: str = "rep") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def outbox(owner_url, to: str) -> list[dict]:
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        rows = conn.execute(
+            "SELECT kind, subject, links, status, text_body, provider FROM email_outbox"
+            " WHERE lower(to_address) = lower(%s) ORDER BY created_at", (to,)
+        ).fetchall()
+    return [dict(zip(("kind", "subject", "links", "status", "text", "provider"), r)) for r in rows]
+
+
+def token_from_link(link: str) -> str:
+    return parse_qs(urlparse(link).query)["token"][0]
+
+
+def latest_verification_token(owner_url, email: str) -> str:
+    mails = [m for m in outbox(owner_url, email) if m["kind"] == "verify_email"]
+    return token_from_link(mails[-1]["links"][0])
+
+
+async def register(client, email: str, password: str = PASSWORD, company: str = "Acme"):
+    return await client.post("/api/auth/register", json={
+        "email": email, "password": password, "name": "Riley Rep", "company_name": company})
+
+
+async def signed_up(client, app, owner_url, email: str | None = None,
+                    password: str = PASSWORD) -> dict:
+    """Register, verify and log in; return the login body plus the email used."""
+    email = email or unique_email()
+    assert (await register(client, email, password)).status_code == 202
+    await drain_jobs(app)
+    token = latest_verification_token(owner_url, email)
+    assert (await client.get("/api/auth/verify-email", params={"token": token})).status_code == 200
+    login = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    return {**login.json(), "email": email}
+
+
+def bearer(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def without_request_id(response) -> dict:
+    body = response.json()
+    body.pop("request_id", None)
+    return body
+
+
+JWT_SHAPE = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
