@@ -87,6 +87,13 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough_for_hs256(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("PITCHLAB_JWT_SECRET must be at least 32 bytes")
+        return value
+
     def with_generated_secrets(self) -> Settings:
         """Fill the development secrets that are unset with values kept in ``data_dir``.
 

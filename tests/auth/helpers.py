@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
+from typer.testing import CliRunner
 
+from pitchlab.cli import cli
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.jobs.queue import WorkerResources, run_worker
 
@@ -71,3 +74,8 @@ def without_request_id(response) -> dict:
 
 
 JWT_SHAPE = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
+
+
+async def invoke_cli(args: list[str]):
+    """Run a ``pitchlab`` command in-process, off the event loop (it runs its own)."""
+    return await asyncio.to_thread(CliRunner().invoke, cli, args)

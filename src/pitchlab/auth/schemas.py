@@ -57,7 +57,7 @@ class LoginIn(Request):
 
 
 class RefreshIn(Request):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: str = Field(min_length=1, max_length=4096)
 
 
 class MessageOut(BaseModel):

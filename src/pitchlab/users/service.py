@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.auth import repository as tokens_repo
@@ -130,7 +131,7 @@ async def latest_consents(session: AsyncSession, user_id: UUID) -> list[ConsentO
     result = await session.execute(
         select(Consent)
         .where(Consent.user_id == user_id)
-        .distinct(Consent.kind)
+        .ext(distinct_on(Consent.kind))
         .order_by(Consent.kind, Consent.created_at.desc(), Consent.id.desc())
     )
     return [_consent_out(row) for row in result.scalars()]
