@@ -27,6 +27,7 @@ from pitchlab.database_setup import (
     upgrade,
 )
 from pitchlab.db import app_role_url, normalize_url
+from pitchlab.security.ratelimit import RateLimiter
 
 TEST_APP_PASSWORD = "test-app-role-password"
 TEST_ENCRYPTION_KEYS = "t1:" + "A" * 43  # 32 zero bytes, base64url: a fixed key for tests
@@ -145,6 +146,8 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 @pytest.fixture(autouse=True)
 async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     # The app lives for the whole run; its in-memory limiter must not carry hits between tests.
+    # A new limiter rather than reset(): limits' memory storage can race its own expiry task.
     yield
     if "app" in request.fixturenames:
-        await request.getfixturevalue("app").state.rate_limiter.reset()
+        app = request.getfixturevalue("app")
+        app.state.rate_limiter = RateLimiter(None)
