@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 
+import httpx
 import psycopg
 import pytest
 from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import PASSWORD, bearer, drain_jobs, invoke_cli, outbox, signed_up
-from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS
+from pitchlab.app import create_app
+from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS, make_settings
 
 OPENAI_KEY = "sk-test-THIS-IS-A-SECRET-openai-key-9f3a"
 ELEVEN_KEY = "xi-eleven-SECRET-key-7b2c"
@@ -168,3 +170,33 @@ async def test_outbox_command_lists_messages_with_their_links(client, app, owner
 
     [message] = json.loads(as_json.stdout)
     assert message["status"] == "sent" and message["links"]
+
+
+async def test_login_rehashes_when_the_cost_setting_rises(owner_url, tmp_path, client, app):
+    tokens = await signed_up(client, app, owner_url)
+    stronger = create_app(make_settings(owner_url, tmp_path, bcrypt_rounds=13))
+    async with stronger.router.lifespan_context(stronger):
+        transport = httpx.ASGITransport(app=stronger)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            login = await c.post("/api/auth/login", json={"email": tokens["email"], "password": PASSWORD})
+    assert login.status_code == 200
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        (hashed,) = conn.execute(
+            "SELECT hashed_password FROM users WHERE email = %s", (tokens["email"],)
+        ).fetchone()
+    assert hashed.startswith("$2b$13$")
+
+
+async def test_a_super_admin_signs_in_and_sees_a_profile_without_company(client, owner_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)
+    monkeypatch.setenv("PITCHLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    created = await invoke_cli(["create-superadmin", "--email", "ops@example.com",
+                                "--password", "operator passphrase"])
+    assert created.exit_code == 0, created.output
+    login = await client.post("/api/auth/login",
+                              json={"email": "ops@example.com", "password": "operator passphrase"})
+    assert login.status_code == 200
+    me = (await client.get("/api/users/me", headers=bearer(login.json()))).json()
+    assert me["role"] == "super_admin" and me["company"] is None and me["email_verified"] is True

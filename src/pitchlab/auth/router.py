@@ -16,6 +16,11 @@ REGISTERED = (
 )
 
 
+def _token_out(pair: service.TokenPair) -> TokenOut:
+    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                    expires_in=pair.expires_in)
+
+
 def _limiter(request: Request):
     return request.app.state.rate_limiter
 
@@ -75,9 +80,7 @@ async def login(
     body: LoginIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
 ) -> TokenOut:
     await _limiter(request).check("login", ip=ip, email=str(body.email))
-    pair = await service.login(session, settings, str(body.email), body.password)
-    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                    expires_in=pair.expires_in)
+    return _token_out(await service.login(session, settings, str(body.email), body.password))
 
 
 @router.post(
@@ -91,9 +94,7 @@ async def login(
 async def refresh(
     body: RefreshIn, session: DbSession, database: AppDatabase, settings: AppSettings
 ) -> TokenOut:
-    pair = await service.refresh(session, database, settings, body.refresh_token)
-    return TokenOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                    expires_in=pair.expires_in)
+    return _token_out(await service.refresh(session, database, settings, body.refresh_token))
 
 
 @router.post(
