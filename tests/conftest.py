@@ -36,7 +36,7 @@ TENANT_TABLES = [
     "usage_records", "minute_quotas", "invitations", "consents",
 ]
 # Tables that only a transaction in the system context may see at all.
-SYSTEM_TABLES = ["email_verification_tokens", "refresh_tokens", "email_outbox"]
+SYSTEM_TABLES = ["email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets"]
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,8 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
                   "role": "user", "name": "Rep"},
         "subscriptions": {"company_id": company, "stripe_subscription_id": f"sub_{new}",
                           "plan_id": "starter", "status": "active"},
-        "sessions": {"company_id": company, "user_id": user, "status": "in_progress"},
+        "sessions": {"company_id": company, "user_id": user, "status": "in_progress",
+                     "scenario_id": "discovery-busy-vp", "mode": "text"},
         "transcripts": {"company_id": company, "session_id": session, "transcript_text": "hi"},
         "feedback": {"company_id": company, "session_id": session, "metrics": '{"version": 1}'},
         "usage_records": {"company_id": company, "session_id": session, "user_id": user,
@@ -241,6 +242,11 @@ async def _system_rows(owner) -> dict[str, uuid.UUID]:
         "email_outbox": await _insert(owner, "email_outbox", {
             "kind": "verify", "to_address": "sys@example.com", "subject": "s",
             "text_body": "t", "html_body": "h"}),
+        "stream_tickets": await _insert(owner, "stream_tickets", {
+            "user_id": user_id, "token_hash": "t", "expires_at": far,
+            "session_id": await _insert(owner, "sessions", {
+                "company_id": company_id, "user_id": user_id, "status": "in_progress",
+                "scenario_id": "discovery-busy-vp", "mode": "text"})}),
     }, company_id
 
 

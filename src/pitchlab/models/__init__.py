@@ -11,7 +11,7 @@ from pitchlab.models.identity import (
     RefreshToken,
     User,
 )
-from pitchlab.models.practice import Feedback, PracticeSession, Transcript
+from pitchlab.models.practice import Feedback, PracticeSession, StreamTicket, Transcript
 
 __all__ = [
     "Base",
@@ -24,6 +24,7 @@ __all__ = [
     "Feedback",
     "MinuteQuota",
     "PracticeSession",
+    "StreamTicket",
     "Subscription",
     "Transcript",
     "UsageRecord",

@@ -4,7 +4,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,8 +35,15 @@ class PracticeSession(Base):
             ondelete="CASCADE",
         ),
         UniqueConstraint("id", "company_id", name="sessions_id_company_key"),
+        CheckConstraint("mode IN ('voice', 'text')"),
+        CheckConstraint("minutes_billed >= 0"),
+        CheckConstraint("feedback_status IN ('pending', 'ready', 'failed')"),
         Index("sessions_user_id_company_id_idx", "user_id", "company_id"),
         Index("sessions_company_id_idx", "company_id"),
+        Index("sessions_one_live_per_user", "user_id", unique=True,
+              postgresql_where=text("status = 'in_progress'")),
+        Index("sessions_live_activity_idx", "last_activity_at",
+              postgresql_where=text("status = 'in_progress'")),
     )
 
     id: Mapped[UUID] = uuid_pk()
@@ -37,6 +52,13 @@ class PracticeSession(Base):
     started_at: Mapped[datetime] = created_at()
     ended_at: Mapped[datetime | None]
     status: Mapped[str]
+    scenario_id: Mapped[str]
+    mode: Mapped[str]
+    minutes_billed: Mapped[int] = mapped_column(server_default=text("0"))
+    last_activity_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    end_reason: Mapped[str | None]
+    feedback_status: Mapped[str | None]
+    provider_conversation_id: Mapped[str | None]
 
 
 def _session_child_args(table: str) -> tuple[Any, ...]:
@@ -59,6 +81,26 @@ class Transcript(Base):
     session_id: Mapped[UUID] = mapped_column(unique=True)
     company_id: Mapped[UUID]
     transcript_text: Mapped[str]
+    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
+    created_at: Mapped[datetime] = created_at()
+
+
+class StreamTicket(Base):
+    """A single-use, short-lived pass to open a session's stream (browsers cannot send headers
+    on a WebSocket upgrade)."""
+
+    __tablename__ = "stream_tickets"
+    __table_args__ = (
+        Index("stream_tickets_session_id_idx", "session_id"),
+        Index("stream_tickets_user_id_idx", "user_id"),
+    )
+
+    id: Mapped[UUID] = uuid_pk()
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
 
 
