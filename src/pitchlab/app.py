@@ -21,6 +21,9 @@ from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+from pitchlab.practice.live import LiveStreams
+from pitchlab.practice.router import router as practice_router
+from pitchlab.practice.stream import router as stream_router
 from pitchlab.providers import Providers, build_providers
 from pitchlab.security.ratelimit import RateLimiter
 from pitchlab.security.vault import KeyRing, Vault
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.state.expected_revision = head_revision()
     app.state.metrics = HttpMetrics()
     app.state.providers = providers
+    app.state.live_streams = LiveStreams()
     app.state.vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
     app.state.rate_limiter = RateLimiter(
         settings.redis_url.get_secret_value() if settings.redis_url else None
@@ -79,6 +83,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(practice_router)
+    app.include_router(stream_router)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -104,6 +110,10 @@ async def _in_process_worker(settings: Settings, job_app, resources: WorkerResou
     if not settings.run_worker_in_process:
         yield
         return
+    # Calls left hanging by a crash are ended now, not at the next periodic sweep.
+    from pitchlab.practice.jobs import sweep_once
+
+    await sweep_once(resources.database, settings)
     worker = asyncio.create_task(
         run_worker(job_app, resources, install_signal_handlers=False),
         name="pitchlab-in-process-worker",

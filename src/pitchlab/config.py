@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
 
+    # --- practice calls ---
+    # Length of a billed minute. 60 in every real deployment; tests shorten it.
+    billing_minute_seconds: float = Field(default=60.0, gt=0)
+    # A live session with no stream and no turn for this long is ended by the sweep.
+    session_idle_timeout_seconds: float = Field(default=120.0, gt=0)
+    stream_ticket_seconds: int = Field(default=60, ge=5, le=600)
+
     # --- product rules --------------------------------------------------------------------
     trial_days: int = Field(default=14, ge=0)
     trial_minutes: int = Field(default=60, ge=0)

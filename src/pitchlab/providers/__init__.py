@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
+from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 
 
 @dataclass
 class Providers:
     email: EmailSender
+    voice: VoiceProvider
 
 
 def build_providers(settings: Settings) -> Providers:
-    return Providers(email=build_email_sender(settings))
+    return Providers(email=build_email_sender(settings), voice=OfflineVoiceProvider())

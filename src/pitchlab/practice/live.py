@@ -1,0 +1,33 @@
+"""The streams this process is serving, so that ending a call closes its stream at once.
+
+A stream on another process notices at its next heartbeat (the session is no longer in
+progress) and closes then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+Closer = Callable[[int, str], Awaitable[None]]
+
+
+class LiveStreams:
+    def __init__(self) -> None:
+        self._closers: dict[UUID, Closer] = {}
+
+    def register(self, session_id: UUID, closer: Closer) -> None:
+        self._closers[session_id] = closer
+
+    def unregister(self, session_id: UUID, closer: Closer) -> None:
+        if self._closers.get(session_id) is closer:
+            del self._closers[session_id]
+
+    def close(self, session_id: UUID, code: int = 1000, reason: str = "session ended") -> None:
+        closer = self._closers.pop(session_id, None)
+        if closer is not None:
+            asyncio.get_running_loop().create_task(closer(code, reason))
+
+    def __len__(self) -> int:
+        return len(self._closers)

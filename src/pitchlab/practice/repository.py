@@ -1,0 +1,133 @@
+"""SQL for practice sessions, their transcripts and stream tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.models import Consent, PracticeSession, StreamTicket, Subscription, Transcript
+
+PRACTISING_STATUSES = ("trialing", "active", "past_due")
+
+
+async def live_session_of(session: AsyncSession, user_id: UUID) -> PracticeSession | None:
+    result = await session.execute(
+        select(PracticeSession).where(
+            PracticeSession.user_id == user_id, PracticeSession.status == "in_progress"
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def has_paying_subscription(session: AsyncSession, company_id: UUID) -> bool:
+    found = await session.scalar(
+        select(func.count()).select_from(Subscription).where(
+            Subscription.company_id == company_id, Subscription.status.in_(PRACTISING_STATUSES)
+        )
+    )
+    return bool(found)
+
+
+async def latest_consent(session: AsyncSession, user_id: UUID, kind: str) -> bool:
+    granted = await session.scalar(
+        select(Consent.granted)
+        .where(Consent.user_id == user_id, Consent.kind == kind)
+        .order_by(Consent.created_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    return bool(granted)
+
+
+async def find_session(
+    session: AsyncSession, session_id: UUID, *, user_id: UUID | None, for_update: bool = False
+) -> PracticeSession | None:
+    """The session if the caller may see it: ``user_id`` limits it to one rep's own calls (None
+    for admins, whose company the row-level security already pins)."""
+    query = select(PracticeSession).where(PracticeSession.id == session_id)
+    if user_id is not None:
+        query = query.where(PracticeSession.user_id == user_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_sessions(
+    session: AsyncSession, *, user_id: UUID | None, after: tuple[datetime, UUID] | None, limit: int
+) -> list[PracticeSession]:
+    query = select(PracticeSession).order_by(
+        PracticeSession.started_at.desc(), PracticeSession.id.desc()
+    ).limit(limit)
+    if user_id is not None:
+        query = query.where(PracticeSession.user_id == user_id)
+    if after is not None:
+        started, last_id = after
+        query = query.where(or_(
+            PracticeSession.started_at < started,
+            and_(PracticeSession.started_at == started, PracticeSession.id < last_id),
+        ))
+    return list((await session.execute(query)).scalars())
+
+
+async def transcript_of(
+    session: AsyncSession, session_id: UUID, *, for_update: bool = False
+) -> Transcript | None:
+    query = select(Transcript).where(Transcript.session_id == session_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def save_turns(session: AsyncSession, transcript: Transcript, turns: list[dict[str, Any]]) -> None:
+    transcript.turns = turns  # a new list: SQLAlchemy notices the change
+
+
+async def touch(session: AsyncSession, session_id: UUID) -> bool:
+    """Heartbeat: the session is alive. False when it is not in progress any more."""
+    result = await session.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id, PracticeSession.status == "in_progress")
+        .values(last_activity_at=func.now())
+        .returning(PracticeSession.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def add_ticket(
+    session: AsyncSession, *, session_id: UUID, user_id: UUID, token_hash: str,
+    expires_at: datetime,
+) -> None:
+    session.add(StreamTicket(session_id=session_id, user_id=user_id, token_hash=token_hash,
+                             expires_at=expires_at))
+    await session.flush()
+
+
+async def spend_ticket(session: AsyncSession, token_hash: str, session_id: UUID) -> UUID | None:
+    """The ticket's user, if the ticket is live and for this session; it is spent either way."""
+    result = await session.execute(
+        update(StreamTicket)
+        .where(
+            StreamTicket.token_hash == token_hash,
+            StreamTicket.session_id == session_id,
+            StreamTicket.used_at.is_(None),
+            StreamTicket.expires_at > func.now(),
+        )
+        .values(used_at=func.now())
+        .returning(StreamTicket.user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def idle_sessions(session: AsyncSession, idle_seconds: float) -> list[PracticeSession]:
+    result = await session.execute(
+        select(PracticeSession)
+        .where(
+            PracticeSession.status == "in_progress",
+            PracticeSession.last_activity_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, idle_seconds),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return list(result.scalars())

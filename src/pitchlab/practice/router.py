@@ -1,0 +1,152 @@
+"""Practice-session endpoints (HTTP). The WebSocket stream lives in ``stream.py``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from pitchlab.auth.dependencies import CurrentPrincipal
+from pitchlab.deps import AppSettings, DbSession
+from pitchlab.errors import error_responses
+from pitchlab.models import PracticeSession
+from pitchlab.practice import repository, service, turns
+from pitchlab.practice.scenarios import SCENARIOS, get_scenario
+from pitchlab.practice.schemas import (
+    ScenarioList,
+    ScenarioOut,
+    SessionEnd,
+    SessionEnded,
+    SessionList,
+    SessionOut,
+    SessionStart,
+    SessionStarted,
+    StreamAccess,
+    TextTurn,
+    TranscriptOut,
+    TurnOut,
+)
+
+router = APIRouter(tags=["practice"])
+
+
+def stream_url(request: Request, settings, session_id: UUID, ticket: str) -> str:
+    base = settings.public_url.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return f"{base}/api/sessions/{session_id}/stream?ticket={ticket}"
+
+
+def session_out(row: PracticeSession) -> SessionOut:
+    return SessionOut(
+        id=row.id, user_id=row.user_id, status=row.status, mode=row.mode,
+        scenario=ScenarioOut.of(get_scenario(row.scenario_id)), started_at=row.started_at,
+        ended_at=row.ended_at, duration_seconds=service.duration_seconds(row),
+        minutes_billed=row.minutes_billed, feedback_status=row.feedback_status,
+        end_reason=row.end_reason,
+    )
+
+
+@router.get("/api/scenarios", response_model=ScenarioList, summary="The scenario library",
+            responses=error_responses(401))
+async def list_scenarios(principal: CurrentPrincipal) -> ScenarioList:
+    return ScenarioList(items=[ScenarioOut.of(s) for s in SCENARIOS])
+
+
+@router.post(
+    "/api/sessions/start", status_code=status.HTTP_201_CREATED, response_model=SessionStarted,
+    summary="Start a practice call (charges its first minute)",
+    description="Checks, in order: email verified (403 `email_not_verified`), trial or "
+    "subscription (402 `subscription_inactive`), minutes left on the company quota and the "
+    "user's cap (402 `quota_exhausted`), no other live call (409 `session_in_progress`), and for "
+    "voice a `voice_recording` consent (403 `consent_required`).",
+    responses=error_responses(401, 402, 403, 409, 422),
+)
+async def start(
+    body: SessionStart, request: Request, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings,
+) -> SessionStarted:
+    started = await service.start_session(session, settings, principal, body.scenario_id, body.mode)
+    row = started.row
+    return SessionStarted(
+        id=row.id, status=row.status, mode=row.mode, started_at=row.started_at,
+        scenario=ScenarioOut.of(started.scenario), minutes_remaining=started.minutes_remaining,
+        stream=StreamAccess(url=stream_url(request, settings, row.id, started.ticket),
+                            ticket=started.ticket, expires_in=settings.stream_ticket_seconds),
+    )
+
+
+@router.post(
+    "/api/sessions/{session_id}/stream",
+    summary="One rep turn in text mode, the reply streamed as NDJSON",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}},
+                     "description": "One protocol message per line, ending with the "
+                                    "prospect's `agent_response`."},
+               **error_responses(401, 402, 404, 409, 422)},
+)
+async def text_turn(
+    session_id: UUID, body: TextTurn, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings,
+) -> StreamingResponse:
+    messages = await service.text_turn(session, settings, principal, session_id, body.text)
+
+    async def lines():
+        for message in messages:
+            yield json.dumps(message) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.post(
+    "/api/sessions/{session_id}/end", response_model=SessionEnded,
+    summary="End a call (idempotent: a second call returns the same body and bills nothing)",
+    responses=error_responses(401, 404, 422),
+)
+async def end(
+    session_id: UUID, request: Request, principal: CurrentPrincipal, session: DbSession,
+    body: SessionEnd | None = None,
+) -> SessionEnded:
+    row = await service.visible_session(session, principal, session_id, for_update=True)
+    reason = (body or SessionEnd()).reason
+    row = await service.end_session(session, row, status=reason, reason=f"ended_by_{principal.user.role}")
+    request.app.state.live_streams.close(row.id)
+    return SessionEnded(
+        id=row.id, status=row.status, started_at=row.started_at, ended_at=row.ended_at,
+        duration_seconds=service.duration_seconds(row) or 0, minutes_billed=row.minutes_billed,
+        feedback_status=row.feedback_status,
+    )
+
+
+@router.get("/api/sessions", response_model=SessionList, summary="My calls (admins: ?user_id=)",
+            responses=error_responses(401, 403, 422))
+async def list_sessions(
+    principal: CurrentPrincipal, session: DbSession,
+    user_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> SessionList:
+    rows, next_cursor = await service.list_sessions(
+        session, principal, user_id=user_id, cursor=cursor, limit=limit
+    )
+    return SessionList(items=[session_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/api/sessions/{session_id}", response_model=SessionOut, summary="One call",
+            responses=error_responses(401, 404, 422))
+async def get_session(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> SessionOut:
+    return session_out(await service.visible_session(session, principal, session_id))
+
+
+@router.get("/api/sessions/{session_id}/transcript", response_model=TranscriptOut,
+            summary="What was said, turn by turn", responses=error_responses(401, 404, 422))
+async def transcript(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> TranscriptOut:
+    row = await service.visible_session(session, principal, session_id)
+    stored = await repository.transcript_of(session, row.id)
+    if stored is None:
+        raise service.not_found()
+    return TranscriptOut(
+        session_id=row.id, text=stored.transcript_text or turns.render_text(stored.turns),
+        turns=[TurnOut(**t) for t in stored.turns], created_at=stored.created_at,
+    )

@@ -1,0 +1,109 @@
+"""Bodies of the practice-session endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pitchlab.practice.scenarios import Scenario
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScenarioOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    difficulty: str
+    persona: dict[str, object]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> ScenarioOut:
+        p = scenario.persona
+        return cls(
+            id=scenario.id, name=scenario.name, description=scenario.description,
+            difficulty=scenario.difficulty,
+            persona={"name": p.name, "title": p.title, "company": p.company,
+                     "personality": p.personality, "win_condition": p.win_condition},
+        )
+
+
+class ScenarioList(BaseModel):
+    items: list[ScenarioOut]
+
+
+class SessionStart(Request):
+    scenario_id: str | None = Field(default=None, max_length=100)
+    mode: Literal["voice", "text"] = "voice"
+
+
+class StreamAccess(BaseModel):
+    url: str = Field(description="WebSocket URL of the stream, ticket included.")
+    ticket: str = Field(description="Single-use; expires after `expires_in` seconds.")
+    expires_in: int
+
+
+class SessionStarted(BaseModel):
+    id: UUID
+    status: str
+    mode: str
+    started_at: datetime
+    scenario: ScenarioOut
+    minutes_remaining: int
+    stream: StreamAccess
+
+
+class SessionOut(BaseModel):
+    id: UUID
+    user_id: UUID
+    status: str
+    mode: str
+    scenario: ScenarioOut
+    started_at: datetime
+    ended_at: datetime | None
+    duration_seconds: int | None
+    minutes_billed: int
+    feedback_status: str | None
+    end_reason: str | None
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class SessionEnd(Request):
+    reason: Literal["completed", "cancelled"] = "completed"
+
+
+class SessionEnded(BaseModel):
+    id: UUID
+    status: str
+    started_at: datetime
+    ended_at: datetime
+    duration_seconds: int
+    minutes_billed: int
+    feedback_status: str | None
+
+
+class TextTurn(Request):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TurnOut(BaseModel):
+    speaker: Literal["rep", "prospect"]
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+class TranscriptOut(BaseModel):
+    session_id: UUID
+    text: str
+    turns: list[TurnOut]
+    created_at: datetime

@@ -1,0 +1,275 @@
+"""Practice calls: start, text turns, end, reading them back, and the idle sweep.
+
+Every function runs in the caller's unit of work (flushes, never commits). Quotas are charged
+through billing.metering so that a failed charge rolls back with everything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.auth.dependencies import Principal
+from pitchlab.billing import metering
+from pitchlab.config import Settings
+from pitchlab.db import system_context, temporary_context
+from pitchlab.errors import AppError
+from pitchlab.models import Company, PracticeSession, Transcript
+from pitchlab.practice import repository, turns
+from pitchlab.practice.prospect import replay
+from pitchlab.practice.scenarios import DEFAULT_SCENARIO_ID, Scenario, get_scenario
+from pitchlab.security.tokens import hash_opaque_token, new_opaque_token
+
+log = logging.getLogger(__name__)
+
+
+def not_found() -> AppError:
+    return AppError("not_found", "No such session.", 404)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Started:
+    row: PracticeSession
+    scenario: Scenario
+    minutes_remaining: int
+    ticket: str
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+async def start_session(
+    session: AsyncSession, settings: Settings, principal: Principal, scenario_id: str | None,
+    mode: str,
+) -> Started:
+    user = principal.user
+    if user.company_id is None:
+        raise AppError("forbidden", "Platform operators do not hold practice calls.", 403)
+    # The checks, in the order the product promises them.
+    if user.email_verified_at is None:
+        raise AppError("email_not_verified", "Confirm your email address first.", 403)
+    company = await session.get(Company, user.company_id)
+    if company is None or not await _may_practise(session, company):
+        raise AppError("subscription_inactive",
+                       "The trial has ended and there is no active subscription.", 402)
+    scenario = get_scenario(scenario_id or DEFAULT_SCENARIO_ID)
+    if scenario is None:
+        raise AppError("unknown_scenario", "No scenario has this id.", 422,
+                       details={"scenario_id": scenario_id})
+    if await metering.minutes_remaining(session, company.id, user.id) < 1:
+        raise AppError("quota_exhausted", "No practice minutes are left.", 402)
+    if await repository.live_session_of(session, user.id) is not None:
+        raise _already_live()
+    if mode == "voice" and not await repository.latest_consent(session, user.id, "voice_recording"):
+        raise AppError("consent_required",
+                       "Voice calls need your consent to voice recording first.", 403,
+                       details={"kind": "voice_recording"})
+    row = await _insert_session(session, user.id, company.id, scenario.id, mode)
+    session.add(Transcript(session_id=row.id, company_id=company.id, transcript_text="", turns=[]))
+    try:
+        await metering.charge_minute(session, row.id, 1)
+    except metering.QuotaExhausted:
+        raise AppError("quota_exhausted", "No practice minutes are left.", 402) from None
+    await session.refresh(row)
+    ticket = await issue_ticket(session, settings, row)
+    remaining = await metering.minutes_remaining(session, company.id, user.id)
+    return Started(row, scenario, remaining, ticket)
+
+
+def _already_live() -> AppError:
+    return AppError("session_in_progress", "You already have a practice call in progress.", 409)
+
+
+async def _may_practise(session: AsyncSession, company: Company) -> bool:
+    if company.trial_expires_at is not None and company.trial_expires_at > _now():
+        return True
+    return await repository.has_paying_subscription(session, company.id)
+
+
+async def _insert_session(session, user_id, company_id, scenario_id, mode) -> PracticeSession:
+    row = PracticeSession(user_id=user_id, company_id=company_id, scenario_id=scenario_id,
+                          mode=mode, status="in_progress")
+    try:
+        async with session.begin_nested():  # the one-live-call index settles races
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise _already_live() from None
+    return row
+
+
+async def issue_ticket(session: AsyncSession, settings: Settings, row: PracticeSession) -> str:
+    token, token_hash = new_opaque_token()
+    async with temporary_context(session, system_context("stream_ticket")):
+        await repository.add_ticket(
+            session, session_id=row.id, user_id=row.user_id, token_hash=token_hash,
+            expires_at=_now() + timedelta(seconds=settings.stream_ticket_seconds),
+        )
+    return token
+
+
+async def spend_ticket(session: AsyncSession, ticket: str, session_id: UUID) -> UUID | None:
+    async with temporary_context(session, system_context("stream_ticket")):
+        return await repository.spend_ticket(session, hash_opaque_token(ticket), session_id)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+def _own_scope(principal: Principal) -> UUID | None:
+    """Reps see their own calls; admins (and operators) every call their context allows."""
+    return None if principal.user.role in ("admin", "super_admin") else principal.user.id
+
+
+async def visible_session(
+    session: AsyncSession, principal: Principal, session_id: UUID, *, for_update: bool = False
+) -> PracticeSession:
+    row = await repository.find_session(
+        session, session_id, user_id=_own_scope(principal), for_update=for_update
+    )
+    if row is None:
+        raise not_found()
+    return row
+
+
+async def own_live_session(session: AsyncSession, principal: Principal, session_id: UUID) -> PracticeSession:
+    row = await repository.find_session(session, session_id, user_id=principal.user.id,
+                                        for_update=True)
+    if row is None:
+        raise not_found()
+    if row.status != "in_progress":
+        raise AppError("session_not_in_progress", "This call has ended.", 409)
+    return row
+
+
+async def list_sessions(
+    session: AsyncSession, principal: Principal, *, user_id: UUID | None, cursor: str | None,
+    limit: int,
+) -> tuple[list[PracticeSession], str | None]:
+    scope = _own_scope(principal)
+    if scope is not None and user_id not in (None, scope):
+        raise AppError("forbidden", "Only admins can list other users' sessions.", 403)
+    rows = await repository.list_sessions(
+        session, user_id=user_id or scope, after=_decode_cursor(cursor), limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, _encode_cursor(rows[-1]) if more else None
+
+
+def _encode_cursor(row: PracticeSession) -> str:
+    raw = json.dumps([row.started_at.isoformat(), str(row.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    try:
+        started, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(started), UUID(row_id)
+    except (ValueError, TypeError):
+        raise AppError("invalid_cursor", "This cursor is not valid.", 422) from None
+
+
+def duration_seconds(row: PracticeSession) -> int | None:
+    if row.ended_at is None:
+        return None
+    return int((row.ended_at - row.started_at).total_seconds())
+
+
+# --- talking (text mode) -------------------------------------------------------------------------
+
+def elapsed_ms(row: PracticeSession) -> int:
+    return int((_now() - row.started_at).total_seconds() * 1000)
+
+
+async def charge_due_minutes(session: AsyncSession, settings: Settings, row: PracticeSession) -> None:
+    """Charge every minute that has begun since the last charge."""
+    elapsed = (_now() - row.started_at).total_seconds()
+    due = math.floor(elapsed / settings.billing_minute_seconds) + 1
+    for minute in range(row.minutes_billed + 1, due + 1):
+        try:
+            await metering.charge_minute(session, row.id, minute)
+        except metering.QuotaExhausted:
+            raise AppError("quota_exhausted", "No practice minutes are left.", 402) from None
+    await session.refresh(row)
+
+
+async def text_turn(
+    session: AsyncSession, settings: Settings, principal: Principal, session_id: UUID, text: str
+) -> list[dict[str, Any]]:
+    """One rep turn in text mode; returns the protocol messages to stream back."""
+    row = await own_live_session(session, principal, session_id)
+    await charge_due_minutes(session, settings, row)
+    scenario = get_scenario(row.scenario_id)
+    transcript = await repository.transcript_of(session, row.id, for_update=True)
+    said = list(transcript.turns)
+    prospect = replay(scenario, turns.rep_lines(said))
+    reply = prospect.reply(text)
+    said.append(turns.next_turn(said, "rep", text, elapsed_ms(row)))
+    said.append(turns.next_turn(said, "prospect", reply, elapsed_ms(row), pause_ms=800))
+    await repository.save_turns(session, transcript, said)
+    await repository.touch(session, row.id)
+    remaining = await metering.minutes_remaining(session, row.company_id, row.user_id)
+    return [
+        {"type": "user_transcript", "user_transcription_event": {"user_transcript": text}},
+        status_message(row, remaining),
+        {"type": "agent_response", "agent_response_event": {"agent_response": reply}},
+    ]
+
+
+def status_message(row: PracticeSession, minutes_remaining: int) -> dict[str, Any]:
+    return {
+        "type": "session_status",
+        "minutes_remaining": minutes_remaining,
+        "seconds_elapsed": int((_now() - row.started_at).total_seconds()),
+        "minutes_billed": row.minutes_billed,
+    }
+
+
+# --- ending ------------------------------------------------------------------------------------
+
+async def end_session(
+    session: AsyncSession, row: PracticeSession, *, status: str, reason: str
+) -> PracticeSession:
+    """End a live call: status, usage row, final transcript, feedback pending. A call that has
+    ended already is returned as it is, and nothing is billed again."""
+    if row.status != "in_progress":
+        return row
+    row.status = status
+    row.ended_at = max(_now(), row.started_at)
+    row.end_reason = reason
+    row.feedback_status = "pending" if status == "completed" else None
+    await metering.record_usage(
+        session, session_id=row.id, company_id=row.company_id, user_id=row.user_id,
+        minutes=row.minutes_billed,
+    )
+    transcript = await repository.transcript_of(session, row.id, for_update=True)
+    if transcript is not None:
+        transcript.transcript_text = turns.render_text(transcript.turns)
+    await session.flush()
+    return row
+
+
+async def sweep_idle_sessions(session: AsyncSession, settings: Settings) -> int:
+    """End every call whose stream and turns went quiet (a crashed process, a closed laptop).
+    Billing keeps what was charged; the transcript keeps what was said."""
+    ended = 0
+    for row in await repository.idle_sessions(session, settings.session_idle_timeout_seconds):
+        await end_session(session, row, status="completed", reason="idle_timeout")
+        ended += 1
+    if ended:
+        log.info("ended %d idle session(s)", ended)
+    return ended
