@@ -151,3 +151,12 @@ async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[No
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         app.state.rate_limiter = RateLimiter(None)
+
+
+@pytest.fixture(scope="session")
+async def live_server(app) -> AsyncIterator[str]:
+    """The session's app behind a real HTTP/WebSocket server on 127.0.0.1 (for streams)."""
+    from tests.fakes.http_server import serve_asgi
+
+    async with serve_asgi(app) as base_url:
+        yield base_url

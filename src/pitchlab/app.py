@@ -22,6 +22,7 @@ from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
 from pitchlab.practice.live import LiveStreams
+from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.router import router as practice_router
 from pitchlab.practice.stream import router as stream_router
 from pitchlab.providers import Providers, build_providers
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(users_router)
     app.include_router(practice_router)
     app.include_router(stream_router)
+    app.include_router(elevenlabs_compat_router)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -49,8 +49,13 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized()
+    return await principal_from_token(session, settings, credentials.credentials)
+
+
+async def principal_from_token(session, settings, token: str) -> Principal:
+    """Check an access token and bind the session to its owner's context."""
     try:
-        claims = decode_access_token(settings.jwt_secret.get_secret_value(), credentials.credentials)
+        claims = decode_access_token(settings.jwt_secret.get_secret_value(), token)
     except InvalidToken:
         raise _unauthorized() from None
     await use_context(session, context_for(claims))

@@ -1,0 +1,53 @@
+"""ElevenLabs-compatible entry point, so the official SDKs can use Pitchlab as their server.
+
+The Python SDK's conversation client asks ``GET /v1/convai/conversation/get-signed-url`` with its
+API key in ``xi-api-key``; here the "API key" is a Pitchlab access token and the "agent id" is the
+practice session's id. The answer's ``signed_url`` is the session's stream with a fresh ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel
+
+from pitchlab.auth.dependencies import principal_from_token
+from pitchlab.deps import AppSettings, DbSession
+from pitchlab.errors import AppError, error_responses
+from pitchlab.practice import service
+from pitchlab.practice.router import stream_url
+
+router = APIRouter(tags=["elevenlabs compatibility"])
+
+
+class SignedUrlOut(BaseModel):
+    signed_url: str
+
+
+@router.get(
+    "/v1/convai/conversation/get-signed-url",
+    response_model=SignedUrlOut,
+    summary="Signed stream URL for an ElevenLabs SDK client",
+    description="`agent_id` is the id of one of your live practice sessions; `xi-api-key` is your "
+    "access token.",
+    responses=error_responses(401, 404, 422),
+)
+async def get_signed_url(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    agent_id: Annotated[str, Query(max_length=100)],
+    xi_api_key: Annotated[str | None, Header(alias="xi-api-key")] = None,
+) -> SignedUrlOut:
+    if not xi_api_key:
+        raise AppError("unauthorized", "Send your access token in xi-api-key.", 401)
+    principal = await principal_from_token(session, settings, xi_api_key)
+    try:
+        session_id = UUID(agent_id)
+    except ValueError:
+        raise service.not_found() from None
+    row = await service.own_live_session(session, principal, session_id)
+    ticket = await service.issue_ticket(session, settings, row)
+    return SignedUrlOut(signed_url=stream_url(request, settings, row.id, ticket))
