@@ -45,7 +45,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     required = ("database_url", "database_app_password", "jwt_secret", "encryption_keys")
     if any(getattr(settings, name) is None for name in required):
         raise ValueError(f"create_app needs these settings resolved: {', '.join(required)}")
-    providers = providers or build_providers(settings)
+    vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+    providers = providers or build_providers(settings, vault)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +76,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.state.metrics = HttpMetrics()
     app.state.providers = providers
     app.state.live_streams = LiveStreams()
-    app.state.vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+    app.state.vault = vault
     app.state.rate_limiter = RateLimiter(
         settings.redis_url.get_secret_value() if settings.redis_url else None
     )

@@ -60,6 +60,7 @@ def worker(
     """Run job workers only (no HTTP). Scale out by running more of these."""
     from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
     from pitchlab.providers import build_providers
+    from pitchlab.security.vault import KeyRing, Vault
 
     settings, app_url = prepare_database(_settings())
 
@@ -69,7 +70,8 @@ def worker(
         try:
             async with job_app.open_async():
                 log.info("worker started with concurrency %d", concurrency)
-                resources = WorkerResources(settings, database, build_providers(settings))
+                vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+                resources = WorkerResources(settings, database, build_providers(settings, vault))
                 await run_worker(job_app, resources, concurrency=concurrency)
         finally:
             await database.dispose()

@@ -12,6 +12,8 @@ from pitchlab.db import Database, system_context
 from pitchlab.jobs.queue import WorkerResources, build_job_app, job, resources, run_worker
 from pitchlab.models import Company
 from pitchlab.providers import build_providers
+from pitchlab.security.vault import KeyRing, Vault
+from tests.conftest import TEST_ENCRYPTION_KEYS
 
 _seen: list[tuple[str, int]] = []
 
@@ -29,7 +31,7 @@ async def queue(app_url, settings):
     database = Database(app_url, pool_size=2)
     job_app = build_job_app(app_url)
     async with job_app.open_async():
-        yield job_app, WorkerResources(settings, database, build_providers(settings))
+        yield job_app, WorkerResources(settings, database, build_providers(settings, Vault(KeyRing.parse(TEST_ENCRYPTION_KEYS))))
     await database.dispose()
 
 

@@ -209,6 +209,8 @@ class StreamSession:
             await self._handle_client(raw, None if raw.startswith('{"user_audio_chunk"') else _parse(raw))
 
     async def _handle_client(self, raw: str, message: dict[str, Any] | None) -> None:
+        if message is not None and "user_audio_chunk" in message and "type" not in message:
+            message = None  # audio written with other spacing than the SDKs use
         if message is None:  # audio: straight through, never parsed on the hot path
             await self.conversation.send(None, raw)
             return

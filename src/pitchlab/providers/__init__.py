@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
+from pitchlab.security.vault import Vault
 
 
 @dataclass
@@ -15,5 +16,16 @@ class Providers:
     voice: VoiceProvider
 
 
-def build_providers(settings: Settings) -> Providers:
-    return Providers(email=build_email_sender(settings), voice=OfflineVoiceProvider())
+def build_providers(settings: Settings, vault: Vault) -> Providers:
+    return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault))
+
+
+def build_voice_provider(settings: Settings, vault: Vault) -> VoiceProvider:
+    # Users may bring their own ElevenLabs key, so the relay is wired whenever an agent exists.
+    if settings.elevenlabs_agent_id is None:
+        return OfflineVoiceProvider()
+    from pitchlab.providers.elevenlabs import ElevenLabsVoiceProvider
+
+    key = settings.elevenlabs_api_key.get_secret_value() if settings.elevenlabs_api_key else None
+    return ElevenLabsVoiceProvider(base_url=settings.elevenlabs_base_url, platform_key=key,
+                                   agent_id=settings.elevenlabs_agent_id, vault=vault)

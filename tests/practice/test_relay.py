@@ -1,0 +1,173 @@
+"""The relay to ElevenLabs, driven against a local server that speaks its protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from pitchlab.app import create_app
+from tests.auth.helpers import bearer
+from tests.conftest import make_settings
+from tests.fakes.elevenlabs_server import FakeElevenLabs
+from tests.fakes.http_server import serve_asgi
+from tests.practice.helpers import quota_and_usage, rep, start
+from tests.practice.test_stream import INIT, closed_with, recv, ws_url
+
+PLATFORM_KEY = "xi-platform-key-000111"
+AGENT = "agent_practice_prospect"
+
+
+@pytest.fixture
+async def relay(owner_url, tmp_path):
+    fake = FakeElevenLabs(api_key=PLATFORM_KEY, agent_id=AGENT)
+    async with serve_asgi(fake.app()) as fake_url:
+        fake.base_url = fake_url
+        settings = make_settings(owner_url, tmp_path, elevenlabs_api_key=PLATFORM_KEY,
+                                 elevenlabs_agent_id=AGENT, elevenlabs_base_url=fake_url)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app), serve_asgi(app) as base:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://testserver") as client:
+                yield app, client, base, fake
+
+
+async def _call(relay, owner_url, scenario="price-objection"):
+    app, client, base, fake = relay
+    tokens = await rep(client, app, owner_url)
+    session = await start(client, tokens, mode="voice", scenario_id=scenario)
+    return tokens, session
+
+
+async def test_the_scenario_reaches_the_agent_and_audio_flows_both_ways(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        metadata = await recv(ws, "conversation_initiation_metadata")
+        assert metadata["conversation_initiation_metadata_event"]["conversation_id"].startswith("conv_")
+        opening = await recv(ws, "agent_response")
+        assert opening["agent_response_event"]["agent_response"].startswith("Thanks for sending")
+        [initiation] = fake.initiations
+        override = initiation["conversation_config_override"]["agent"]
+        assert "Priya Nair" in override["prompt"]["prompt"]
+        assert initiation["dynamic_variables"]["session_id"] == session["id"]
+        assert fake.keys_seen == [PLATFORM_KEY]
+
+        pcm = base64.b64encode(b"\x01\x00" * 320).decode()  # 20 ms of pcm_16000
+        for _ in range(3):
+            await ws.send(json.dumps({"user_audio_chunk": pcm}))
+            audio = await recv(ws, "audio")
+            assert audio["audio_event"]["audio_base_64"] == pcm
+        assert sum("user_audio_chunk" in m for m in fake.received) == 3
+
+
+async def test_an_interruption_drops_stale_audio_and_corrects_the_transcript(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        await ws.send(json.dumps({"type": "user_message", "text": "__interrupt__"}))
+        audio = []
+        while len(audio) < 2:
+            message = json.loads(await ws.recv())
+            if message["type"] == "audio":
+                audio.append(message["audio_event"]["audio_base_64"])
+        assert audio == ["c3RhbGU=", "ZnJlc2g="]  # "late" (stale after the cut) never arrives
+    transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
+    assert transcript["turns"][-1] == {**transcript["turns"][-1], "speaker": "prospect",
+                                       "text": "Let me tell you"}
+
+
+async def test_the_relay_answers_pings_itself(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        await ws.send(json.dumps({"type": "user_message", "text": "__ping__"}))
+        await asyncio.wait_for(fake.pong_received.wait(), 5)
+        assert fake.pongs == [4242]
+
+
+async def test_rep_speech_and_agent_replies_land_in_the_transcript(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        await ws.send(json.dumps({"type": "user_message", "text": "__say What is your budget cycle?"}))
+        await recv(ws, "user_transcript")
+        await recv(ws, "agent_response")
+    transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
+    said = [(t["speaker"], t["text"]) for t in transcript["turns"]]
+    assert ("rep", "What is your budget cycle?") in said
+    assert ("prospect", "I heard: What is your budget cycle?") in said
+
+
+@pytest.mark.parametrize("code", [1002, 1008, 1011])
+async def test_an_upstream_failure_ends_the_stream_but_the_call_can_be_ended_and_billed(
+    relay, owner_url, code
+):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        await ws.send(json.dumps({"type": "user_message", "text": f"__close_{code}__"}))
+        error = await recv(ws, "error")
+        assert error["error_event"]["code"] == code
+        assert await closed_with(ws) == 1011
+    body = (await client.get(f"/api/sessions/{session['id']}", headers=bearer(tokens))).json()
+    assert body["status"] == "in_progress"
+    ended = (await client.post(f"/api/sessions/{session['id']}/end", headers=bearer(tokens))).json()
+    assert ended["minutes_billed"] == 1
+    assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
+
+
+async def test_a_normal_upstream_end_closes_the_stream_with_1000(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        await ws.send(json.dumps({"type": "user_message", "text": "__end__"}))
+        assert await closed_with(ws) == 1000
+
+
+async def test_the_client_leaving_closes_the_upstream(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+    await asyncio.wait_for(fake.client_closed.wait(), 5)
+
+
+async def test_the_users_own_key_is_used_before_the_platform_key(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    own_key = "xi-users-own-key-999"
+    fake.api_key = own_key  # only the user's key is valid now
+    await client.put("/api/users/me", headers=bearer(tokens), json={"api_keys": {"elevenlabs": own_key}})
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+    assert fake.keys_seen[-1] == own_key
+
+
+async def test_a_refused_provider_is_a_1011_with_a_reason(relay, owner_url):
+    app, client, base, fake = relay
+    tokens, session = await _call(relay, owner_url)
+    fake.api_key = "something-else"
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        error = await recv(ws, "error")
+        assert "refused" in error["error_event"]["message"]
+        assert await closed_with(ws) == 1011
+        assert PLATFORM_KEY not in json.dumps(error)
