@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -104,6 +105,8 @@ def _serve_until_ready(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen
     for line in process.stderr:
         seen.append(line)
         if "Application startup complete" in line:
+            # keep reading, or a chatty server would block on a full pipe
+            threading.Thread(target=process.stderr.read, daemon=True).start()
             return process, port
     raise AssertionError("pitchlab serve exited before it was ready:\n" + "".join(seen))
 
