@@ -50,7 +50,8 @@ def serve(
     # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
     # instead lets atexit stop the embedded PostgreSQL this process started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True,
+                ws="websockets-sansio")
 
 
 @cli.command()

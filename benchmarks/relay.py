@@ -1,0 +1,224 @@
+"""Relay benchmark: 20 ms pcm_16000 frames on N concurrent streams, through Pitchlab's relay to a
+local fake provider, and the same frames straight to that fake, in one run.
+
+Prints for N = 1, 10, 25, 50: round-trip p50/p99 direct and through the relay, what the relay adds,
+and CPU microseconds per frame of the relay process beside the fake's (a bare receive-and-send,
+one hop's floor; the relay does two hops). Everything (load generator, fake, relay, PostgreSQL)
+shares this machine.
+
+    uv run python benchmarks/relay.py [--seconds 3] [--streams 1,10,25,50]
+
+PostgreSQL: PITCHLAB_BENCH_DATABASE_URL (a server's maintenance database) or an embedded one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import platform
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import orjson
+import psutil
+import psycopg
+from psycopg import sql
+from websockets.asyncio.client import connect
+
+from pitchlab.database_setup import libpq_dsn, start_embedded_server
+from pitchlab.db import normalize_url
+from pitchlab.security.tokens import issue_access_token
+
+ROOT = Path(__file__).resolve().parents[1]
+FRAME_BYTES = 640  # 20 ms of 16 kHz, 16-bit mono
+FRAME_SECONDS = 0.02
+JWT_SECRET = "benchmark-jwt-secret-that-is-long-enough-0001"
+APP_PASSWORD = "benchmark-app-password"
+INIT = orjson.dumps({"type": "conversation_initiation_client_data",
+                     "conversation_config_override": {}, "dynamic_variables": {}}).decode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_process(args: list[str], env: dict[str, str], ready: str) -> subprocess.Popen:
+    process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in process.stdout:
+        if ready in line:
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process
+    raise SystemExit(f"{args[2]} did not start")
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def frame(stream: int, seq: int) -> str:
+    payload = struct.pack("<II", stream, seq) + bytes(FRAME_BYTES - 8)
+    return orjson.dumps({"user_audio_chunk": base64.b64encode(payload).decode()}).decode()
+
+
+async def drive(ws, stream: int, frames: int, rtts: list[float]) -> None:
+    """Send ``frames`` frames at real-time pace and time each echo."""
+    sent: dict[int, float] = {}
+    done = asyncio.Event()
+
+    async def receive() -> None:
+        received = 0
+        async for raw in ws:
+            message = orjson.loads(raw)
+            if message.get("type") != "audio":
+                continue
+            _, seq = struct.unpack_from("<II", base64.b64decode(message["audio_event"]["audio_base_64"]))
+            rtts.append(time.perf_counter() - sent.pop(seq))
+            received += 1
+            if received == frames:
+                done.set()
+                return
+
+    receiver = asyncio.create_task(receive())
+    start = time.perf_counter()
+    for seq in range(frames):
+        sent[seq] = time.perf_counter()
+        await ws.send(frame(stream, seq))
+        await asyncio.sleep(max(0.0, start + (seq + 1) * FRAME_SECONDS - time.perf_counter()))
+    await asyncio.wait_for(done.wait(), 30)
+    receiver.cancel()
+
+
+async def open_direct(fake_port: int):
+    ws = await connect(f"ws://127.0.0.1:{fake_port}/v1/convai/conversation", compression=None)
+    await ws.send(INIT)
+    await ws.recv()
+    return ws
+
+
+async def open_relayed(http: httpx.AsyncClient, base: str, token: str):
+    started = await http.post(f"{base}/api/sessions/start", json={"mode": "voice"},
+                              headers={"Authorization": f"Bearer {token}"})
+    started.raise_for_status()
+    body = started.json()
+    ws = await connect(body["stream"]["url"], compression=None)
+    await ws.send(INIT)
+    while orjson.loads(await ws.recv())["type"] != "conversation_initiation_metadata":
+        pass
+    return ws, body["id"]
+
+
+async def phase(streams: list, frames: int, pids: list[int]) -> tuple[list[float], list[float]]:
+    rtts: list[float] = []
+    before = [cpu_seconds(pid) for pid in pids]
+    await asyncio.gather(*(drive(ws, i, frames, rtts) for i, ws in enumerate(streams)))
+    after = [cpu_seconds(pid) for pid in pids]
+    return rtts, [a - b for a, b in zip(after, before)]
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def prepare_company(owner_url, users: int) -> list[str]:
+    """One company with room for every stream, and ``users`` verified reps with voice consent."""
+    company = uuid.uuid4()
+    tokens = []
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        conn.execute("INSERT INTO companies (id, name, trial_expires_at) VALUES (%s, 'Bench',"
+                     " now() + interval '1 day')", (company,))
+        conn.execute("INSERT INTO minute_quotas (company_id, total_minutes) VALUES (%s, 1000000)",
+                     (company,))
+        for index in range(users):
+            user = uuid.uuid4()
+            conn.execute("INSERT INTO users (id, company_id, email, hashed_password, role,"
+                         " email_verified_at) VALUES (%s, %s, %s, 'x', 'user', now())",
+                         (user, company, f"bench{index}-{user.hex[:6]}@example.com"))
+            conn.execute("INSERT INTO consents (user_id, company_id, kind, granted, version)"
+                         " VALUES (%s, %s, 'voice_recording', true, 'bench')", (user, company))
+            tokens.append(issue_access_token(JWT_SECRET, user_id=user, company_id=company,
+                                             role="user", lifetime_seconds=3600))
+    return tokens
+
+
+async def run(args, base: str, fake_port: int, relay_pid: int, fake_pid: int, tokens) -> None:
+    frames = int(args.seconds / FRAME_SECONDS)
+    print(f"{frames} frames of {FRAME_BYTES} bytes per stream, one every 20 ms\n")
+    print(f"{'N':>3} | {'direct p50/p99 ms':>17} | {'relay p50/p99 ms':>16} | "
+          f"{'added p50/p99 ms':>16} | {'relay us/frame':>14} | {'fake us/frame':>13} | ratio")
+    async with httpx.AsyncClient(timeout=30) as http:
+        for n in args.streams:
+            direct = [await open_direct(fake_port) for _ in range(n)]
+            d_rtts, (d_fake,) = await phase(direct, frames, [fake_pid])
+            for ws in direct:
+                await ws.close()
+            opened = [await open_relayed(http, base, tokens[i]) for i in range(n)]
+            r_rtts, (r_relay, _) = await phase([ws for ws, _ in opened], frames, [relay_pid, fake_pid])
+            for index, (ws, session_id) in enumerate(opened):
+                await ws.close()
+                await http.post(f"{base}/api/sessions/{session_id}/end",
+                                headers={"Authorization": f"Bearer {tokens[index]}"})
+            total = n * frames
+            relay_us, fake_us = r_relay / total * 1e6, d_fake / total * 1e6
+            print(f"{n:>3} | {pct(d_rtts, 50):>7.2f} / {pct(d_rtts, 99):>6.2f} | "
+                  f"{pct(r_rtts, 50):>6.2f} / {pct(r_rtts, 99):>6.2f} | "
+                  f"{pct(r_rtts, 50) - pct(d_rtts, 50):>6.2f} / {pct(r_rtts, 99) - pct(d_rtts, 99):>6.2f} | "
+                  f"{relay_us:>14.1f} | {fake_us:>13.1f} | {relay_us / fake_us:>5.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="audio per stream and phase")
+    parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 25, 50])
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+          f"{platform.platform()}")
+
+    workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
+    configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
+    server = normalize_url(configured) if configured else start_embedded_server(workdir).set(database="postgres")
+    name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    owner_url = server.set(database=name)
+
+    fake_port, relay_port = free_port(), free_port()
+    fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py", str(fake_port)], {}, "ready")
+    relay = start_process(
+        [sys.executable, "-m", "pitchlab.cli", "serve", "--port", str(relay_port)],
+        {"PITCHLAB_DATABASE_URL": owner_url.render_as_string(hide_password=False),
+         "PITCHLAB_DATABASE_APP_PASSWORD": APP_PASSWORD, "PITCHLAB_JWT_SECRET": JWT_SECRET,
+         "PITCHLAB_DATA_DIR": str(workdir / "data"), "PITCHLAB_RUN_WORKER_IN_PROCESS": "false",
+         "PITCHLAB_ELEVENLABS_API_KEY": "bench-key", "PITCHLAB_ELEVENLABS_AGENT_ID": "bench-agent",
+         "PITCHLAB_ELEVENLABS_BASE_URL": f"http://127.0.0.1:{fake_port}",
+         "PITCHLAB_PUBLIC_URL": f"http://127.0.0.1:{relay_port}", "PITCHLAB_LOG_LEVEL": "INFO"},
+        "Uvicorn running on",
+    )
+    try:
+        tokens = prepare_company(owner_url, max(args.streams))
+        asyncio.run(run(args, f"http://127.0.0.1:{relay_port}", fake_port, relay.pid, fake.pid, tokens))
+    finally:
+        for process in (relay, fake):
+            process.terminate()
+            process.wait(timeout=30)
+        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    main()
