@@ -51,6 +51,13 @@ class RequestIdMiddleware:
             return
         request_id = _incoming_id(scope)
         token = _request_id.set(request_id)
+        if scope["type"] == "websocket":
+            # Log lines carry the id; a stream's frames go straight through, unwrapped.
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _request_id.reset(token)
+            return
         response_started = False
 
         async def send_with_id(message: Message) -> None:
@@ -66,7 +73,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled error")
-            if scope["type"] != "http" or response_started:
+            if response_started:
                 raise
             await _send_internal_error(send_with_id, request_id)
         finally:

@@ -15,6 +15,9 @@ class Providers:
     email: EmailSender
     voice: VoiceProvider
 
+    async def aclose(self) -> None:
+        await self.voice.aclose()
+
 
 def build_providers(settings: Settings, vault: Vault) -> Providers:
     return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -42,8 +43,10 @@ def _wants_text_only(initiation: dict[str, Any]) -> bool:
 
 class ElevenLabsRelay:
     def __init__(self, *, base_url: str, api_key: str, agent_id: str, scenario: Scenario,
-                 session_id: UUID) -> None:
+                 session_id: UUID, http: httpx.AsyncClient, tls: ssl.SSLContext) -> None:
         self.base_url = base_url.rstrip("/")
+        self.http = http
+        self.tls = tls
         self._api_key = api_key
         self.agent_id = agent_id
         self.scenario = scenario
@@ -55,8 +58,10 @@ class ElevenLabsRelay:
     async def start(self, initiation: dict[str, Any]) -> dict[str, Any]:
         signed_url = await self._signed_url()
         try:
-            self.upstream = await connect(signed_url, max_size=MAX_FRAME, open_timeout=CONNECT_TIMEOUT,
-                                          compression=None)
+            self.upstream = await connect(
+                signed_url, max_size=MAX_FRAME, open_timeout=CONNECT_TIMEOUT, compression=None,
+                ssl=self.tls if signed_url.startswith("wss://") else None,
+            )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise ProviderFailure(f"could not reach the voice provider: {type(exc).__name__}") from None
         await self.upstream.send(json.dumps(self._initiation(initiation)))
@@ -64,11 +69,10 @@ class ElevenLabsRelay:
 
     async def _signed_url(self) -> str:
         try:
-            async with httpx.AsyncClient(timeout=CONNECT_TIMEOUT) as http:
-                response = await http.get(
-                    f"{self.base_url}/v1/convai/conversation/get-signed-url",
-                    params={"agent_id": self.agent_id}, headers={"xi-api-key": self._api_key},
-                )
+            response = await self.http.get(
+                f"{self.base_url}/v1/convai/conversation/get-signed-url",
+                params={"agent_id": self.agent_id}, headers={"xi-api-key": self._api_key},
+            )
         except httpx.HTTPError as exc:
             raise ProviderFailure(f"could not reach the voice provider: {type(exc).__name__}") from None
         if response.status_code != 200:
@@ -171,6 +175,10 @@ class ElevenLabsVoiceProvider:
         self._platform_key = platform_key
         self.agent_id = agent_id
         self.vault = vault
+        # One client and one TLS context for every call: building a TLS context reads the CA
+        # bundle, tens of milliseconds that would otherwise stall the event loop at each call.
+        self.tls = ssl.create_default_context()
+        self.http = httpx.AsyncClient(timeout=CONNECT_TIMEOUT, verify=self.tls)
 
     def _key_for(self, user: Any) -> str | None:
         sealed = (user.api_keys or {}).get("elevenlabs")
@@ -187,4 +195,8 @@ class ElevenLabsVoiceProvider:
         if key is None or self.agent_id is None:
             return LocalProspectConversation(scenario, str(session_id), rep_lines_so_far)
         return ElevenLabsRelay(base_url=self.base_url, api_key=key, agent_id=self.agent_id,
-                               scenario=scenario, session_id=session_id)
+                               scenario=scenario, session_id=session_id, http=self.http,
+                               tls=self.tls)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

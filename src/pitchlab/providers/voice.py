@@ -93,9 +93,14 @@ class VoiceProvider(Protocol):
     def open(self, *, scenario: Scenario, session_id: Any, rep_lines_so_far: list[str],
              user: Any) -> VoiceConversation: ...
 
+    async def aclose(self) -> None: ...
+
 
 class OfflineVoiceProvider:
     """No vendor: every call is with the local prospect."""
+
+    async def aclose(self) -> None:
+        pass
 
     def open(self, *, scenario: Scenario, session_id: Any, rep_lines_so_far: list[str],
              user: Any) -> VoiceConversation:
