@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import json
 
@@ -34,6 +35,15 @@ async def relay(owner_url, tmp_path):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://testserver") as client:
                 yield app, client, base, fake
+
+
+@contextlib.asynccontextmanager
+async def opened(base: str, session: dict):
+    """A stream past its handshake: metadata and the agent's first message received."""
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        yield ws
 
 
 async def _call(relay, owner_url, scenario="price-objection"):
@@ -69,9 +79,7 @@ async def test_the_scenario_reaches_the_agent_and_audio_flows_both_ways(relay, o
 async def test_an_interruption_drops_stale_audio_and_corrects_the_transcript(relay, owner_url):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": "__interrupt__"}))
         audio = []
         while len(audio) < 2:
@@ -87,9 +95,7 @@ async def test_an_interruption_drops_stale_audio_and_corrects_the_transcript(rel
 async def test_the_relay_answers_pings_itself(relay, owner_url):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": "__ping__"}))
         await asyncio.wait_for(fake.pong_received.wait(), 5)
         assert fake.pongs == [4242]
@@ -98,9 +104,7 @@ async def test_the_relay_answers_pings_itself(relay, owner_url):
 async def test_rep_speech_and_agent_replies_land_in_the_transcript(relay, owner_url):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": "__say What is your budget cycle?"}))
         await recv(ws, "user_transcript")
         await recv(ws, "agent_response")
@@ -116,9 +120,7 @@ async def test_an_upstream_failure_ends_the_stream_but_the_call_can_be_ended_and
 ):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": f"__close_{code}__"}))
         error = await recv(ws, "error")
         assert error["error_event"]["code"] == code
@@ -133,9 +135,7 @@ async def test_an_upstream_failure_ends_the_stream_but_the_call_can_be_ended_and
 async def test_a_normal_upstream_end_closes_the_stream_with_1000(relay, owner_url):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": "__end__"}))
         assert await closed_with(ws) == 1000
 
@@ -143,9 +143,8 @@ async def test_a_normal_upstream_end_closes_the_stream_with_1000(relay, owner_ur
 async def test_the_client_leaving_closes_the_upstream(relay, owner_url):
     app, client, base, fake = relay
     tokens, session = await _call(relay, owner_url)
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session):
+        pass  # and the rep hangs up
     await asyncio.wait_for(fake.client_closed.wait(), 5)
 
 
@@ -155,9 +154,8 @@ async def test_the_users_own_key_is_used_before_the_platform_key(relay, owner_ur
     own_key = "xi-users-own-key-999"
     fake.api_key = own_key  # only the user's key is valid now
     await client.put("/api/users/me", headers=bearer(tokens), json={"api_keys": {"elevenlabs": own_key}})
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(base, session):
+        pass
     assert fake.keys_seen[-1] == own_key
 
 
