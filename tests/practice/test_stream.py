@@ -156,3 +156,17 @@ async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
     assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
     transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
     assert len(transcript["turns"]) == 2 and transcript["text"]
+
+
+async def test_garbage_frames_do_not_break_the_call(client, app, owner_url, live_server):
+    tokens = await rep(client, app, owner_url)
+    session = await start(client, tokens, mode="voice")
+    async with connect(ws_url(live_server, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        for frame in ("not json at all", "[1, 2, 3]", '{"no_type": true}', b"\xff\xfe binary",
+                      json.dumps({"user_audio_chunk": "AAAA"})):
+            await ws.send(frame)
+        await ws.send(json.dumps({"type": "user_message", "text": "What matters most to you?"}))
+        reply = await recv(ws, "agent_response")
+        assert reply["agent_response_event"]["agent_response"].startswith("Well, since you ask")

@@ -187,7 +187,7 @@ class StreamSession:
         """The client speaks first (conversation_initiation_client_data); we answer with exactly
         one metadata message. A client that sends something else first still gets metadata."""
         try:
-            raw = await asyncio.wait_for(self.websocket.receive_text(), FIRST_MESSAGE_TIMEOUT)
+            raw = await asyncio.wait_for(_receive_text(self.websocket), FIRST_MESSAGE_TIMEOUT)
         except TimeoutError:
             raw = None
         first = _parse(raw) if raw is not None else None
@@ -205,7 +205,7 @@ class StreamSession:
 
     async def _from_client(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
+            raw = await _receive_text(self.websocket)
             await self._handle_client(raw, None if raw.startswith('{"user_audio_chunk"') else _parse(raw))
 
     async def _handle_client(self, raw: str, message: dict[str, Any] | None) -> None:
@@ -281,6 +281,17 @@ class StreamSession:
         with contextlib.suppress(Exception):
             await self.send({"type": "error", "error_event": {
                 "code": CLOSE_PROVIDER, "error_type": "provider_failure", "message": message}})
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next frame as text; the protocol is JSON text, but a binary frame is read as UTF-8
+    rather than breaking the call."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return message["text"]
+    return (message.get("bytes") or b"").decode("utf-8", "replace")
 
 
 def _parse(raw: str) -> dict[str, Any] | None:
