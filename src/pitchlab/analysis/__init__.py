@@ -1,0 +1,1 @@
+"""Conversation analytics: pure functions over timed transcript turns. No I/O."""
