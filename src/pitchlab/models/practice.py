@@ -44,6 +44,8 @@ class PracticeSession(Base):
               postgresql_where=text("status = 'in_progress'")),
         Index("sessions_live_activity_idx", "last_activity_at",
               postgresql_where=text("status = 'in_progress'")),
+        Index("sessions_feedback_pending_idx", "ended_at",
+              postgresql_where=text("feedback_status = 'pending'")),
     )
 
     id: Mapped[UUID] = uuid_pk()
@@ -58,6 +60,7 @@ class PracticeSession(Base):
     last_activity_at: Mapped[datetime] = mapped_column(server_default=func.now())
     end_reason: Mapped[str | None]
     feedback_status: Mapped[str | None]
+    feedback_error: Mapped[str | None]
     provider_conversation_id: Mapped[str | None]
 
 
@@ -112,4 +115,7 @@ class Feedback(Base):
     session_id: Mapped[UUID] = mapped_column(unique=True)
     company_id: Mapped[UUID]
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    scored_by: Mapped[str]
+    rubric_version: Mapped[str]
+    raw_output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = created_at()
