@@ -16,6 +16,7 @@ from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
 from pitchlab.errors import install_error_handlers
 from pitchlab.auth.router import router as auth_router
+from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(practice_router)
     app.include_router(stream_router)
     app.include_router(elevenlabs_compat_router)
+    app.include_router(feedback_router)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -44,7 +44,12 @@ _JOBS: dict[str, JobSpec] = {}
 
 # Modules that declare jobs; imported when a queue app is built, so that every process (server,
 # worker, test) knows every job.
-JOB_MODULES = ("pitchlab.notifications.jobs", "pitchlab.practice.jobs")
+JOB_MODULES = (
+    "pitchlab.notifications.jobs",
+    "pitchlab.practice.jobs",
+    "pitchlab.feedback.jobs",
+    "pitchlab.jobs.maintenance",
+)
 
 
 def job(

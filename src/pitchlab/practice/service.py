@@ -23,6 +23,7 @@ from pitchlab.billing import metering
 from pitchlab.config import Settings
 from pitchlab.db import system_context, temporary_context
 from pitchlab.errors import AppError
+from pitchlab.feedback.service import queue_feedback
 from pitchlab.models import Company, PracticeSession, Transcript
 from pitchlab.practice import repository, turns
 from pitchlab.practice.prospect import replay
@@ -260,6 +261,9 @@ async def end_session(
     if transcript is not None:
         transcript.transcript_text = turns.render_text(transcript.turns)
     await session.flush()
+    if row.feedback_status == "pending":
+        # same transaction: the call ends if and only if its feedback is queued
+        await queue_feedback(session, row.id)
     return row
 
 

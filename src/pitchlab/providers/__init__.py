@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
+from pitchlab.providers.llm import LocalSkillScorer, SkillScorer
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 from pitchlab.security.vault import Vault
 
@@ -14,13 +15,15 @@ from pitchlab.security.vault import Vault
 class Providers:
     email: EmailSender
     voice: VoiceProvider
+    scorer: SkillScorer
 
     async def aclose(self) -> None:
         await self.voice.aclose()
 
 
 def build_providers(settings: Settings, vault: Vault) -> Providers:
-    return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault))
+    return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault),
+                     scorer=LocalSkillScorer())
 
 
 def build_voice_provider(settings: Settings, vault: Vault) -> VoiceProvider:

@@ -1,0 +1,39 @@
+"""Feedback jobs: generate after each call (retried, then marked failed with the reason), and a
+sweep that re-queues feedback a crash left pending."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import procrastinate
+
+from pitchlab.feedback import service
+from pitchlab.jobs.queue import job, resources
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+SWEEP_JOB = "requeue_stranded_feedback"
+# A job "doing" this long after the call ended is presumed lost with its worker.
+STRANDED_AFTER_SECONDS = 120
+
+
+@job(service.FEEDBACK_JOB, queue="feedback",
+     retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2))
+async def generate_feedback(context: procrastinate.JobContext, session_id: str) -> None:
+    deps = resources(context)
+    try:
+        await service.generate(deps.database, deps.providers.scorer, UUID(session_id))
+    except Exception as exc:
+        attempt = (context.job.attempts or 0) + 1
+        if attempt >= MAX_ATTEMPTS:
+            log.error("feedback for %s failed for good: %s", session_id, exc)
+            await service.mark_failed(deps.database, UUID(session_id), f"{type(exc).__name__}: {exc}")
+            return
+        raise
+
+
+@job(SWEEP_JOB, queue="sweeps", periodic_cron="* * * * *")
+async def requeue_stranded_feedback(context: procrastinate.JobContext, timestamp: int) -> None:
+    await service.requeue_stranded(resources(context).database, STRANDED_AFTER_SECONDS)
