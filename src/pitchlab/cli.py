@@ -163,6 +163,16 @@ def keys_rotate() -> None:
     typer.echo(f"re-encrypted {rotated} API key(s) under key {vault.ring.current_id}")
 
 
+@cli.command()
+def demo() -> None:
+    """A scripted practice call against the offline prospect, ending with its feedback report."""
+    from pitchlab.demo import run_demo
+
+    settings, _ = prepare_database(_settings())
+    logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the plumbing
+    asyncio.run(run_demo(settings, typer.echo))
+
+
 def main() -> None:
     cli(prog_name="pitchlab")
 

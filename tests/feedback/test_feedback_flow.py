@@ -14,8 +14,8 @@ from pitchlab.feedback.service import requeue_stranded
 from pitchlab.jobs.maintenance import retry_stalled
 from pitchlab.providers import build_providers
 from pitchlab.security.vault import KeyRing, Vault
-from tests.auth.helpers import bearer, drain_jobs
-from tests.conftest import TEST_ENCRYPTION_KEYS, make_settings
+from tests.auth.helpers import bearer, drain_jobs, invoke_cli
+from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS, make_settings
 from tests.practice.helpers import rep, start
 
 SCRIPT = [
@@ -141,3 +141,16 @@ async def test_a_job_left_doing_by_a_dead_worker_is_run_again(client, app, owner
     assert await retry_stalled(app.state.jobs.job_manager) == 1
     await drain_jobs(app)
     assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).status_code == 200
+
+
+async def test_the_demo_command_prints_a_feedback_report(owner_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)
+    monkeypatch.setenv("PITCHLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    result = await invoke_cli(["demo"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Rep:      Hi Marcus" in out and "Prospect: Well, since you ask" in out
+    assert "Feedback report" in out and "Skills (scored by local)" in out
+    assert "Closing             ##### 5/5" in out

@@ -27,8 +27,9 @@ from pitchlab.analysis.text import sentences
 RUBRIC_VERSION = "local-2026-11-v1"
 SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
 
-_OBJECTION = re.compile(r"\b(but|however|too expensive|expensive|price|budget|not sure|already|"
-                        r"don't need|no time|not a priority|competitor|cheaper|can't|worried)\b", re.I)
+_OBJECTION = re.compile(r"\b(but|however|expensive|price|budget|not sure|already (have|use)|"
+                        r"don't need|not a priority|competitor|cheaper|can't|worried|tried|"
+                        r"what's this about|not interested|send (me )?(an )?email)\b", re.I)
 _ACKNOWLEDGE = re.compile(r"\b(understand|makes sense|fair|hear you|appreciate|good point|"
                           r"reasonable|i get that|totally get|that's valid)\b", re.I)
 _GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening))\b|\bthank(s| you)\b", re.I)
