@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
-from pitchlab.providers.llm import LocalSkillScorer, SkillScorer
+from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 from pitchlab.security.vault import Vault
 
@@ -23,7 +23,15 @@ class Providers:
 
 def build_providers(settings: Settings, vault: Vault) -> Providers:
     return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault),
-                     scorer=LocalSkillScorer())
+                     scorer=build_scorer(settings, vault))
+
+
+def build_scorer(settings: Settings, vault: Vault) -> SkillScorer:
+    # Always the OpenAI adapter: users may bring their own key even when the platform has none;
+    # with no key at all it scores locally.
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAISkillScorer(platform_key=key, base_url=settings.openai_base_url,
+                             model=settings.openai_model, vault=vault)
 
 
 def build_voice_provider(settings: Settings, vault: Vault) -> VoiceProvider:

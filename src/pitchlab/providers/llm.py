@@ -1,16 +1,29 @@
-"""Skill scoring: the Protocol, and the local adapter (rules, no vendor).
+"""Skill scoring: the Protocol, the local adapter (rules, no vendor) and the OpenAI adapter.
 
 A scorer gets the transcript turns and the computed analytics and returns skill scores with
-evidence, a summary, strengths and improvements. The OpenAI adapter (structured output against
-a versioned rubric) plugs in behind the same Protocol.
+evidence, a summary, strengths and improvements.
+
+The OpenAI adapter uses the official SDK: strict structured output against the rubric's JSON
+schema, temperature 0, a timeout, and the SDK's own retries with backoff on 429 and 5xx. Evidence
+quotes that do not appear verbatim in the rep's turns are dropped. Key order: the user's own key
+from the vault, else the platform key, else the local scorer; a timeout, an exhausted retry or an
+answer that does not fit the schema also falls back to the local scorer, and says so.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pitchlab.feedback import local_scorer
+from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
+from pydantic import BaseModel, Field, ValidationError
+
+from pitchlab.feedback import local_scorer, rubric
+from pitchlab.security.vault import Vault, VaultError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,3 +41,91 @@ class SkillScorer(Protocol):
 class LocalSkillScorer:
     async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
         return Scoring("local", local_scorer.RUBRIC_VERSION, local_scorer.score_locally(turns, metrics))
+
+
+class _SkillOut(BaseModel):
+    score: int = Field(ge=1, le=5)
+    evidence: list[str]
+
+
+class _ModelAnswer(BaseModel):
+    skill_scores: dict[str, _SkillOut]
+    summary: str
+    strengths: list[str]
+    improvements: list[str]
+
+
+class OpenAISkillScorer:
+    def __init__(self, *, platform_key: str | None, base_url: str | None, model: str, vault: Vault,
+                 timeout_seconds: float = 60.0, max_retries: int = 3) -> None:
+        self._platform_key = platform_key
+        self.base_url = base_url
+        self.model = model
+        self.vault = vault
+        self.timeout_seconds = timeout_seconds
+        self.max_retries = max_retries
+        self.local = LocalSkillScorer()
+
+    def _key_for(self, user: Any) -> str | None:
+        sealed = ((user.api_keys or {}) if user is not None else {}).get("openai")
+        if sealed:
+            try:
+                return self.vault.open(user.id, "openai", sealed)
+            except VaultError:
+                log.warning("user %s has an OpenAI key that no longer decrypts", user.id)
+        return self._platform_key
+
+    async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
+        key = self._key_for(user)
+        if key is None:
+            return await self.local.score(turns, metrics, user)
+        client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_seconds,
+                             max_retries=self.max_retries)
+        try:
+            completion = await client.chat.completions.create(
+                model=self.model,
+                temperature=0,
+                messages=[{"role": "system", "content": rubric.SYSTEM_PROMPT},
+                          {"role": "user", "content": _call_for_model(turns, metrics)}],
+                response_format={"type": "json_schema", "json_schema": {
+                    "name": "sales_call_feedback", "strict": True,
+                    "schema": rubric.RESPONSE_SCHEMA}},
+            )
+        except (APITimeoutError, APIConnectionError, APIStatusError) as exc:
+            return await self._fallback(turns, metrics, user, f"{type(exc).__name__}", None)
+        finally:
+            await client.close()
+        content = completion.choices[0].message.content or ""
+        raw = {"model": completion.model, "content": content}
+        try:
+            answer = _ModelAnswer.model_validate_json(content)
+        except ValidationError:
+            return await self._fallback(turns, metrics, user, "malformed model output", raw)
+        if set(answer.skill_scores) != set(rubric.SKILL_ANCHORS):
+            return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
+        result = answer.model_dump()
+        result["skill_scores"] = _verbatim_evidence_only(result["skill_scores"], turns)
+        return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION, result, raw)
+
+    async def _fallback(self, turns, metrics, user, reason: str, raw) -> Scoring:
+        log.warning("scoring with %s failed (%s); using the local scorer", self.model, reason)
+        local = await self.local.score(turns, metrics, user)
+        return Scoring(local.scored_by, local.rubric_version,
+                       {**local.result, "fallback_reason": reason}, raw)
+
+
+def _call_for_model(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> str:
+    facts = {k: metrics[k] for k in ("duration_seconds", "talk_ratio", "pace_wpm",
+                                     "questions_asked", "filler_words", "patience_seconds")}
+    return json.dumps({"metrics": facts,
+                       "turns": [{"speaker": t["speaker"], "text": t["text"]} for t in turns]})
+
+
+def _verbatim_evidence_only(skills: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Keep only quotes that the rep really said, character for character."""
+    rep_text = [t["text"] for t in turns if t["speaker"] == "rep"]
+    return {
+        skill: {**scored, "evidence": [q for q in scored["evidence"]
+                                       if q.strip() and any(q in said for said in rep_text)][:3]}
+        for skill, scored in skills.items()
+    }

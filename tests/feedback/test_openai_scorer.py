@@ -1,0 +1,112 @@
+"""The OpenAI adapter, through the official SDK, against a local server that speaks the API.
+Every outcome is a well-formed feedback that says who scored it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+from pitchlab.analysis.metrics import compute_metrics
+from pitchlab.feedback import rubric
+from pitchlab.providers.llm import OpenAISkillScorer
+from pitchlab.security.vault import KeyRing, Vault
+from tests.conftest import TEST_ENCRYPTION_KEYS
+from tests.fakes.http_server import serve_asgi
+from tests.fakes.openai_server import INVENTED, FakeOpenAI
+
+KEY = "sk-test-platform-openai-key"
+TURNS = [
+    {"speaker": "prospect", "text": "Marcus speaking.", "start_ms": 0, "end_ms": 1000},
+    {"speaker": "rep", "text": "What slows your new reps down?", "start_ms": 1500, "end_ms": 3500},
+    {"speaker": "prospect", "text": "Coaching time.", "start_ms": 4000, "end_ms": 5000},
+    {"speaker": "rep", "text": "Can we meet Thursday at 10am?", "start_ms": 6000, "end_ms": 8000},
+]
+METRICS = compute_metrics(TURNS)
+VAULT = Vault(KeyRing.parse(TEST_ENCRYPTION_KEYS))
+NOBODY = SimpleNamespace(id=uuid.uuid4(), api_keys=None)
+
+
+@pytest.fixture
+async def fake_openai():
+    fake = FakeOpenAI(api_key=KEY)
+    async with serve_asgi(fake.app()) as base:
+        yield fake, f"{base}/v1"
+        fake.released.set()
+
+
+def scorer(base_url: str, key: str | None = KEY, timeout: float = 10.0) -> OpenAISkillScorer:
+    return OpenAISkillScorer(platform_key=key, base_url=base_url, model="gpt-4o", vault=VAULT,
+                             timeout_seconds=timeout, max_retries=2)
+
+
+def assert_well_formed(result: dict) -> None:
+    assert set(result["skill_scores"]) == set(rubric.SKILL_ANCHORS)
+    for scored in result["skill_scores"].values():
+        assert 1 <= scored["score"] <= 5 and isinstance(scored["evidence"], list)
+    assert result["summary"] and isinstance(result["strengths"], list)
+
+
+async def test_valid_output_is_used_and_the_request_is_strict(fake_openai):
+    fake, base = fake_openai
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "gpt-4o" and scoring.rubric_version == rubric.RUBRIC_VERSION
+    assert_well_formed(scoring.result)
+    assert scoring.result["skill_scores"]["discovery"] == {
+        "score": 4, "evidence": ["What slows your new reps down?"]}
+    assert json.loads(scoring.raw_output["content"])["summary"]
+    [request] = fake.requests
+    assert request["temperature"] == 0 and request["model"] == "gpt-4o"
+    assert request["response_format"]["type"] == "json_schema"
+    assert request["response_format"]["json_schema"]["strict"] is True
+    assert request["messages"][0]["content"] == rubric.SYSTEM_PROMPT
+
+
+async def test_invented_evidence_is_dropped(fake_openai):
+    fake, base = fake_openai
+    fake.script = ["invented"]
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "gpt-4o"
+    for scored in scoring.result["skill_scores"].values():
+        assert INVENTED not in scored["evidence"]
+        assert scored["evidence"] == ["What slows your new reps down?"]
+
+
+async def test_malformed_output_falls_back_to_the_local_scorer(fake_openai):
+    fake, base = fake_openai
+    fake.script = ["malformed"]
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "local"
+    assert scoring.result["fallback_reason"] == "malformed model output"
+    assert scoring.raw_output["content"].startswith('{"skill_scores"')  # kept for review
+    assert_well_formed(scoring.result)
+
+
+async def test_a_429_is_retried_and_then_succeeds(fake_openai):
+    fake, base = fake_openai
+    fake.script = ["rate_limited", "server_error"]
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "gpt-4o"
+    assert len(fake.keys_seen) == 3
+
+
+async def test_a_timeout_falls_back_to_the_local_scorer(fake_openai):
+    fake, base = fake_openai
+    fake.script = ["hang", "hang", "hang"]
+    scoring = await scorer(base, timeout=0.5).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "local"
+    assert scoring.result["fallback_reason"] == "APITimeoutError"
+    assert_well_formed(scoring.result)
+
+
+async def test_the_users_own_key_comes_first_and_no_key_means_local(fake_openai):
+    fake, base = fake_openai
+    user = SimpleNamespace(id=uuid.uuid4(), api_keys=None)
+    user.api_keys = {"openai": VAULT.seal(user.id, "openai", "sk-users-own-key-1234")}
+    fake.api_key = "sk-users-own-key-1234"
+    assert (await scorer(base).score(TURNS, METRICS, user)).scored_by == "gpt-4o"
+    assert fake.keys_seen[-1] == "sk-users-own-key-1234"
+    local = await scorer(base, key=None).score(TURNS, METRICS, NOBODY)
+    assert local.scored_by == "local" and "fallback_reason" not in local.result
