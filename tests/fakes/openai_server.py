@@ -31,6 +31,7 @@ class FakeOpenAI:
     keys_seen: list[str] = field(default_factory=list)
     # "hang" answers nothing until released (the test's teardown), long after the client gave up
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    request_received: asyncio.Event = field(default_factory=asyncio.Event)
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
@@ -42,6 +43,7 @@ class FakeOpenAI:
             return _error(401, "invalid_api_key", "Incorrect API key provided.")
         body = await request.json()
         self.requests.append(body)
+        self.request_received.set()
         behaviour = self.script.pop(0) if self.script else "valid"
         if behaviour == "rate_limited":
             return _error(429, "rate_limit_exceeded", "Rate limit reached.", {"retry-after": "0"})

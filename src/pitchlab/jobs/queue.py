@@ -112,7 +112,12 @@ async def run_worker(
     install_signal_handlers: bool = True,
     **options: Any,
 ) -> None:
-    """Run jobs until cancelled (``wait=True``) or until the queue is empty (``wait=False``)."""
+    """Run jobs until cancelled (``wait=True``) or until the queue is empty (``wait=False``).
+
+    A worker that starts first takes back jobs that a dead worker left half done."""
+    from pitchlab.jobs.maintenance import retry_stalled
+
+    await retry_stalled(job_app.job_manager)
     await job_app.run_worker_async(
         concurrency=concurrency,
         wait=wait,
