@@ -61,16 +61,23 @@ def _text_of(segs: list[Segment], speaker: str) -> str:
     return " ".join(s.text for s in segs if s.speaker == speaker)
 
 
-def _prospect_trend(segs: list[Segment]) -> float:
-    """Prospect sentiment in the last third of the call minus the first third (by time)."""
-    if not segs:
-        return 0.0
-    start, end = segs[0].start_ms, max(s.end_ms for s in segs)
-    third = (end - start) / 3
-    prospect = [s for s in segs if s.speaker == "prospect"]
-    first = " ".join(s.text for s in prospect if s.start_ms < start + third)
-    last = " ".join(s.text for s in prospect if s.start_ms >= end - third)
-    return round(sentiment.compound(last) - sentiment.compound(first), 4)
+def _sentiment(segs: list[Segment]) -> dict[str, float]:
+    """Mean segment sentiment per speaker, and the prospect's trend: the last third of the call
+    (by time) minus the first third. Each segment is scored once."""
+    scored = [(seg, sentiment.compound(seg.text)) for seg in segs]
+    prospect = [(seg, scores) for seg, scores in scored if seg.speaker == "prospect"]
+    trend = 0.0
+    if segs:
+        start, end = segs[0].start_ms, max(s.end_ms for s in segs)
+        third = (end - start) / 3
+        first = [score for seg, score in prospect if seg.start_ms < start + third]
+        last = [score for seg, score in prospect if seg.start_ms >= end - third]
+        trend = round(sentiment.mean(last) - sentiment.mean(first), 4)
+    return {
+        "rep": sentiment.mean([score for seg, score in scored if seg.speaker == "rep"]),
+        "prospect": sentiment.mean([score for _, score in prospect]),
+        "prospect_trend": trend,
+    }
 
 
 def _patience(segs: list[Segment]) -> float:
@@ -83,7 +90,6 @@ def _patience(segs: list[Segment]) -> float:
 def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None = None) -> dict[str, Any]:
     segs = segments(turns)
     talk = {speaker: round(_talk_seconds(turns, speaker), 3) for speaker in SPEAKERS}
-    rep_text = _text_of(segs, "rep")
     rep_segments = [s.text for s in segs if s.speaker == "rep"]
     word_count = {speaker: len(words(_text_of(segs, speaker))) for speaker in SPEAKERS}
     # Counted per segment: a sentence never runs on from one turn of the rep into the next.
@@ -110,10 +116,6 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
         "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
         "patience_seconds": _patience(segs),
-        "sentiment": {
-            "rep": sentiment.compound(rep_text),
-            "prospect": sentiment.compound(_text_of(segs, "prospect")),
-            "prospect_trend": _prospect_trend(segs),
-        },
+        "sentiment": _sentiment(segs),
         "reference": REFERENCE,
     }

@@ -1,4 +1,9 @@
-"""Sentiment with VADER (compound score, -1..1)."""
+"""Sentiment with VADER (compound score, -1..1).
+
+VADER is built for short text; fed a whole call it slows down with the square of its length
+(each word re-scans the text for negations). A speaker's sentiment is therefore the mean of the
+compound scores of their turns (consecutive turns of one speaker taken together).
+"""
 
 from __future__ import annotations
 
@@ -15,4 +20,8 @@ def _analyzer() -> SentimentIntensityAnalyzer:
 def compound(text: str) -> float:
     if not text.strip():
         return 0.0
-    return round(_analyzer().polarity_scores(text)["compound"], 4)
+    return _analyzer().polarity_scores(text)["compound"]
+
+
+def mean(scores: list[float]) -> float:
+    return round(sum(scores) / len(scores), 4) if scores else 0.0

@@ -18,27 +18,59 @@ Each skill gets 1-5 and evidence quoted verbatim from the rep's own sentences:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pitchlab.analysis.metrics import segments
 from pitchlab.analysis.questions import is_open_question, is_question
-from pitchlab.analysis.text import sentences
+from pitchlab.analysis.text import sentences, words
 
 RUBRIC_VERSION = "local-2026-11-v1"
 SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
 
-_OBJECTION = re.compile(r"\b(but|however|expensive|price|budget|not sure|already (have|use)|"
-                        r"don't need|not a priority|competitor|cheaper|can't|worried|tried|"
-                        r"what's this about|not interested|send (me )?(an )?email)\b", re.I)
-_ACKNOWLEDGE = re.compile(r"\b(understand|makes sense|fair|hear you|appreciate|good point|"
-                          r"reasonable|i get that|totally get|that's valid)\b", re.I)
-_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening))\b|\bthank(s| you)\b", re.I)
-_VALUE = re.compile(r"\b(save|saves|saving|reduce|reduces|increase|increases|faster|revenue|roi|"
-                    r"results|impact|outcome|which means|so you can|so that you|percent)\b|%", re.I)
-_CLOSE = re.compile(r"\b(next step|meeting|demo|pilot|trial|schedule|calendar|book|invite|"
-                    r"set up time|sign)\b", re.I)
-_SOFT_CLOSE = re.compile(r"\b(follow up|follow-up|send (you |over )?(some )?(info|information|"
-                         r"details|deck))\b", re.I)
+@dataclass(frozen=True)
+class Said:
+    """A sentence with what the rules look at, worked out once."""
+
+    text: str
+    lowered: str
+    words: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Said:
+        return cls(text, text.lower(), frozenset(words(text)))
+
+
+@dataclass(frozen=True)
+class Cue:
+    """Single words (matched as whole words) and phrases (matched inside the sentence)."""
+
+    single: frozenset[str]
+    phrases: tuple[str, ...] = ()
+
+    def __call__(self, said: Said) -> bool:
+        return not self.single.isdisjoint(said.words) or any(p in said.lowered for p in self.phrases)
+
+
+def _cue(*terms: str) -> Cue:
+    return Cue(frozenset(t for t in terms if " " not in t),
+               tuple(t for t in terms if " " in t or not t.isalnum()))
+
+
+_OBJECTION = _cue("but", "however", "expensive", "price", "budget", "not sure", "already have",
+                  "already use", "don't", "competitor", "cheaper", "can't", "worried", "tried",
+                  "what's this about", "not interested", "not a priority", "send me an email")
+_ACKNOWLEDGE = _cue("understand", "makes sense", "fair", "hear you", "appreciate", "good point",
+                    "reasonable", "i get that", "totally get", "that's valid")
+_GREETING = _cue("hi", "hello", "hey", "good morning", "good afternoon", "good evening", "thanks",
+                 "thank you")
+_VALUE = _cue("save", "saves", "saving", "reduce", "reduces", "increase", "increases", "faster",
+              "revenue", "roi", "results", "impact", "outcome", "which means", "so you can",
+              "so that you", "percent", "%")
+_CLOSE = _cue("next step", "meeting", "demo", "pilot", "trial", "schedule", "calendar", "book",
+              "invite", "set up time", "sign")
+_SOFT_CLOSE = _cue("follow up", "follow-up", "send you", "send over", "send some info",
+                   "send information")
 _WHEN = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|tomorrow|next week|"
                    r"\d{1,2}(:\d{2})?\s?(am|pm)|o'clock)\b", re.I)
 
@@ -48,16 +80,15 @@ def _band(value: float, upper_bounds: list[float]) -> int:
     return 1 + sum(value >= bound for bound in upper_bounds)
 
 
-def _rep_sentences(turns: list[dict[str, Any]]) -> list[str]:
-    return [s for t in turns if t["speaker"] == "rep" for s in sentences(t["text"])]
+def _rep_sentences(turns: list[dict[str, Any]]) -> list[Said]:
+    return [Said.of(s) for t in turns if t["speaker"] == "rep" for s in sentences(t["text"])]
 
 
 def _skill(score: int, evidence: list[str]) -> dict[str, Any]:
     return {"score": max(1, min(5, score)), "evidence": evidence[:3]}
 
 
-def _discovery(rep: list[str]) -> dict[str, Any]:
-    asked = [s for s in rep if is_question(s)]
+def _discovery(asked: list[str]) -> dict[str, Any]:
     open_ones = [s for s in asked if is_open_question(s)]
     score = _band(len(asked), [1, 3, 6, 11])
     if asked and not open_ones and score > 2:
@@ -70,49 +101,50 @@ def _objection_handling(turns: list[dict[str, Any]]) -> dict[str, Any]:
     raised = handled = 0
     evidence = []
     for previous, current in zip(segs, segs[1:]):
-        if previous.speaker == "prospect" and _OBJECTION.search(previous.text):
+        if previous.speaker == "prospect" and _OBJECTION(Said.of(previous.text)):
             raised += 1
-            if current.speaker == "rep" and _ACKNOWLEDGE.search(current.text):
+            if current.speaker == "rep" and _ACKNOWLEDGE(Said.of(current.text)):
                 handled += 1
-                evidence += [s for s in sentences(current.text) if _ACKNOWLEDGE.search(s)]
+                evidence += [s for s in sentences(current.text) if _ACKNOWLEDGE(Said.of(s))]
     if raised == 0:
         return _skill(3, [])
     return _skill(_band(handled / raised, [0.01, 1 / 3, 2 / 3, 1.0]), evidence)
 
 
-def _rapport(rep: list[str], metrics: dict[str, Any]) -> dict[str, Any]:
-    warm = [s for s in rep if _GREETING.search(s)]
-    acknowledging = [s for s in rep if _ACKNOWLEDGE.search(s)]
+def _rapport(rep: list[Said], metrics: dict[str, Any]) -> dict[str, Any]:
+    warm = [s.text for s in rep if _GREETING(s)]
+    acknowledging = [s.text for s in rep if _ACKNOWLEDGE(s)]
     points = bool(warm) + bool(acknowledging) + (0.3 <= metrics["talk_ratio"] <= 0.6) + (
         metrics["sentiment"]["rep"] > 0.2)
     return _skill(1 + points, warm + acknowledging)
 
 
-def _value(rep: list[str]) -> dict[str, Any]:
-    valuable = [s for s in rep if _VALUE.search(s)]
+def _value(rep: list[Said]) -> dict[str, Any]:
+    valuable = [s.text for s in rep if _VALUE(s)]
     return _skill(_band(len(valuable), [1, 2, 3, 5]), valuable)
 
 
-def _closing(rep: list[str]) -> dict[str, Any]:
-    asks = [s for s in rep if _CLOSE.search(s)]
-    if any(_WHEN.search(s) and is_question(s) for s in asks):
+def _closing(rep: list[Said], asked: set[str]) -> dict[str, Any]:
+    asks = [s.text for s in rep if _CLOSE(s)]
+    if any(_WHEN.search(s) and s in asked for s in asks):
         return _skill(5, [s for s in asks if _WHEN.search(s)])
-    if any(is_question(s) for s in asks):
-        return _skill(4, [s for s in asks if is_question(s)])
+    if any(s in asked for s in asks):
+        return _skill(4, [s for s in asks if s in asked])
     if asks:
         return _skill(3, asks)
-    soft = [s for s in rep if _SOFT_CLOSE.search(s)]
+    soft = [s.text for s in rep if _SOFT_CLOSE(s)]
     return _skill(2 if soft else 1, soft)
 
 
 def score_locally(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[str, Any]:
     rep = _rep_sentences(turns)
+    asked = [s.text for s in rep if is_question(s.text)]  # checked once, used by two skills
     skills = {
-        "discovery": _discovery(rep),
+        "discovery": _discovery(asked),
         "objection_handling": _objection_handling(turns),
         "rapport": _rapport(rep, metrics),
         "value_articulation": _value(rep),
-        "closing": _closing(rep),
+        "closing": _closing(rep, set(asked)),
     }
     strengths, improvements = coaching_notes(metrics, skills)
     return {

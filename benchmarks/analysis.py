@@ -1,0 +1,136 @@
+"""Feedback benchmark: the time to analyse and score a 60-minute call (about 9,000 words) with
+the local scorer, and the p95 time from ``POST /end`` to feedback ready, through the API with the
+in-process worker.
+
+    uv run python benchmarks/analysis.py [--runs 30] [--calls 20]
+
+PostgreSQL: PITCHLAB_BENCH_DATABASE_URL (a server's maintenance database) or an embedded one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+import psycopg
+from psycopg import sql
+from pydantic import SecretStr
+
+from pitchlab.analysis.metrics import compute_metrics
+from pitchlab.app import create_app
+from pitchlab.config import Settings
+from pitchlab.database_setup import libpq_dsn, prepare_database, start_embedded_server
+from pitchlab.db import normalize_url
+from pitchlab.feedback.local_scorer import score_locally
+from pitchlab.security.tokens import issue_access_token
+
+REP = ["What does your onboarding look like today?", "Um, so we basically help teams ramp faster.",
+       "That makes sense, I hear you.", "How do your managers coach calls?",
+       "Which means your reps hit quota sooner, like, months sooner.",
+       "Would you be open to a pilot next Thursday at 10am?", "Tell me more about that."]
+PROSPECT = ["We hire about ten reps a quarter.", "Honestly the price worries me.",
+            "Our managers have no time to listen to calls.", "That sounds interesting.",
+            "We tried something like this before and nobody used it.", "Okay, go on."]
+
+
+def long_call(minutes: int = 60, seed: int = 7) -> list[dict]:
+    """About 150 spoken words a minute, turns alternating with short pauses."""
+    rng = random.Random(seed)
+    turns, clock, speaker = [], 0, "prospect"
+    while clock < minutes * 60_000:
+        pool = REP if speaker == "rep" else PROSPECT
+        text = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 7)))
+        length = int(len(text.split()) / 2.5 * 1000)
+        turns.append({"speaker": speaker, "text": text, "start_ms": clock, "end_ms": clock + length})
+        clock += length + rng.randint(300, 1500)
+        speaker = "rep" if speaker == "prospect" else "prospect"
+    return turns
+
+
+def time_analysis(runs: int) -> None:
+    turns = long_call()
+    word_total = sum(len(t["text"].split()) for t in turns)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        metrics = compute_metrics(turns)
+        score_locally(turns, metrics)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(f"analyse + score a 60-minute call ({len(turns)} turns, {word_total} words), {runs} runs:")
+    print(f"  median {statistics.median(timings):.1f} ms, p95 "
+          f"{statistics.quantiles(timings, n=20)[18]:.1f} ms, max {max(timings):.1f} ms (target 50 ms)")
+
+
+async def time_end_to_feedback(settings: Settings, calls: int) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        company, users = uuid.uuid4(), []
+        with psycopg.connect(libpq_dsn(normalize_url(settings.database_url.get_secret_value())),
+                             autocommit=True) as conn:
+            conn.execute("INSERT INTO companies (id, name, trial_expires_at) VALUES (%s, 'Bench',"
+                         " now() + interval '1 day')", (company,))
+            conn.execute("INSERT INTO minute_quotas (company_id, total_minutes) VALUES (%s, 100000)",
+                         (company,))
+            user = uuid.uuid4()
+            conn.execute("INSERT INTO users (id, company_id, email, hashed_password, role,"
+                         " email_verified_at) VALUES (%s, %s, %s, 'x', 'user', now())",
+                         (user, company, f"bench-{user.hex[:8]}@example.com"))
+            users.append(user)
+        token = issue_access_token(settings.jwt_secret.get_secret_value(), user_id=users[0],
+                                   company_id=company, role="user", lifetime_seconds=3600)
+        headers = {"Authorization": f"Bearer {token}"}
+        waits = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bench", headers=headers) as api:
+            for _ in range(calls):
+                sid = (await api.post("/api/sessions/start", json={"mode": "text"})).json()["id"]
+                for line in REP[:5]:
+                    await api.post(f"/api/sessions/{sid}/stream", json={"text": line})
+                started = time.perf_counter()
+                await api.post(f"/api/sessions/{sid}/end")
+                while (await api.get(f"/api/sessions/{sid}/feedback")).status_code != 200:
+                    await asyncio.sleep(0.01)  # benchmark polling, as a client would
+                waits.append(time.perf_counter() - started)
+    print(f"POST /end to feedback ready (local scorer, in-process worker), {calls} calls:")
+    print(f"  median {statistics.median(waits) * 1000:.0f} ms, p95 "
+          f"{statistics.quantiles(waits, n=20)[18] * 1000:.0f} ms (target 2000 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=20)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}\n")
+    time_analysis(args.runs)
+
+    workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
+    configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
+    server = normalize_url(configured) if configured else start_embedded_server(workdir).set(database="postgres")
+    name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        settings = Settings(_env_file=None, data_dir=workdir / "data", run_worker_in_process=True,
+                            database_url=SecretStr(server.set(database=name).render_as_string(
+                                hide_password=False)))
+        settings, _ = prepare_database(settings)
+        asyncio.run(time_end_to_feedback(settings, args.calls))
+    finally:
+        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+if __name__ == "__main__":
+    main()
