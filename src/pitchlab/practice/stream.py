@@ -127,14 +127,13 @@ class StreamSession:
         self.conversation = conversation
         self.recorder = recorder
         self.minutes_billed = row.minutes_billed
-        self._send_lock = asyncio.Lock()
         self._closing: StreamClosed | None = None
         self._tasks: list[asyncio.Task] = []
 
     async def send(self, message: dict[str, Any] | str) -> None:
-        text = message if isinstance(message, str) else json.dumps(message)
-        async with self._send_lock:
-            await self.websocket.send_text(text)
+        # No lock: the server frames and writes each message synchronously, so messages from the
+        # provider, the meter and the handshake can never interleave on the wire.
+        await self.websocket.send_text(message if isinstance(message, str) else json.dumps(message))
 
     async def request_close(self, code: int, reason: str) -> None:
         """From outside (the call was ended over HTTP): stop everything and close."""
