@@ -127,6 +127,7 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,  # a database restart must not leave dead connections behind
+            hide_parameters=True,  # SQL errors in logs must not carry hashes, keys or transcripts
             connect_args={"connect_timeout": connect_timeout, "application_name": "pitchlab"},
         )
         self.sessionmaker = async_sessionmaker(

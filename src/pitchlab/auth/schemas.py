@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
+from pitchlab.http.validation import RequestBody
 from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
 
 
-class Request(BaseModel):
-    # Never strip whitespace globally: it would change passwords.
-    model_config = ConfigDict(extra="forbid")
+class Request(RequestBody):
+    """Request bodies of this domain (see RequestBody)."""
 
 
 def check_password_bounds(value: str) -> str:

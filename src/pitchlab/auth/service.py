@@ -21,7 +21,7 @@ from pitchlab.companies import repository as companies
 from pitchlab.config import Settings
 from pitchlab.db import Database, system_context, use_context
 from pitchlab.errors import AppError
-from pitchlab.models import User
+from pitchlab.models import Invitation, User
 from pitchlab.notifications import templates
 from pitchlab.notifications.service import queue_email
 from pitchlab.security import passwords
@@ -67,11 +67,14 @@ async def register(session: AsyncSession, settings: Settings, body: RegisterIn) 
     email = str(body.email).lower()
     # Hash first, on every path: the expensive step must not reveal whether the email exists.
     hashed = await passwords.hash_password_async(body.password, settings.bcrypt_rounds)
+    # A bad invitation is refused before the email is looked up, so that refusal cannot tell
+    # a registered address from a new one.
+    invitation = await _open_invitation(session, body, email) if body.invite_token else None
     existing = await users.find_by_email(session, email)
     if existing is None:
         try:
             async with session.begin_nested():
-                await _create_account(session, settings, body, email, hashed)
+                await _create_account(session, settings, body, email, hashed, invitation)
             return
         except IntegrityError:
             log.info("a concurrent registration took this email first")
@@ -81,10 +84,11 @@ async def register(session: AsyncSession, settings: Settings, body: RegisterIn) 
 
 
 async def _create_account(
-    session: AsyncSession, settings: Settings, body: RegisterIn, email: str, hashed: str
+    session: AsyncSession, settings: Settings, body: RegisterIn, email: str, hashed: str,
+    invitation: Invitation | None,
 ) -> None:
-    if body.invite_token is not None:
-        await _join_by_invitation(session, body, email, hashed)
+    if invitation is not None:
+        await _join_by_invitation(session, invitation, body, email, hashed)
         return
     company = await companies.create_with_trial(
         session,
@@ -100,7 +104,7 @@ async def _create_account(
     await send_verification(session, settings, user)
 
 
-async def _join_by_invitation(session: AsyncSession, body: RegisterIn, email: str, hashed: str):
+async def _open_invitation(session: AsyncSession, body: RegisterIn, email: str) -> Invitation:
     invitation = await tokens_repo.find_open_invitation(
         session, hash_opaque_token(body.invite_token or "")
     )
@@ -109,6 +113,12 @@ async def _join_by_invitation(session: AsyncSession, body: RegisterIn, email: st
             "invalid_invite", "This invitation is not valid, has expired or was for another "
             "email address.", 400,
         )
+    return invitation
+
+
+async def _join_by_invitation(
+    session: AsyncSession, invitation: Invitation, body: RegisterIn, email: str, hashed: str
+) -> None:
     invitation.accepted_at = _now()
     # The invitee proved the address by receiving the invitation there.
     await users.add(

@@ -28,8 +28,11 @@ async def generate_feedback(context: procrastinate.JobContext, session_id: str) 
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
-            log.error("feedback for %s failed for good: %s", session_id, exc)
-            await service.mark_failed(deps.database, UUID(session_id), f"{type(exc).__name__}: {exc}")
+            # the client gets a reason it can show; the detail (maybe SQL, maybe a vendor's
+            # message) stays in the log
+            log.error("feedback for %s failed for good", session_id, exc_info=exc)
+            await service.mark_failed(deps.database, UUID(session_id),
+                                      f"scoring failed after {MAX_ATTEMPTS} attempts")
             return
         raise
 

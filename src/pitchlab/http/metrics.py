@@ -8,6 +8,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+_KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
 class HttpMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -48,6 +51,6 @@ class MetricsMiddleware:
         finally:
             # The template, not the raw path: ids in paths would explode the label set.
             route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -18,7 +18,12 @@ class LiveStreams:
         self._closers: dict[UUID, Closer] = {}
 
     def register(self, session_id: UUID, closer: Closer) -> None:
+        """One stream per call: a newer stream (a reconnect, a second tab) replaces the older,
+        which is closed, so two streams never meter or write one transcript."""
+        previous = self._closers.get(session_id)
         self._closers[session_id] = closer
+        if previous is not None:
+            asyncio.get_running_loop().create_task(previous(1000, "replaced by a newer stream"))
 
     def unregister(self, session_id: UUID, closer: Closer) -> None:
         if self._closers.get(session_id) is closer:

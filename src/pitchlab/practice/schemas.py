@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from pitchlab.http.validation import RequestBody
 from pitchlab.practice.scenarios import Scenario
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Request(RequestBody):
+    """Request bodies of this domain (see RequestBody)."""
 
 
 class ScenarioOut(BaseModel):

@@ -158,11 +158,12 @@ async def list_sessions(
     session: AsyncSession, principal: Principal, *, user_id: UUID | None, cursor: str | None,
     limit: int,
 ) -> tuple[list[PracticeSession], str | None]:
-    scope = _own_scope(principal)
-    if scope is not None and user_id not in (None, scope):
+    # The caller's own calls by default; admins may name another user of their company.
+    if _own_scope(principal) is not None and user_id not in (None, principal.user.id):
         raise AppError("forbidden", "Only admins can list other users' sessions.", 403)
     rows = await repository.list_sessions(
-        session, user_id=user_id or scope, after=_decode_cursor(cursor), limit=limit + 1
+        session, user_id=user_id or principal.user.id, after=_decode_cursor(cursor),
+        limit=limit + 1,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -179,6 +180,8 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         return None
     try:
         started, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(started, str) or not isinstance(row_id, str):
+            raise ValueError("cursor fields are strings")
         return datetime.fromisoformat(started), UUID(row_id)
     except (ValueError, TypeError):
         raise AppError("invalid_cursor", "This cursor is not valid.", 422) from None

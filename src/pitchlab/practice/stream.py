@@ -2,8 +2,8 @@
 a voice conversation (offline prospect or ElevenLabs relay) behind it, minutes metered while it
 is open, and every turn written to the transcript as it happens.
 
-Close codes: 1000 normal end, 4401 bad ticket or token, 4402 quota exhausted, 4404 unknown (or
-not live, or not yours) session, 1011 provider failure (the session stays live, so it can be
+Close codes: 1000 normal end, 4401 bad ticket or token, 4402 quota exhausted, 4403 voice without
+a voice-recording consent, 4404 unknown (or not live, or not yours) session, 1011 provider failure (the session stays live, so it can be
 ended and is billed only for the minutes that really ran).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from pitchlab.auth.dependencies import context_for
 from pitchlab.billing import metering
@@ -28,14 +28,15 @@ from pitchlab.errors import AppError
 from pitchlab.models import PracticeSession, Transcript, User
 from pitchlab.practice import repository, service, turns
 from pitchlab.practice.scenarios import get_scenario
-from pitchlab.providers.voice import ProviderFailure, VoiceConversation
+from pitchlab.providers.voice import OfflineVoiceProvider, ProviderFailure, VoiceConversation
 from pitchlab.security.tokens import InvalidToken, decode_access_token
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLOSE_NORMAL, CLOSE_PROVIDER = 1000, 1011
-CLOSE_UNAUTHORIZED, CLOSE_QUOTA, CLOSE_UNKNOWN = 4401, 4402, 4404
+CLOSE_UNAUTHORIZED, CLOSE_QUOTA, CLOSE_CONSENT, CLOSE_UNKNOWN = 4401, 4402, 4403, 4404
+MAX_TURN_CHARS = 4000  # as for text turns over HTTP
 FIRST_MESSAGE_TIMEOUT = 10.0
 
 
@@ -107,8 +108,14 @@ class TranscriptRecorder:
         async with self._lock:
             self.turns = new_turns
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
+                # only while the call is live: an ended call's transcript is final
                 await session.execute(
-                    update(Transcript).where(Transcript.session_id == self.row.id)
+                    update(Transcript)
+                    .where(Transcript.session_id == self.row.id,
+                           select(PracticeSession.id)
+                           .where(PracticeSession.id == self.row.id,
+                                  PracticeSession.status == "in_progress")
+                           .exists())
                     .values(turns=new_turns)
                 )
                 await repository.touch(session, self.row.id)
@@ -205,7 +212,8 @@ class StreamSession:
     async def _from_client(self) -> None:
         while True:
             raw = await _receive_text(self.websocket)
-            await self._handle_client(raw, None if raw.startswith('{"user_audio_chunk"') else _parse(raw))
+            audio = raw.startswith('{"user_audio_chunk"') and '"type"' not in raw
+            await self._handle_client(raw, None if audio else _parse(raw))
 
     async def _handle_client(self, raw: str, message: dict[str, Any] | None) -> None:
         if message is not None and "user_audio_chunk" in message and "type" not in message:
@@ -214,8 +222,14 @@ class StreamSession:
             await self.conversation.send(None, raw)
             return
         kind = message.get("type")
-        if kind == "user_message" and isinstance(message.get("text"), str) and message["text"].strip():
-            await self.recorder.rep_said(message["text"].strip())
+        if kind == "user_message":
+            text = message.get("text")
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_TURN_CHARS:
+                await self.send({"type": "error", "error_event": {
+                    "code": 1008, "error_type": "invalid_message",
+                    "message": f"user_message needs text of 1 to {MAX_TURN_CHARS} characters"}})
+                return
+            await self.recorder.rep_said(text.strip())
         if kind in ("pong",):
             return  # our own keepalive answers the provider's pings
         await self.conversation.send(message, raw)
@@ -325,19 +339,30 @@ async def _serve(websocket: WebSocket, user: User, session_id: UUID) -> None:
         row = await repository.find_session(session, session_id, user_id=user.id)
         transcript = await repository.transcript_of(session, session_id) if row else None
         live = row is not None and row.status == "in_progress"
+        consented = live and await repository.latest_consent(session, user.id, "voice_recording")
     if not live:
         await websocket.close(CLOSE_UNKNOWN, "unknown session")
+        return
+    if row.mode == "voice" and not consented:  # consent may have been withdrawn since start
+        await websocket.close(CLOSE_CONSENT, "voice_recording consent required")
         return
     try:  # a client reconnecting late pays for the minutes that began meanwhile
         async with database.transaction(tenant_context(user.company_id)) as session:
             row = await repository.find_session(session, session_id, user_id=user.id)
+            if row is None or row.status != "in_progress":
+                raise AppError("not_found", "gone", 404)
             await service.charge_due_minutes(session, app.state.settings, row)
-    except AppError:
+    except AppError as refused:
+        if refused.status != 402:
+            await websocket.close(CLOSE_UNKNOWN, "unknown session")
+            return
         await websocket.send_text(json.dumps(service.status_message(row, 0)))
         await websocket.close(CLOSE_QUOTA, "quota exhausted")
         return
     turns_so_far = list(transcript.turns) if transcript else []
-    conversation = app.state.providers.voice.open(
+    # A text call never reaches the voice vendor: it talks to the offline prospect.
+    voice = app.state.providers.voice if row.mode == "voice" else OfflineVoiceProvider()
+    conversation = voice.open(
         scenario=get_scenario(row.scenario_id), session_id=row.id,
         rep_lines_so_far=turns.rep_lines(turns_so_far), user=user,
     )

@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from pitchlab.http.validation import RequestBody
 from pitchlab.auth.schemas import check_password_bounds
 
 ConsentKind = Literal["voice_recording", "ai_analysis", "marketing", "terms"]
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Request(RequestBody):
+    """Request bodies of this domain (see RequestBody)."""
 
 
 class ApiKeyStatus(BaseModel):
