@@ -57,10 +57,6 @@ def _talk_seconds(turns: list[dict[str, Any]], speaker: str) -> float:
     return sum(max(0, t["end_ms"] - t["start_ms"]) for t in turns if t["speaker"] == speaker) / 1000
 
 
-def _text_of(segs: list[Segment], speaker: str) -> str:
-    return " ".join(s.text for s in segs if s.speaker == speaker)
-
-
 def _sentiment(segs: list[Segment]) -> dict[str, float]:
     """Mean segment sentiment per speaker, and the prospect's trend: the last third of the call
     (by time) minus the first third. Each segment is scored once."""
@@ -91,7 +87,8 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
     segs = segments(turns)
     talk = {speaker: round(_talk_seconds(turns, speaker), 3) for speaker in SPEAKERS}
     rep_segments = [s.text for s in segs if s.speaker == "rep"]
-    word_count = {speaker: len(words(_text_of(segs, speaker))) for speaker in SPEAKERS}
+    word_count = {speaker: sum(len(words(s.text)) for s in segs if s.speaker == speaker)
+                  for speaker in SPEAKERS}
     # Counted per segment: a sentence never runs on from one turn of the rep into the next.
     found = sum((fillers.count_fillers(text) for text in rep_segments), Counter())
     filler_total = sum(found.values())

@@ -8,6 +8,8 @@ A sentence is a question when it ends with "?", or when it opens like one: a que
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pitchlab.analysis.text import sentences, words
 
 _WH = {"what", "how", "why", "when", "where", "who", "which", "whose", "whom"}
@@ -25,6 +27,7 @@ _LEAD_INS = {"so", "and", "but", "okay", "ok", "um", "uh", "well", "now", "then"
              "right", "alright", "just", "curious"}
 
 
+@lru_cache(maxsize=4096)  # the metrics and the scorer ask about the same sentences
 def is_question(sentence: str) -> bool:
     if sentence.rstrip().endswith("?"):
         return True

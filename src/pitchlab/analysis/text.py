@@ -1,16 +1,31 @@
-"""Splitting speech into sentences and words, the way the analytics count them."""
+"""Splitting speech into sentences and words, the way the analytics count them.
+
+Memoized: the metrics and the scorer read the same sentences, so each text is split once per
+analysis. ``clear_caches`` empties them (benchmarks call it between runs).
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+@lru_cache(maxsize=4096)  # segment-sized keys: a few MB at most
+def sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in _SENTENCE_END.split(text) if s.strip())
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+@lru_cache(maxsize=4096)  # segment-sized keys: a few MB at most
+def words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.lower()))
+
+
+def clear_caches() -> None:
+    from pitchlab.analysis.questions import is_question
+
+    sentences.cache_clear()
+    words.cache_clear()
+    is_question.cache_clear()
