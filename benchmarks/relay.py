@@ -77,8 +77,10 @@ def frame(stream: int, seq: int) -> str:
     return orjson.dumps({"user_audio_chunk": base64.b64encode(payload).decode()}).decode()
 
 
-async def drive(ws, stream: int, frames: int, rtts: list[float]) -> None:
-    """Send ``frames`` frames at real-time pace and time each echo."""
+async def drive(ws, stream: int, frames: int, rtts: list[float], phase_offset: float) -> None:
+    """Send ``frames`` frames at real-time pace and time each echo. Calls are independent, so
+    their 20 ms clocks are spread over the frame period (``phase_offset``) rather than all
+    ticking at once, which no real set of calls does."""
     sent: dict[int, float] = {}
     done = asyncio.Event()
 
@@ -99,6 +101,7 @@ async def drive(ws, stream: int, frames: int, rtts: list[float]) -> None:
                 return
 
     receiver = asyncio.create_task(receive())
+    await asyncio.sleep(phase_offset)
     start = time.perf_counter()
     for seq in range(frames):
         sent[seq] = time.perf_counter()
@@ -130,7 +133,8 @@ async def open_relayed(http: httpx.AsyncClient, base: str, token: str):
 async def phase(streams: list, frames: int, pids: list[int]) -> tuple[list[float], list[float]]:
     rtts: list[float] = []
     before = [cpu_seconds(pid) for pid in pids]
-    await asyncio.gather(*(drive(ws, i, frames, rtts) for i, ws in enumerate(streams)))
+    offsets = [FRAME_SECONDS * i / len(streams) for i in range(len(streams))]
+    await asyncio.gather(*(drive(ws, i, frames, rtts, offsets[i]) for i, ws in enumerate(streams)))
     after = [cpu_seconds(pid) for pid in pids]
     return rtts, [a - b for a, b in zip(after, before)]
 
