@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from pitchlab.practice.scenarios import Scenario
 from pitchlab.providers.voice import LocalProspectConversation, ProviderFailure, VoiceConversation
-from pitchlab.security.vault import Vault, VaultError
+from pitchlab.security.vault import Vault, key_for
 
 log = logging.getLogger(__name__)
 
@@ -180,18 +180,9 @@ class ElevenLabsVoiceProvider:
         self.tls = ssl.create_default_context()
         self.http = httpx.AsyncClient(timeout=CONNECT_TIMEOUT, verify=self.tls)
 
-    def _key_for(self, user: Any) -> str | None:
-        sealed = (user.api_keys or {}).get("elevenlabs")
-        if sealed:
-            try:
-                return self.vault.open(user.id, "elevenlabs", sealed)
-            except VaultError:
-                log.warning("user %s has an ElevenLabs key that no longer decrypts", user.id)
-        return self._platform_key
-
     def open(self, *, scenario: Scenario, session_id: Any, rep_lines_so_far: list[str],
              user: Any) -> VoiceConversation:
-        key = self._key_for(user)
+        key = key_for(self.vault, user, "elevenlabs", self._platform_key)
         if key is None or self.agent_id is None:
             return LocalProspectConversation(scenario, str(session_id), rep_lines_so_far)
         return ElevenLabsRelay(base_url=self.base_url, api_key=key, agent_id=self.agent_id,

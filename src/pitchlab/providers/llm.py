@@ -21,7 +21,7 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpe
 from pydantic import BaseModel, Field, ValidationError
 
 from pitchlab.feedback import local_scorer, rubric
-from pitchlab.security.vault import Vault, VaultError
+from pitchlab.security.vault import Vault, key_for
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +66,8 @@ class OpenAISkillScorer:
         self.max_retries = max_retries
         self.local = LocalSkillScorer()
 
-    def _key_for(self, user: Any) -> str | None:
-        sealed = ((user.api_keys or {}) if user is not None else {}).get("openai")
-        if sealed:
-            try:
-                return self.vault.open(user.id, "openai", sealed)
-            except VaultError:
-                log.warning("user %s has an OpenAI key that no longer decrypts", user.id)
-        return self._platform_key
-
     async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
-        key = self._key_for(user)
+        key = key_for(self.vault, user, "openai", self._platform_key)
         if key is None:
             return await self.local.score(turns, metrics, user)
         client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_seconds,

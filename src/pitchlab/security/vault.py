@@ -10,6 +10,7 @@ or another provider does not decrypt.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -103,3 +104,16 @@ class Vault:
 
 def _aad(user_id: UUID, provider: str) -> bytes:
     return f"pitchlab-api-key:v1:{user_id}:{provider}".encode()
+
+
+def key_for(vault: Vault, user: Any, provider: str, platform_key: str | None) -> str | None:
+    """The key a call for ``user`` should use: their own stored key first, else the platform's.
+    A stored key that no longer decrypts (its key id left the ring) falls back, with a warning."""
+    sealed = ((user.api_keys or {}) if user is not None else {}).get(provider)
+    if sealed:
+        try:
+            return vault.open(user.id, provider, sealed)
+        except VaultError:
+            logging.getLogger(__name__).warning(
+                "user %s has a %s key that no longer decrypts", user.id, provider)
+    return platform_key
