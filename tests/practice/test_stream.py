@@ -170,3 +170,18 @@ async def test_garbage_frames_do_not_break_the_call(client, app, owner_url, live
         await ws.send(json.dumps({"type": "user_message", "text": "What matters most to you?"}))
         reply = await recv(ws, "agent_response")
         assert reply["agent_response_event"]["agent_response"].startswith("Well, since you ask")
+
+
+async def test_reconnecting_after_the_quota_ran_out_is_refused_with_4402(client, app, owner_url, live_server):
+    tokens = await rep(client, app, owner_url)
+    set_company_quota(owner_url, tokens["email"], total=2)
+    session = await start(client, tokens, mode="voice")
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        # the rep comes back five minutes into the call: minutes 2-6 are due, one fits
+        conn.execute("UPDATE sessions SET started_at = now() - interval '5 minutes'")
+    async with connect(ws_url(live_server, session)) as ws:
+        status = json.loads(await ws.recv())
+        assert (status["type"], status["minutes_remaining"]) == ("session_status", 0)
+        assert await closed_with(ws) == 4402
+    # the refusal rolled back with its transaction: nothing was half charged
+    assert quota_and_usage(owner_url, tokens["email"])[:2] == (2, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel
 
 from pitchlab.auth.dependencies import principal_from_token
@@ -35,7 +35,6 @@ class SignedUrlOut(BaseModel):
     responses=error_responses(401, 404, 422),
 )
 async def get_signed_url(
-    request: Request,
     session: DbSession,
     settings: AppSettings,
     agent_id: Annotated[str, Query(max_length=100)],
@@ -50,4 +49,4 @@ async def get_signed_url(
         raise service.not_found() from None
     row = await service.own_live_session(session, principal, session_id)
     ticket = await service.issue_ticket(session, settings, row)
-    return SignedUrlOut(signed_url=stream_url(request, settings, row.id, ticket))
+    return SignedUrlOut(signed_url=stream_url(settings, row.id, ticket))

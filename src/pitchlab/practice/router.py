@@ -33,7 +33,7 @@ from pitchlab.practice.schemas import (
 router = APIRouter(tags=["practice"])
 
 
-def stream_url(request: Request, settings, session_id: UUID, ticket: str) -> str:
+def stream_url(settings, session_id: UUID, ticket: str) -> str:
     base = settings.public_url.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     return f"{base}/api/sessions/{session_id}/stream?ticket={ticket}"
 
@@ -64,7 +64,7 @@ async def list_scenarios(principal: CurrentPrincipal) -> ScenarioList:
     responses=error_responses(401, 402, 403, 409, 422),
 )
 async def start(
-    body: SessionStart, request: Request, principal: CurrentPrincipal, session: DbSession,
+    body: SessionStart, principal: CurrentPrincipal, session: DbSession,
     settings: AppSettings,
 ) -> SessionStarted:
     started = await service.start_session(session, settings, principal, body.scenario_id, body.mode)
@@ -72,7 +72,7 @@ async def start(
     return SessionStarted(
         id=row.id, status=row.status, mode=row.mode, started_at=row.started_at,
         scenario=ScenarioOut.of(started.scenario), minutes_remaining=started.minutes_remaining,
-        stream=StreamAccess(url=stream_url(request, settings, row.id, started.ticket),
+        stream=StreamAccess(url=stream_url(settings, row.id, started.ticket),
                             ticket=started.ticket, expires_in=settings.stream_ticket_seconds),
     )
 

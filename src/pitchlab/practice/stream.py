@@ -41,9 +41,9 @@ FIRST_MESSAGE_TIMEOUT = 10.0
 
 
 class StreamClosed(Exception):
-    def __init__(self, code: int, reason: str) -> None:
+    def __init__(self, code: int, reason: str, last_words: dict[str, Any] | None = None) -> None:
         super().__init__(reason)
-        self.code, self.reason = code, reason
+        self.code, self.reason, self.last_words = code, reason, last_words
 
 
 # --- who is on the line -----------------------------------------------------------------------
@@ -332,34 +332,37 @@ async def stream(websocket: WebSocket, session_id: str) -> None:
     await _serve(websocket, user, sid)
 
 
+async def _admit(database: Database, settings, user: User, session_id: UUID):
+    """The live session and its transcript, in one transaction; a client reconnecting late pays
+    for the minutes that began meanwhile. Raises StreamClosed with the code that refuses it."""
+    async with database.transaction(tenant_context(user.company_id)) as session:
+        row = await repository.find_session(session, session_id, user_id=user.id, for_update=True)
+        if row is None or row.status != "in_progress":
+            raise StreamClosed(CLOSE_UNKNOWN, "unknown session")
+        # consent may have been withdrawn since the call started
+        if row.mode == "voice" and not await repository.latest_consent(
+            session, user.id, "voice_recording"
+        ):
+            raise StreamClosed(CLOSE_CONSENT, "voice_recording consent required")
+        transcript = await repository.transcript_of(session, session_id)
+        try:
+            await service.charge_due_minutes(session, settings, row)
+        except AppError:
+            raise StreamClosed(CLOSE_QUOTA, "quota exhausted",
+                               service.status_message(row, 0)) from None
+        return row, (list(transcript.turns) if transcript else [])
+
+
 async def _serve(websocket: WebSocket, user: User, session_id: UUID) -> None:
     app = websocket.app
     database: Database = app.state.database
-    async with database.transaction(tenant_context(user.company_id)) as session:
-        row = await repository.find_session(session, session_id, user_id=user.id)
-        transcript = await repository.transcript_of(session, session_id) if row else None
-        live = row is not None and row.status == "in_progress"
-        consented = live and await repository.latest_consent(session, user.id, "voice_recording")
-    if not live:
-        await websocket.close(CLOSE_UNKNOWN, "unknown session")
+    try:
+        row, turns_so_far = await _admit(database, app.state.settings, user, session_id)
+    except StreamClosed as refused:
+        if refused.last_words:
+            await websocket.send_text(json.dumps(refused.last_words))
+        await websocket.close(refused.code, refused.reason)
         return
-    if row.mode == "voice" and not consented:  # consent may have been withdrawn since start
-        await websocket.close(CLOSE_CONSENT, "voice_recording consent required")
-        return
-    try:  # a client reconnecting late pays for the minutes that began meanwhile
-        async with database.transaction(tenant_context(user.company_id)) as session:
-            row = await repository.find_session(session, session_id, user_id=user.id)
-            if row is None or row.status != "in_progress":
-                raise AppError("not_found", "gone", 404)
-            await service.charge_due_minutes(session, app.state.settings, row)
-    except AppError as refused:
-        if refused.status != 402:
-            await websocket.close(CLOSE_UNKNOWN, "unknown session")
-            return
-        await websocket.send_text(json.dumps(service.status_message(row, 0)))
-        await websocket.close(CLOSE_QUOTA, "quota exhausted")
-        return
-    turns_so_far = list(transcript.turns) if transcript else []
     # A text call never reaches the voice vendor: it talks to the offline prospect.
     voice = app.state.providers.voice if row.mode == "voice" else OfflineVoiceProvider()
     conversation = voice.open(
