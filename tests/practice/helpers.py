@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import psycopg
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import bearer, signed_up
@@ -47,3 +50,39 @@ def quota_and_usage(owner_url, email: str) -> tuple[int, int, int]:
 
 def ndjson(response) -> list[dict]:
     return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+
+# --- the stream ---------------------------------------------------------------------------
+
+INIT = {"type": "conversation_initiation_client_data", "conversation_config_override": {},
+        "dynamic_variables": {}, "custom_llm_extra_body": {}}
+
+
+def ws_url(base: str, session: dict, ticket: str | None = None) -> str:
+    ticket = session["stream"]["ticket"] if ticket is None else ticket
+    return base.replace("http://", "ws://") + f"/api/sessions/{session['id']}/stream?ticket={ticket}"
+
+
+async def recv(ws, kind: str, limit: int = 10) -> dict:
+    """The next message of ``kind``, skipping others (status updates and the like)."""
+    for _ in range(limit):
+        message = json.loads(await ws.recv())
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind} message")
+
+
+async def closed_with(ws) -> int:
+    with contextlib.suppress(ConnectionClosed):
+        while True:
+            await ws.recv()
+    return ws.close_code
+
+
+@contextlib.asynccontextmanager
+async def opened(base: str, session: dict):
+    """A stream past its handshake: metadata and the agent's first message received."""
+    async with connect(ws_url(base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "agent_response")
+        yield ws

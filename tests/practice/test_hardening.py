@@ -10,8 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.auth.helpers import PASSWORD, bearer, signed_up, unique_email, without_request_id
-from tests.practice.helpers import rep, start
-from tests.practice.test_stream import INIT, closed_with, recv, ws_url
+from tests.practice.helpers import INIT, closed_with, opened, recv, rep, start, ws_url
 
 
 async def test_a_bogus_invitation_answers_alike_for_new_and_registered_emails(client, app, owner_url):
@@ -90,9 +89,7 @@ async def test_withdrawn_voice_consent_closes_the_stream_with_4403(client, app, 
 async def test_oversized_and_disguised_frames(client, app, owner_url, live_server):
     tokens = await rep(client, app, owner_url)
     session = await start(client, tokens, mode="voice")
-    async with connect(ws_url(live_server, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(live_server, session) as ws:
         await ws.send(json.dumps({"type": "user_message", "text": "x" * 5000}))
         error = await recv(ws, "error")
         assert error["error_event"]["error_type"] == "invalid_message"

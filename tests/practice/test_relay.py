@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
 import json
 
@@ -16,8 +15,7 @@ from tests.auth.helpers import bearer
 from tests.conftest import make_settings
 from tests.fakes.elevenlabs_server import FakeElevenLabs
 from tests.fakes.http_server import serve_asgi
-from tests.practice.helpers import quota_and_usage, rep, start
-from tests.practice.test_stream import INIT, closed_with, recv, ws_url
+from tests.practice.helpers import INIT, closed_with, opened, quota_and_usage, recv, rep, start, ws_url
 
 PLATFORM_KEY = "xi-platform-key-000111"
 AGENT = "agent_practice_prospect"
@@ -35,15 +33,6 @@ async def relay(owner_url, tmp_path):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://testserver") as client:
                 yield app, client, base, fake
-
-
-@contextlib.asynccontextmanager
-async def opened(base: str, session: dict):
-    """A stream past its handshake: metadata and the agent's first message received."""
-    async with connect(ws_url(base, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
-        yield ws
 
 
 async def _call(relay, owner_url, scenario="price-objection"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
@@ -19,32 +18,17 @@ from pitchlab.practice.jobs import sweep_once
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
 from tests.fakes.http_server import serve_asgi
-from tests.practice.helpers import quota_and_usage, rep, set_company_quota, start
-
-INIT = {"type": "conversation_initiation_client_data", "conversation_config_override": {},
-        "dynamic_variables": {}, "custom_llm_extra_body": {}}
-
-
-def ws_url(base: str, session: dict, ticket: str | None = None) -> str:
-    ticket = session["stream"]["ticket"] if ticket is None else ticket
-    return base.replace("http://", "ws://") + f"/api/sessions/{session['id']}/stream?ticket={ticket}"
-
-
-async def recv(ws, kind: str, limit: int = 10) -> dict:
-    """The next message of ``kind``, skipping others (status updates and the like)."""
-    for _ in range(limit):
-        message = json.loads(await ws.recv())
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind} message")
-
-
-async def closed_with(ws) -> int:
-    with contextlib.suppress(ConnectionClosed):
-        while True:
-            await ws.recv()
-    return ws.close_code
-
+from tests.practice.helpers import (
+    INIT,
+    closed_with,
+    opened,
+    quota_and_usage,
+    recv,
+    rep,
+    set_company_quota,
+    start,
+    ws_url,
+)
 
 async def test_a_voice_call_with_the_offline_prospect(client, app, owner_url, live_server):
     tokens = await rep(client, app, owner_url)
@@ -161,9 +145,7 @@ async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
 async def test_garbage_frames_do_not_break_the_call(client, app, owner_url, live_server):
     tokens = await rep(client, app, owner_url)
     session = await start(client, tokens, mode="voice")
-    async with connect(ws_url(live_server, session)) as ws:
-        await ws.send(json.dumps(INIT))
-        await recv(ws, "agent_response")
+    async with opened(live_server, session) as ws:
         for frame in ("not json at all", "[1, 2, 3]", '{"no_type": true}', b"\xff\xfe binary",
                       json.dumps({"user_audio_chunk": "AAAA"})):
             await ws.send(frame)
