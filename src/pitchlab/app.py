@@ -22,7 +22,8 @@ from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
-from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+from pitchlab.jobs.queue import WorkerResources, build_job_app
+from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.router import router as practice_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         url = app_role_url(
             normalize_url(settings.database_url.get_secret_value()),
             settings.database_app_password.get_secret_value(),
+            settings.database_app_role,
         )
         database = Database(
             url,
@@ -62,7 +64,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
             connect_timeout=settings.database_connect_timeout_seconds,
         )
         app.state.database = database
-        job_app = build_job_app(url)
+        job_app = build_job_app(url, connect_timeout=settings.database_connect_timeout_seconds)
         # Everything allocated so far lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise show up as stream latency.
         gc.collect()
@@ -71,7 +73,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
             async with job_app.open_async():
                 app.state.jobs = job_app
                 resources = WorkerResources(settings, database, providers)
-                async with _in_process_worker(settings, job_app, resources):
+                async with _in_process_worker(app, settings, job_app, resources):
                     yield
         finally:
             await providers.aclose()
@@ -81,6 +83,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.state.settings = settings
     app.state.expected_revision = head_revision()
     app.state.metrics = HttpMetrics()
+    app.state.worker_health = None  # set while an in-process worker runs
     app.state.providers = providers
     app.state.live_streams = LiveStreams()
     app.state.vault = vault
@@ -116,8 +119,11 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
 
 
 @asynccontextmanager
-async def _in_process_worker(settings: Settings, job_app, resources: WorkerResources):
-    """With ``run_worker_in_process`` (the default), ``pitchlab serve`` is complete on its own."""
+async def _in_process_worker(
+    app: FastAPI, settings: Settings, job_app, resources: WorkerResources
+):
+    """With ``run_worker_in_process`` (the default), ``pitchlab serve`` is complete on its own.
+    The worker is supervised: a database outage stops it, and it starts again once it is over."""
     if not settings.run_worker_in_process:
         yield
         return
@@ -125,8 +131,13 @@ async def _in_process_worker(settings: Settings, job_app, resources: WorkerResou
     from pitchlab.practice.jobs import sweep_once
 
     await sweep_once(resources.database, settings)
+    health = WorkerHealth()
+    app.state.worker_health = health  # /readyz is 503 while this worker is down
+    backoff = Backoff(
+        settings.worker_restart_backoff_seconds, settings.worker_restart_backoff_max_seconds
+    )
     worker = asyncio.create_task(
-        run_worker(job_app, resources, install_signal_handlers=False),
+        supervise_worker(job_app, resources, backoff=backoff, health=health),
         name="pitchlab-in-process-worker",
     )
     try:

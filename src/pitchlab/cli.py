@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.engine import URL
 
 from pitchlab.config import Settings
-from pitchlab.database_setup import prepare_database
+from pitchlab.database_setup import DatabaseSetupError, prepare_database
 from pitchlab.db import Database
 from pitchlab.errors import AppError
 from pitchlab.logging_setup import configure_logging
@@ -35,6 +36,16 @@ def _settings() -> Settings:
     return settings
 
 
+def _prepared() -> tuple[Settings, URL]:
+    """The settings, with the database migrated and ready; a setup the operator must fix (say,
+    an application role whose password is not ours) ends the command with its message."""
+    try:
+        return prepare_database(_settings())
+    except DatabaseSetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -44,7 +55,7 @@ def serve(
     from pitchlab.app import create_app
 
     started = time.perf_counter()
-    settings, _ = prepare_database(_settings())
+    settings, _ = _prepared()
     app = create_app(settings)
     log.info("database ready in %.2fs; listening on http://%s:%d", time.perf_counter() - started, host, port)
     # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
@@ -58,32 +69,54 @@ def serve(
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once.")] = 4,
 ) -> None:
-    """Run job workers only (no HTTP). Scale out by running more of these."""
-    from pitchlab.jobs.queue import WorkerResources, build_job_app, run_worker
+    """Run job workers only (no HTTP). Scale out by running more of these.
+
+    A database outage stops the worker; it is started again (and says so in the log) once the
+    database answers. SIGTERM or Ctrl-C lets the running jobs finish, then exits."""
+    from pitchlab.jobs.queue import WorkerResources, build_job_app
+    from pitchlab.jobs.supervisor import Backoff, supervise_worker
     from pitchlab.providers import build_providers
     from pitchlab.security.vault import KeyRing, Vault
 
-    settings, app_url = prepare_database(_settings())
+    settings, app_url = _prepared()
+    timeout = settings.database_connect_timeout_seconds
+    backoff = Backoff(
+        settings.worker_restart_backoff_seconds, settings.worker_restart_backoff_max_seconds
+    )
 
     async def run() -> None:
-        database = Database(app_url, pool_size=concurrency)
-        job_app = build_job_app(app_url, pool_size=concurrency + 1)
+        _cancel_on_stop_signals(asyncio.current_task())
+        database = Database(app_url, pool_size=concurrency, connect_timeout=timeout)
+        job_app = build_job_app(app_url, pool_size=concurrency + 1, connect_timeout=timeout)
+        vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+        resources = WorkerResources(settings, database, build_providers(settings, vault))
         try:
             async with job_app.open_async():
                 log.info("worker started with concurrency %d", concurrency)
-                vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
-                resources = WorkerResources(settings, database, build_providers(settings, vault))
-                await run_worker(job_app, resources, concurrency=concurrency)
+                await supervise_worker(
+                    job_app, resources, concurrency=concurrency, backoff=backoff
+                )
+        except asyncio.CancelledError:
+            log.info("worker stopped")
         finally:
+            await resources.providers.aclose()
             await database.dispose()
 
     asyncio.run(run())
 
 
+def _cancel_on_stop_signals(task: asyncio.Task) -> None:
+    # Cancelling the worker is procrastinate's graceful stop: running jobs finish first. The
+    # supervisor tells that apart from the worker stopping on its own, which it restarts.
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, task.cancel)
+
+
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    prepare_database(_settings())
+    _prepared()
     typer.echo("database is at head")
 
 
@@ -99,7 +132,7 @@ def create_superadmin(
 
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings, app_url = prepare_database(_settings())
+    settings, app_url = _prepared()
     try:
         user_id = _run_with_database(
             (settings, app_url), lambda db: create_super_admin(db, settings, email, password)
@@ -138,7 +171,7 @@ def outbox(
         async with database.transaction(system_context("outbox_cli")) as session:
             return [as_dict(m) for m in await list_messages(session, to, limit)]
 
-    messages = _run_with_database(prepare_database(_settings()), read)
+    messages = _run_with_database(_prepared(), read)
     if as_json:
         typer.echo(json.dumps(messages, indent=2))
         return
@@ -157,7 +190,7 @@ def keys_rotate() -> None:
     from pitchlab.security.key_rotation import rotate_api_keys
     from pitchlab.security.vault import KeyRing, Vault
 
-    settings, app_url = prepare_database(_settings())
+    settings, app_url = _prepared()
     vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
     rotated = _run_with_database((settings, app_url), lambda db: rotate_api_keys(db, vault))
     typer.echo(f"re-encrypted {rotated} API key(s) under key {vault.ring.current_id}")
@@ -168,7 +201,7 @@ def demo() -> None:
     """A scripted practice call against the offline prospect, ending with its feedback report."""
     from pitchlab.demo import run_demo
 
-    settings, _ = prepare_database(_settings())
+    settings, _ = _prepared()
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the plumbing
     asyncio.run(run_demo(settings, typer.echo))
 

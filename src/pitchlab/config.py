@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pitchlab.db import checked_role_name
 from pitchlab.security.vault import generate_key_ring_entry
 
 
@@ -30,7 +31,11 @@ class Settings(BaseSettings):
     # --- database -------------------------------------------------------------------------
     # Owner connection: runs migrations and operator commands. Unset: embedded PostgreSQL.
     database_url: SecretStr | None = None
-    # The request-serving role's password. Unset in development: generated once in data_dir.
+    # The role the service connects as; cluster-wide, so deployments sharing a server may each
+    # name their own. Created (with its password) by the first start that finds it missing.
+    database_app_role: str = "pitchlab_app"
+    # Its password. Given: set on the role at every start. Unset: generated once in data_dir and
+    # set only when the role is created, so a start never changes another deployment's password.
     database_app_password: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1)
     database_connect_timeout_seconds: int = Field(default=5, ge=1)
@@ -41,6 +46,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     run_worker_in_process: bool = True
+    # A worker stopped by a database outage is started again once the database answers; the
+    # wait between checks starts here and doubles up to the maximum.
+    worker_restart_backoff_seconds: float = Field(default=0.5, gt=0)
+    worker_restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
     # --- secrets that development generates and keeps in data_dir -----------------------------
     jwt_secret: SecretStr | None = None
@@ -93,6 +102,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("database_app_role")
+    @classmethod
+    def _plain_role_name(cls, value: str) -> str:
+        return checked_role_name(value)
 
     @field_validator("jwt_secret")
     @classmethod

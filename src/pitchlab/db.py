@@ -9,13 +9,20 @@ a named system context explicitly.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+import psycopg
+import psycopg_pool
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,8 +32,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
-# The role the service connects as: not the owner, not a superuser, no BYPASSRLS.
-APP_ROLE = "pitchlab_app"
+log = logging.getLogger(__name__)
+
+# The role the service connects as (not the owner, not a superuser, no BYPASSRLS), unless
+# PITCHLAB_DATABASE_APP_ROLE names another: roles are cluster-wide, so two deployments sharing a
+# PostgreSQL server may each want their own.
+DEFAULT_APP_ROLE = "pitchlab_app"
+# Lower case, digits and underscores: the same name quoted or not, and never a reserved pg_ role.
+ROLE_NAME = re.compile(r"^(?!pg_)[a-z_][a-z0-9_]{0,62}$")
 
 _CONTEXT_KEY = "pitchlab.db_context"
 _SYSTEM_REASON = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -113,9 +126,92 @@ def normalize_url(raw: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
-def app_role_url(owner_url: URL, password: str) -> URL:
+def app_role_url(owner_url: URL, password: str, role: str = DEFAULT_APP_ROLE) -> URL:
     """The same server and database, connecting as the unprivileged application role."""
-    return owner_url.set(username=APP_ROLE, password=password)
+    return owner_url.set(username=checked_role_name(role), password=password)
+
+
+def checked_role_name(role: str) -> str:
+    if not ROLE_NAME.match(role):
+        raise ValueError(
+            "the application role must be 1-63 lower-case letters, digits or underscores,"
+            " not starting with a digit or pg_"
+        )
+    return role
+
+
+# SQLSTATE classes and codes that mean "the server cannot be used right now", not "this query is
+# wrong": connection exceptions, insufficient resources (too many connections, disk full), and
+# the server shutting down or starting up.
+_UNAVAILABLE_CLASSES = ("08", "53")
+_UNAVAILABLE_CODES = ("57P01", "57P02", "57P03")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached or used right now (refused or lost
+    connection, pool exhausted, server shutting down), which a client should retry later. False
+    for faults in a query or its data (syntax, constraints, permissions, serialization), which
+    are bugs or conflicts, never an outage."""
+    current: BaseException | None = exc
+    for _ in range(5):  # SQLAlchemy wraps procrastinate or psycopg errors at most a few deep
+        if current is None:
+            return False
+        if isinstance(current, (sa_exc.TimeoutError, psycopg_pool.PoolTimeout)):
+            return True  # no connection could be had in time: the pool is starved or dead
+        if isinstance(current, sa_exc.DBAPIError):
+            if current.connection_invalidated:
+                return True
+            current = current.orig
+        elif isinstance(current, psycopg.Error):
+            return _psycopg_unavailable(current)
+        elif isinstance(current, ConnectorException):
+            current = current.__cause__  # procrastinate wraps the psycopg error
+        else:
+            return False
+    return False
+
+
+def _psycopg_unavailable(exc: psycopg.Error) -> bool:
+    state = exc.sqlstate
+    if state is None:
+        # Raised by the client itself: connection refused, timed out, closed or broken.
+        return isinstance(exc, psycopg.OperationalError)
+    return state[:2] in _UNAVAILABLE_CLASSES or state in _UNAVAILABLE_CODES
+
+
+class Availability:
+    """Whether the database is known to be unreachable, so that an outage is logged once when it
+    begins and once when it ends, rather than with a traceback per request."""
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+
+    @property
+    def is_down(self) -> bool:
+        return self.down_since is not None
+
+    def report_unavailable(self, exc: BaseException) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("database unavailable, answering 503 until it is back: %s",
+                        describe_error(exc))
+
+    def report_available(self) -> None:
+        if self.down_since is not None:
+            log.warning("database available again after %.1fs",
+                        time.monotonic() - self.down_since)
+            self.down_since = None
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming the error, without the SQL statement SQLAlchemy appends."""
+    root = exc
+    if isinstance(root, ConnectorException) and root.__cause__ is not None:
+        root = root.__cause__
+    if isinstance(root, sa_exc.DBAPIError) and root.orig is not None:
+        root = root.orig
+    first_line = (str(root).strip().splitlines() or [""])[0]
+    return f"{type(root).__name__}: {first_line}"[:300]
 
 
 class Database:
@@ -133,6 +229,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=TenantAwareSession
         )
+        self.availability = Availability()
 
     def session(self, context: DbContext = NO_TENANT) -> AsyncSession:
         session = self.sessionmaker()
@@ -149,6 +246,16 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+        self.availability.report_available()
+
+    async def ping(self, timeout: float) -> bool:
+        """Whether the database answers ``SELECT 1`` within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (TimeoutError, OSError, sa_exc.SQLAlchemyError, psycopg.Error):
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

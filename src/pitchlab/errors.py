@@ -9,12 +9,17 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from procrastinate.exceptions import ConnectorException
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pitchlab.db import is_database_unavailable
 from pitchlab.http.request_id import current_request_id
 
 
@@ -131,7 +136,38 @@ def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What a client is told to wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+# Whatever can carry "the database cannot be reached"; is_database_unavailable sorts them.
+_DATABASE_ERRORS = (
+    sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.Error, psycopg_pool.PoolTimeout,
+    ConnectorException,
+)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unreachable database is a 503 the client may retry, logged once per outage (see
+    ``Availability``). Any other database error (a bad query, a constraint) is a bug: re-raised,
+    it becomes the 500 envelope with its traceback in the log."""
+    if not is_database_unavailable(exc):
+        raise exc
+    database = getattr(request.app.state, "database", None)
+    if database is not None:
+        database.availability.report_unavailable(exc)
+    return database_unavailable_response()
+
+
+def database_unavailable_response() -> JSONResponse:
+    return error_response(
+        503, "service_unavailable",
+        "The service is briefly unavailable; try again in a few seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for error_class in _DATABASE_ERRORS:
+        app.add_exception_handler(error_class, _database_error)

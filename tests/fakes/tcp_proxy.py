@@ -58,3 +58,17 @@ class ToggleableProxy:
             with contextlib.suppress(Exception):
                 sink.close()
             self._writers.discard(sink)
+
+
+def proxy_for(url) -> ToggleableProxy:
+    """A (not yet started) proxy in front of the PostgreSQL server of SQLAlchemy ``url``."""
+    host = url.query.get("host") or url.host
+    if host.startswith("/"):  # the embedded server listens on a unix socket only
+        return ToggleableProxy(upstream_host=None, upstream_port=None,
+                               upstream_socket=f"{host}/.s.PGSQL.{url.port or 5432}")
+    return ToggleableProxy(upstream_host=host, upstream_port=url.port or 5432)
+
+
+def through(url, proxy: ToggleableProxy):
+    """``url`` redirected through the running ``proxy``."""
+    return url.set(host="127.0.0.1", port=proxy.port, query={})

@@ -25,12 +25,18 @@ async def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=HealthOut,
-    summary="The database answers and its migrations are at head",
-    responses={503: {"description": "Not ready: database unreachable or schema not at head"}},
+    summary="The database answers, its migrations are at head and the in-process worker runs",
+    responses={
+        503: {
+            "description": "Not ready: database unreachable, schema not at head, or the"
+            " in-process job worker down (it restarts by itself once the database answers)"
+        }
+    },
 )
 async def readyz(request: Request) -> HealthOut | Response:
+    state = request.app.state
     readiness = await check_readiness(
-        request.app.state.database, request.app.state.expected_revision
+        state.database, state.expected_revision, getattr(state, "worker_health", None)
     )
     if not readiness.ready:
         return error_response(503, "not_ready", "The service is not ready.", readiness.checks)

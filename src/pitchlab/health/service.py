@@ -1,4 +1,5 @@
-"""Readiness: the database answers, and its schema is the one this code was written for."""
+"""Readiness: the database answers, its schema is the one this code was written for, and the
+in-process job worker (when there is one) is running."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from pitchlab.db import Database
+from pitchlab.jobs.supervisor import WorkerHealth
 
 READINESS_TIMEOUT_SECONDS = 3
 
@@ -18,7 +20,18 @@ class Readiness:
     checks: dict[str, str] = field(default_factory=dict)
 
 
-async def check_readiness(database: Database, expected_revision: str) -> Readiness:
+async def check_readiness(
+    database: Database, expected_revision: str, worker: WorkerHealth | None = None
+) -> Readiness:
+    readiness = await _check_database(database, expected_revision)
+    if worker is not None:
+        # A process that serves requests but runs no jobs sends no email and writes no feedback.
+        readiness.checks["worker"] = "up" if worker.running else "down"
+        readiness.ready = readiness.ready and worker.running
+    return readiness
+
+
+async def _check_database(database: Database, expected_revision: str) -> Readiness:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             async with database.transaction() as session:

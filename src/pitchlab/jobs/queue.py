@@ -87,9 +87,17 @@ def resources(context: procrastinate.JobContext) -> WorkerResources:
     return context.additional_context["resources"]
 
 
-def build_job_app(app_url: URL, *, pool_size: int = 4) -> procrastinate.App:
+def build_job_app(
+    app_url: URL, *, pool_size: int = 4, connect_timeout: int = 5
+) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(
-        conninfo=libpq_dsn(app_url), min_size=1, max_size=pool_size
+        conninfo=libpq_dsn(app_url),
+        min_size=1,
+        max_size=pool_size,
+        # A database that does not answer must fail the worker's queries in seconds (its
+        # supervisor then waits for the database), not hold them for the pool's default 30 s.
+        kwargs={"connect_timeout": connect_timeout},
+        timeout=connect_timeout * 2,
     )
     for module in JOB_MODULES:
         importlib.import_module(module)

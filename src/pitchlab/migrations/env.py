@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from pitchlab.config import Settings
-from pitchlab.db import normalize_url
+from pitchlab.db import checked_role_name, normalize_url
 from pitchlab.models import Base
 from pitchlab.models.base import owned_by_models
 
@@ -24,7 +24,17 @@ def _owner_url():
     return normalize_url(settings.database_url.get_secret_value())
 
 
+def _resolve_app_role() -> None:
+    """The migrations grant to the deployment's application role; they read its name from the
+    config's attributes (set by ``database_setup``, else from the settings)."""
+    attributes = context.config.attributes
+    if "app_role" not in attributes:
+        attributes["app_role"] = Settings().database_app_role
+    checked_role_name(attributes["app_role"])
+
+
 def run_migrations_online() -> None:
+    _resolve_app_role()
     engine = create_engine(_owner_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Two processes starting at once (server and worker) must not both migrate. The lock is

@@ -4,13 +4,15 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 
-Migrations run as the owner. The service connects as ``pitchlab_app`` (neither owner nor
-superuser, no BYPASSRLS), so the policies below bind it. Every tenant table is FORCE'd, so even the
-owner sees only what the transaction's context allows unless it is a superuser.
+Migrations run as the owner. The service connects as the application role (``pitchlab_app``, or
+``PITCHLAB_DATABASE_APP_ROLE``; neither owner nor superuser, no BYPASSRLS), so the policies below
+bind it. Every tenant table is FORCE'd, so even the owner sees only what the transaction's context
+allows unless it is a superuser.
 
-Roles belong to the whole PostgreSQL cluster, not to one database: the upgrade creates
-``pitchlab_app`` only when it is missing, and the downgrade takes back its grants here but leaves the
-role, which other databases on the same server may still use.
+Roles belong to the whole PostgreSQL cluster, not to one database: the upgrade creates the role
+only when it is missing (with no password: ``pitchlab db upgrade`` creates it first, with one), and
+the downgrade takes back its grants here but leaves the role, which other databases on the same
+server may still use.
 """
 
 from collections.abc import Sequence
@@ -22,7 +24,14 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APP_ROLE = "pitchlab_app"  # literal on purpose: a migration must not change when the code does
+
+
+def app_role() -> tuple[str, str]:
+    """The application role as a quoted identifier and as a string literal. The name is the
+    deployment's (env.py hands it over, checked); it is quoted here all the same."""
+    name = op.get_context().config.attributes["app_role"]
+    return '"' + name.replace('"', '""') + '"', "'" + name.replace("'", "''") + "'"
+
 
 # table -> the column that names the owning company
 TENANT_TABLES = {
@@ -155,20 +164,20 @@ CREATE TABLE minute_quotas (
 );
 """
 
-CREATE_APP_ROLE = f"""
+CREATE_APP_ROLE = """
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-        CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) THEN
+        CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
     END IF;
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO {APP_ROLE}', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), {literal});
 END $$;
-GRANT USAGE ON SCHEMA public TO {APP_ROLE};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE};
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
 ALTER DEFAULT PRIVILEGES IN SCHEMA public
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE};
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role};
 -- /readyz compares this to the code's head; the service must never move it.
-REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {APP_ROLE};
+REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role};
 """
 
 
@@ -180,7 +189,8 @@ def upgrade() -> None:
             f"CREATE TRIGGER {table}_touch_updated_at BEFORE UPDATE ON {table}"
             " FOR EACH ROW EXECUTE FUNCTION pitchlab_touch_updated_at()"
         )
-    op.execute(CREATE_APP_ROLE)
+    role, literal = app_role()
+    op.execute(CREATE_APP_ROLE.format(role=role, literal=literal))
     for table, company_column in TENANT_TABLES.items():
         _isolate_tenant(table, company_column)
 
@@ -196,14 +206,15 @@ def _isolate_tenant(table: str, company_column: str) -> None:
 
 
 def downgrade() -> None:
+    role, literal = app_role()
     op.execute(
         f"""
         ALTER DEFAULT PRIVILEGES IN SCHEMA public
-            REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {APP_ROLE};
-        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {APP_ROLE};
-        REVOKE USAGE ON SCHEMA public FROM {APP_ROLE};
+            REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {role};
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};
+        REVOKE USAGE ON SCHEMA public FROM {role};
         DO $$ BEGIN
-            EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM {APP_ROLE}', current_database());
+            EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I', current_database(), {literal});
         END $$;
         """
     )

@@ -22,13 +22,14 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APP_ROLE = "pitchlab_app"
 
 
 def upgrade() -> None:
     op.execute(SchemaManager.get_schema())
     # Tables are covered by 0001's default privileges; ids come from sequences.
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    name = op.get_context().config.attributes["app_role"]  # the deployment's, checked by env.py
+    role = '"' + name.replace('"', '""') + '"'
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 
 def downgrade() -> None:
