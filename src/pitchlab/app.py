@@ -131,7 +131,7 @@ async def _in_process_worker(
     from pitchlab.practice.jobs import sweep_once
 
     await sweep_once(resources.database, settings)
-    health = WorkerHealth()
+    health = WorkerHealth(running=True)  # starting now
     app.state.worker_health = health  # /readyz is 503 while this worker is down
     backoff = Backoff(
         settings.worker_restart_backoff_seconds, settings.worker_restart_backoff_max_seconds

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 from sqlalchemy.engine import URL
 
@@ -63,8 +64,14 @@ def downgrade(owner_url: URL, revision: str = "base", *, app_role: str = DEFAULT
 
 
 def libpq_dsn(url: URL) -> str:
-    """A SQLAlchemy URL as the plain ``postgresql://`` string that psycopg and libpq take."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """A SQLAlchemy URL as the conninfo string that psycopg and libpq take. Key/value form, so
+    that any password (spaces, quotes, ``@``) survives, which a rendered URL does not promise."""
+    params = {
+        "host": url.host, "port": url.port, "user": url.username, "password": url.password,
+        "dbname": url.database,
+    }
+    params.update(url.query)  # e.g. host=/socket/dir for a unix socket, sslmode
+    return make_conninfo(**{key: value for key, value in params.items() if value is not None})
 
 
 _ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
@@ -172,7 +179,12 @@ def prepare_database(settings: Settings, *, migrate: bool = True) -> tuple[Setti
     if migrate:
         upgrade(url, app_role=role)
     if password_given and not created:
-        set_app_role_password(url, password, role)
+        try:
+            set_app_role_password(url, password, role)
+        except psycopg.errors.InsufficientPrivilege:
+            # An operator-made role and an owner without CREATEROLE: fine if the password is
+            # already the role's, which the login check below finds out.
+            log.info("the owner may not set the password of role %s; keeping it as it is", role)
     app_url = app_role_url(url, password, role)
     check_app_role_login(
         app_url, password_given=password_given, timeout=settings.database_connect_timeout_seconds

@@ -83,7 +83,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
 ):
     settings = make_settings(
         through(owner_url, proxy), tmp_path, run_worker_in_process=True,
-        database_connect_timeout_seconds=2, worker_restart_backoff_seconds=backoff,
+        database_connect_timeout_seconds=1, worker_restart_backoff_seconds=backoff,
         worker_restart_backoff_max_seconds=backoff_max,
     )
     app = create_app(settings)
@@ -94,17 +94,21 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
             assert await _readyz(client) == (200, {"database": "ok", "migrations": "at head",
                                                    "worker": "up"})
 
+            health = app.state.worker_health
             await proxy.stop()
-            # The worker notices the cut by itself (its listener loses its connection).
+            # The worker notices the cut by itself (its listener loses its connection)...
             await _poll(lambda: _worker_is(app, running=False), timeout=15, what="worker down")
             status, checks = await _readyz(client)
             assert status == 503 and checks["worker"] == "down"
+            # ...and, once it has stopped, its supervisor checks the database with backoff.
+            await _poll(lambda: _true(health.last_error), timeout=15, what="the worker to stop")
             # Throughout the cut the worker stays down and /readyz says so.
             cut_ends = time.monotonic() + cut_seconds
             while time.monotonic() < cut_ends:
                 status, checks = await _readyz(client)
                 assert status == 503 and checks["worker"] == "down"
                 await asyncio.sleep(0.2)
+            assert health.failed_checks >= 3  # the backoff ran: checks failed, waits grew
             await proxy.start()
 
             await _poll(lambda: _worker_is(app, running=True), timeout=backoff_max + 15,
@@ -135,6 +139,10 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
 
 async def _worker_is(app, *, running: bool) -> bool:
     return app.state.worker_health.running is running
+
+
+async def _true(value) -> bool:
+    return bool(value)
 
 
 class _Lines:

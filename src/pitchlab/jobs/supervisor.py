@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Self
 
 import procrastinate
 
@@ -32,6 +33,7 @@ class WorkerHealth:
     running: bool = False
     restarts: int = 0
     last_error: str | None = None
+    failed_checks: int = 0  # database checks that found it still unreachable, in all
 
 
 @dataclass(frozen=True)
@@ -75,23 +77,27 @@ async def supervise_worker(
         # A worker that ran for a while before failing starts a new incident: short waits again.
         failures = 1 if loop.time() - started > backoff.cap else failures + 1
         log.warning("job worker stopped (%s); restarting once the database answers", reason)
-        await _wait_until_reconnected(job_app, resources, backoff.delays(failures - 1))
+        await _wait_until_reconnected(job_app, resources, backoff.delays(failures - 1), health)
         health.restarts += 1
         log.warning("restarting the job worker (attempt %d) after: %s", failures, reason)
 
 
 async def _wait_until_reconnected(
-    job_app: procrastinate.App, resources: WorkerResources, delays: Iterator[float]
+    job_app: procrastinate.App,
+    resources: WorkerResources,
+    delays: Iterator[float],
+    health: WorkerHealth,
 ) -> None:
     """Wait out the backoff until the database answers and the queue has a working pool."""
     for delay in delays:
         await asyncio.sleep(delay)
-        if not await resources.database.ping(PROBE_TIMEOUT_SECONDS):
-            continue
         try:
+            if not await resources.database.ping(PROBE_TIMEOUT_SECONDS):
+                raise ConnectionError("the database does not answer")
             await _reopen_pool(job_app)
-        except Exception as exc:  # noqa: BLE001 - down again already: back to waiting
-            log.info("the job queue could not reconnect yet: %s", describe_error(exc))
+        except Exception as exc:  # noqa: BLE001 - still (or again) down: back to waiting
+            health.failed_checks += 1
+            log.info("job worker: database still unreachable (%s)", describe_error(exc))
             continue
         return
 
@@ -122,7 +128,7 @@ class _WorkerFailureWatch(logging.Handler):
         self.failure = f"its {task} failed: " + (describe_error(error) if error else "unknown")
         self.health.running = False
 
-    def __enter__(self) -> _WorkerFailureWatch:
+    def __enter__(self) -> Self:
         self.logger.addHandler(self)
         return self
 
