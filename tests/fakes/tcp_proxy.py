@@ -18,6 +18,10 @@ class ToggleableProxy:
         self._pipes: set[asyncio.Task] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port or 0)
         self.port = self._server.sockets[0].getsockname()[1]

@@ -41,7 +41,7 @@ async def proxy(owner_url):
     proxy = proxy_for(owner_url)
     await proxy.start()
     yield proxy
-    if proxy._server is None:
+    if not proxy.running:  # a failed test may leave it cut
         await proxy.start()
 
 
