@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     run_worker_in_process: bool = True
+    # Request bodies larger than this are refused (413) while they stream in: 1 MiB.
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # The limit for file uploads (multipart endpoints), instead of max_body_bytes: 200 MiB.
+    max_upload_bytes: int = Field(default=209_715_200, ge=1)
 
     # --- secrets that development generates and keeps in data_dir -----------------------------
     jwt_secret: SecretStr | None = None
