@@ -137,8 +137,8 @@ def _loose_spots(annotation: Any, relaxed: bool = False) -> list[str]:
         return _loose_spots(args[0], relaxed or _relaxed(args[1:]))
     if origin in (Union, types.UnionType, list, dict):
         return [spot for arg in args for spot in _loose_spots(arg, relaxed)]
-    if origin is Literal:
-        return []
+    if origin is Literal or annotation in (Any, object):
+        return []  # exact choices, or any JSON value taken as it is
     if isinstance(annotation, type) and issubclass(annotation, RequestBody):
         return []  # checked as a body of its own
     if isinstance(annotation, type) and issubclass(annotation, _STRING_FORMS):
@@ -166,6 +166,8 @@ def test_the_walk_catches_a_loose_field():
     assert _loose_spots(UUID | None) == ["UUID without its JSON string form"]
     assert _loose_spots(JsonUUID | None) == []
     assert _loose_spots(JsonDatetime) == []
+    assert _loose_spots(dict[str, Any] | None) == []
+    assert _loose_spots(list[set[int]]) == ["set[int] is not a JSON type"]
 
 
 def _refs(schema: Any) -> typing.Iterator[str]:
