@@ -18,6 +18,7 @@ from pitchlab.errors import install_error_handlers
 from pitchlab.auth.router import router as auth_router
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
+from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
@@ -40,6 +41,10 @@ admins and reps, trials, subscriptions and minute quotas.
 Errors always have the body `{"error": {"code", "message", "details"}, "request_id"}`, and every
 response carries `X-Request-ID`.
 """
+
+# Endpoints that take file uploads (multipart) get PITCHLAB_MAX_UPLOAD_BYTES instead of the body
+# limit: the contract's recordings upload, when it lands.
+UPLOAD_PATHS = ("/api/recordings",)
 
 
 def create_app(settings: Settings, *, providers: Providers | None = None) -> FastAPI:
@@ -92,6 +97,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     )
 
     install_error_handlers(app)
+    app.add_exception_handler(BodyTooLarge, handle_body_too_large)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(users_router)
@@ -101,6 +107,12 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(feedback_router)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
+    # The body limit is innermost of ours, so a 413 is counted and carries every header.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        larger_limits={path: settings.max_upload_bytes for path in UPLOAD_PATHS},
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(
         EnvelopeCORSMiddleware,

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # wait between checks starts here and doubles up to the maximum.
     worker_restart_backoff_seconds: float = Field(default=0.5, gt=0)
     worker_restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    # Request bodies larger than this are refused (413) while they stream in: 1 MiB.
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    # The limit for file uploads (multipart endpoints), instead of max_body_bytes: 200 MiB.
+    max_upload_bytes: int = Field(default=209_715_200, ge=1)
 
     # --- secrets that development generates and keeps in data_dir -----------------------------
     jwt_secret: SecretStr | None = None

@@ -1,4 +1,5 @@
-"""Reading the outbox, for ``pitchlab outbox``: what was sent (or is waiting), newest first."""
+"""The outbox after composing: redacting delivered messages, and reading it for
+``pitchlab outbox`` (what was sent or is waiting, newest first)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import OutboxEmail
+
+
+def redact_bodies(message: OutboxEmail) -> None:
+    """Drop what a delivered (or abandoned) message no longer needs: its body and links, which
+    hold live tokens. Recipient, subject, kind, status and times stay as the audit trail."""
+    marker = f"[redacted once {message.status}: this message held live links]"
+    message.text_body = marker
+    message.html_body = marker
+    message.links = []
 
 
 async def list_messages(session: AsyncSession, to: str | None, limit: int) -> list[OutboxEmail]:

@@ -1,5 +1,10 @@
 """Email delivery: Resend (official SDK) when ``PITCHLAB_RESEND_API_KEY`` is set, else the local
-outbox, where every message stays readable with ``pitchlab outbox``."""
+outbox, where every message stays readable with ``pitchlab outbox``.
+
+Messages carry live links (email verification, invitations). With a real provider the recipient
+has the only copy that needs them: nothing logs a link, and the outbox row's body is redacted once
+the message is sent. Offline, the outbox *is* the mailbox: its rows keep their bodies and links,
+and each delivery logs its links for the developer."""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ class EmailMessage:
 
 class EmailSender(Protocol):
     name: str
+    # True when the outbox row is the recipient's mailbox (offline): its body and links stay.
+    local_mailbox: bool
 
     async def send(self, message: EmailMessage) -> str:
         """Deliver ``message``; return the provider's message id. Raise to have it retried."""
@@ -37,6 +44,7 @@ class EmailSender(Protocol):
 
 class ResendEmailSender:
     name = "resend"
+    local_mailbox = False
 
     def __init__(self, api_key: str, base_url: str) -> None:
         self._api_key = api_key
@@ -64,10 +72,11 @@ class OutboxEmailSender:
     """Offline delivery: the message is already in the outbox table; say where to find it."""
 
     name = "outbox"
+    local_mailbox = True
 
     async def send(self, message: EmailMessage) -> str:
         # The local outbox is the developer's own mailbox, so its links are printed for them.
-        # With a real provider nothing logs a link.
+        # This is the only line that logs a link (logging_setup exempts it from redaction).
         outbox_log.info(
             "email to %s stored in the outbox: %r %s (pitchlab outbox --to %s)",
             message.to, message.subject, " ".join(message.links), message.to,
