@@ -20,7 +20,6 @@ from tests.auth.helpers import unique_email
 from tests.conftest import make_settings
 
 
-
 @pytest.fixture(scope="module")
 def redis_url():
     """PITCHLAB_TEST_REDIS_URL (CI: the machine's Redis), else a local server speaking the Redis
