@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # A spent refresh token presented again this soon gets the same successor (parallel tabs);
+    # later it counts as reuse and revokes its family.
+    refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=300)
 
     # --- practice calls ---
     # Length of a billed minute. 60 in every real deployment; tests shorten it.

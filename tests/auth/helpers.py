@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import psycopg
 from typer.testing import CliRunner
 
@@ -79,3 +82,19 @@ JWT_SHAPE = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
 async def invoke_cli(args: list[str]):
     """Run a ``pitchlab`` command in-process, off the event loop (it runs its own)."""
     return await asyncio.to_thread(CliRunner().invoke, cli, args)
+
+
+@contextlib.asynccontextmanager
+async def client_at(app, ip: str):
+    """A client calling from ``ip`` (the ASGI client address the rate limits key on)."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def shift_clock(monkeypatch, seconds: float) -> None:
+    """Make the auth service's clock run ``seconds`` ahead (grace periods, without waiting)."""
+    from pitchlab.auth import service
+
+    real_now = service._now
+    monkeypatch.setattr(service, "_now", lambda: real_now() + timedelta(seconds=seconds))

@@ -14,6 +14,7 @@ from tests.auth.helpers import (
     PASSWORD,
     bearer,
     register,
+    shift_clock,
     signed_up,
     unique_email,
     without_request_id,
@@ -109,9 +110,10 @@ async def test_claims_that_disagree_with_the_database_are_refused(client, app, o
     assert await _me_status(client, moved) == 401
 
 
-async def test_reusing_a_spent_refresh_token_revokes_the_family(client, app, owner_url):
+async def test_reusing_a_spent_refresh_token_revokes_the_family(client, app, owner_url, monkeypatch):
     first = await signed_up(client, app, owner_url)
     second = (await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    shift_clock(monkeypatch, 60)  # past the reuse grace (see test_refresh_grace.py)
     reuse = await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401
     # the token issued from the spent one is dead too

@@ -1,4 +1,5 @@
-"""Rate limits: per email and per IP, 429 with Retry-After, in memory or in Redis."""
+"""Rate limits: per email and per IP, 429 with Retry-After, in memory or in Redis (the login
+throttle's own rules are in test_login_throttle.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ import pytest
 from fakeredis import TcpFakeServer
 
 from pitchlab.app import create_app
-from pitchlab.security.ratelimit import RULES, RateLimiter
+from pitchlab.security.ratelimit import LOGIN, RULES, LoginThrottle, RateLimiter
 from tests.auth.helpers import unique_email
 from tests.conftest import make_settings
-
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +43,8 @@ async def _hammer_login(client, email: str, times: int) -> list[httpx.Response]:
     ]
 
 
-async def test_login_is_limited_per_email_with_retry_after(client):
-    allowed = RULES["login"].per_email.amount
+async def test_login_failures_are_limited_per_email_and_address_with_retry_after(client):
+    allowed = LOGIN.per_pair[0].amount
     email = unique_email()
     responses = await _hammer_login(client, email, allowed + 1)
     assert [r.status_code for r in responses[:allowed]] == [401] * allowed
@@ -72,9 +72,9 @@ async def test_resend_is_limited_per_email(client):
     assert statuses[-1] == 429 and set(statuses[:-1]) == {202}
 
 
-async def test_login_is_limited_per_ip_across_emails(client):
+async def test_login_failures_are_limited_per_ip_across_emails(client):
     statuses = []
-    for _ in range(RULES["login"].per_ip.amount + 1):
+    for _ in range(LOGIN.per_ip[0].amount + 1):
         response = await client.post(
             "/api/auth/login", json={"email": unique_email(), "password": "wrong password"}
         )
@@ -101,7 +101,7 @@ async def redis_backed_clients(owner_url, tmp_path, redis_url):
 async def test_redis_shares_the_limit_between_processes(redis_backed_clients):
     first, second = redis_backed_clients
     email = f"redis-{uuid.uuid4().hex[:8]}@example.com"
-    allowed = RULES["login"].per_email.amount
+    allowed = LOGIN.per_pair[0].amount
     for index in range(allowed):
         client = first if index % 2 else second
         response = await client.post("/api/auth/login", json={"email": email, "password": "nope nope"})
@@ -117,6 +117,11 @@ async def test_an_unreachable_redis_lets_requests_through_and_says_so(caplog):
         port = probe.getsockname()[1]
     limiter = RateLimiter(f"redis://127.0.0.1:{port}/0")
     with caplog.at_level(logging.WARNING):
-        for _ in range(RULES["login"].per_email.amount + 2):
-            await limiter.check("login", ip="10.9.8.7", email="someone@example.com")
+        for _ in range(RULES["register"].per_email.amount + 2):
+            await limiter.check("register", ip="10.9.8.7", email="someone@example.com")
+        for _ in range(LOGIN.per_pair[0].amount + 2):
+            throttle = LoginThrottle(limiter, email="someone@example.com", ip="10.9.8.7")
+            await throttle.admit()
+            await throttle.failed()
+        await throttle.succeeded()
     assert any("rate limiter unavailable" in r.getMessage() for r in caplog.records)

@@ -60,15 +60,22 @@ async def principal_from_token(session, settings, token: str) -> Principal:
         raise _unauthorized() from None
     await use_context(session, context_for(claims))
     user = await session.get(User, claims.user_id)
-    # Checked on every request, so disabling, deleting or re-roling a user ends its tokens now.
-    if (
-        user is None
-        or user.disabled_at is not None
-        or user.role != claims.role
-        or user.company_id != claims.company_id
-    ):
+    if user is None or not token_still_valid(user, claims):
         raise _unauthorized()
     return Principal(user=user, claims=claims)
+
+
+def token_still_valid(user: User, claims: AccessClaims) -> bool:
+    """Whether a correctly signed access token still speaks for ``user``, as the database has
+    it now: checked on every request (HTTP and WebSocket), so disabling, deleting or re-roling a
+    user, logging out or changing the password ends its tokens at once."""
+    return (
+        user.disabled_at is None
+        and user.role == claims.role
+        and user.company_id == claims.company_id
+        # Logout, "log out everywhere" and a password change bump the version.
+        and user.token_version == claims.token_version
+    )
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

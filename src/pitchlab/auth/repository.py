@@ -1,4 +1,4 @@
-"""SQL for verification tokens, refresh-token families and invitations."""
+"""SQL for verification tokens, refresh-token families, token versions and invitations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import EmailVerificationToken, Invitation, RefreshToken
+from pitchlab.models import EmailVerificationToken, Invitation, RefreshToken, User
 
 
 async def add_verification_token(
@@ -59,8 +59,21 @@ async def find_refresh_token(session: AsyncSession, token_hash: str) -> RefreshT
     return result.scalar_one_or_none()
 
 
-async def spend_refresh_token(session: AsyncSession, token_id: UUID) -> bool:
-    """Mark a live token spent. False when somebody spent it first (a reuse, or a race)."""
+async def reload_refresh_token(session: AsyncSession, token_id: UUID) -> RefreshToken | None:
+    """The row as committed now (not the session's earlier copy): after losing a race to spend
+    it, the winner's changes are what matter."""
+    result = await session.execute(
+        select(RefreshToken).where(RefreshToken.id == token_id)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def spend_refresh_token(
+    session: AsyncSession, token_id: UUID, *, at: datetime, successor_sealed: str
+) -> bool:
+    """Mark a live token spent and keep its sealed successor. False when somebody spent or
+    revoked it first (a reuse, or a race: the loser waits for the winner's commit)."""
     result = await session.execute(
         update(RefreshToken)
         .where(
@@ -68,17 +81,18 @@ async def spend_refresh_token(session: AsyncSession, token_id: UUID) -> bool:
             RefreshToken.used_at.is_(None),
             RefreshToken.revoked_at.is_(None),
         )
-        .values(used_at=func.now())
+        .values(used_at=at, successor_sealed=successor_sealed)
         .returning(RefreshToken.id)
     )
     return result.scalar_one_or_none() is not None
 
 
 async def revoke_family(session: AsyncSession, family_id: UUID) -> None:
+    # A revoked row's sealed successor can never be handed out again: drop it.
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
+        .values(revoked_at=func.now(), successor_sealed=None)
     )
 
 
@@ -86,8 +100,32 @@ async def revoke_all_for_user(session: AsyncSession, user_id: UUID) -> None:
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
+        .values(revoked_at=func.now(), successor_sealed=None)
     )
+
+
+async def lock_user_for_tokens(session: AsyncSession, user_id: UUID) -> User | None:
+    """The user row, share-locked until commit. Issuing tokens takes this lock before touching
+    refresh tokens, and ``bump_token_version`` (its exclusive counterpart) comes first in every
+    revocation, so a refresh racing "log out everywhere" either finishes before it (and its
+    tokens are revoked with the rest) or waits and then finds its token revoked."""
+    result = await session.execute(
+        select(User).where(User.id == user_id)
+        .with_for_update(read=True).execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def bump_token_version(session: AsyncSession, user_id: UUID) -> int | None:
+    """End every access token of the user issued so far (their ``ver`` no longer matches).
+    One atomic increment, so two bumps at once both count. None when the user is gone."""
+    result = await session.execute(
+        update(User).where(User.id == user_id)
+        .values(token_version=User.token_version + 1)
+        .returning(User.token_version)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
 
 
 async def find_open_invitation(session: AsyncSession, token_hash: str) -> Invitation | None:

@@ -1,13 +1,15 @@
-"""Auth endpoints (public): register, verify, login, refresh, logout."""
+"""Auth endpoints: register, verify, login, refresh, logout (public); log out everywhere."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from pitchlab.auth import service
+from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.auth.schemas import EmailIn, LoginIn, MessageOut, RefreshIn, RegisterIn, TokenOut
 from pitchlab.deps import AppDatabase, AppSettings, ClientIp, DbSession
 from pitchlab.errors import error_responses
+from pitchlab.security.ratelimit import LoginThrottle
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -74,21 +76,27 @@ async def resend_verification(
     "/login",
     response_model=TokenOut,
     summary="Exchange email and password for tokens",
+    description="Only failed passwords are counted: 5 per 15 minutes for an email from one "
+    "address, then longer waits (429 with Retry-After); a correct password resets them. Failures "
+    "from other addresses never stop a correct password from an address that has not failed.",
     responses=error_responses(401, 403, 422, 429),
 )
 async def login(
     body: LoginIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
 ) -> TokenOut:
-    await _limiter(request).check("login", ip=ip, email=str(body.email))
-    return _token_out(await service.login(session, settings, str(body.email), body.password))
+    throttle = LoginThrottle(_limiter(request), email=str(body.email), ip=ip)
+    return _token_out(await service.login(session, settings, throttle, str(body.email),
+                                          body.password))
 
 
 @router.post(
     "/refresh",
     response_model=TokenOut,
     summary="Rotate a refresh token",
-    description="The presented token is spent. Presenting a spent token again revokes its "
-    "whole family, including the token issued from it.",
+    description="The presented token is spent. Presented again within "
+    "`PITCHLAB_REFRESH_REUSE_GRACE_SECONDS` (10 s; parallel tabs, a retry), it gets the same "
+    "successor; presented again later, it revokes its whole family, including the token issued "
+    "from it.",
     responses=error_responses(401, 422),
 )
 async def refresh(
@@ -102,8 +110,24 @@ async def refresh(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Revoke a refresh token's family",
+    description="Also ends the user's access tokens issued until now (on every device; other "
+    "devices get new ones from their refresh tokens). An unknown token is a 204 as well.",
     responses=error_responses(422),
 )
 async def logout(body: RefreshIn, session: DbSession) -> Response:
     await service.logout(session, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Log out everywhere",
+    description="Revokes every refresh-token family of the signed-in user and ends all their "
+    "access tokens at once, this one included.",
+    responses=error_responses(401),
+)
+async def logout_all(principal: CurrentPrincipal, session: DbSession) -> Response:
+    await service.logout_everywhere(session, principal.user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

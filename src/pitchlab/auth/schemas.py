@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from pitchlab.http.validation import RequestBody
+from pitchlab.security.emails import has_mixed_script_local_part
 from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
 
 
@@ -31,6 +32,14 @@ class RegisterIn(Request):
     invite_token: str | None = Field(default=None, min_length=10, max_length=200)
 
     _password = field_validator("password")(check_password_bounds)
+
+    @field_validator("email")
+    @classmethod
+    def _one_script(cls, value: str) -> str:
+        # A lookalike of another address (a Cyrillic "а" among Latin letters) is no address.
+        if has_mixed_script_local_part(value):
+            raise ValueError("the part before @ must not mix alphabets (e.g. Latin and Cyrillic)")
+        return value
 
     @field_validator("name", "company_name")
     @classmethod

@@ -14,18 +14,27 @@ from functools import lru_cache
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pitchlab.auth import repository as tokens_repo
 from pitchlab.auth.schemas import RegisterIn
 from pitchlab.companies import repository as companies
 from pitchlab.config import Settings
-from pitchlab.db import Database, system_context, use_context
+from pitchlab.db import Database, system_context, temporary_context, use_context
 from pitchlab.errors import AppError
 from pitchlab.models import Invitation, User
 from pitchlab.notifications import templates
 from pitchlab.notifications.service import queue_email
 from pitchlab.security import passwords
-from pitchlab.security.tokens import hash_opaque_token, issue_access_token, new_opaque_token
+from pitchlab.security.emails import canonical_email
+from pitchlab.security.ratelimit import LoginThrottle
+from pitchlab.security.tokens import (
+    hash_opaque_token,
+    issue_access_token,
+    new_opaque_token,
+    open_successor,
+    seal_successor,
+)
 from pitchlab.users import repository as users
 
 log = logging.getLogger(__name__)
@@ -108,7 +117,7 @@ async def _open_invitation(session: AsyncSession, body: RegisterIn, email: str) 
     invitation = await tokens_repo.find_open_invitation(
         session, hash_opaque_token(body.invite_token or "")
     )
-    if invitation is None or invitation.email.lower() != email:
+    if invitation is None or canonical_email(invitation.email) != canonical_email(email):
         raise AppError(
             "invalid_invite", "This invitation is not valid, has expired or was for another "
             "email address.", 400,
@@ -154,19 +163,35 @@ async def resend_verification(session: AsyncSession, settings: Settings, email: 
 
 # --- login and tokens -----------------------------------------------------------------------
 
-async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenPair:
+async def login(
+    session: AsyncSession, settings: Settings, throttle: LoginThrottle, email: str, password: str
+) -> TokenPair:
+    """Check the password under the login throttle (security/ratelimit.py): only failures are
+    counted, and a correct password resets the counters of its (email, address) pair."""
     await use_context(session, system_context("login"))
-    user = await users.find_by_email(session, email)
+    await throttle.admit()
+    user = await _user_with_password(session, settings, email, password)
     if user is None:
-        await passwords.verify_password_async(password, _dummy_hash(settings.bcrypt_rounds))
+        await throttle.failed()
         raise _invalid_credentials()
-    if not await passwords.verify_password_async(password, user.hashed_password):
-        raise _invalid_credentials()
+    await throttle.succeeded()
     # Past this point the caller knows the password, so saying why is no leak.
     _ensure_may_sign_in(user)
     if passwords.needs_rehash(user.hashed_password, settings.bcrypt_rounds):
         user.hashed_password = await passwords.hash_password_async(password, settings.bcrypt_rounds)
     return await _issue_tokens(session, settings, user, family_id=uuid.uuid4())
+
+
+async def _user_with_password(
+    session: AsyncSession, settings: Settings, email: str, password: str
+) -> User | None:
+    user = await users.find_by_email(session, email)
+    if user is None:
+        await passwords.verify_password_async(password, _dummy_hash(settings.bcrypt_rounds))
+        return None
+    if not await passwords.verify_password_async(password, user.hashed_password):
+        return None
+    return user
 
 
 def _ensure_may_sign_in(user: User) -> None:
@@ -179,38 +204,89 @@ def _ensure_may_sign_in(user: User) -> None:
         )
 
 
-async def _issue_tokens(
-    session: AsyncSession, settings: Settings, user: User, family_id: uuid.UUID
-) -> TokenPair:
-    lifetime = settings.access_token_minutes * 60
-    access = issue_access_token(
+def _access_token(settings: Settings, user: User) -> str:
+    return issue_access_token(
         settings.jwt_secret.get_secret_value(), user_id=user.id, company_id=user.company_id,
-        role=user.role, lifetime_seconds=lifetime,
+        role=user.role, lifetime_seconds=settings.access_token_minutes * 60,
+        token_version=user.token_version,
     )
-    refresh, refresh_hash = new_opaque_token()
+
+
+async def _issue_tokens(
+    session: AsyncSession, settings: Settings, user: User, family_id: uuid.UUID,
+    refresh: tuple[str, str] | None = None,
+) -> TokenPair:
+    """A new access token and a new refresh token (``refresh``: one made earlier) in the family."""
+    refresh_token, refresh_hash = refresh or new_opaque_token()
     await tokens_repo.add_refresh_token(
         session, user_id=user.id, family_id=family_id, token_hash=refresh_hash,
         expires_at=_now() + timedelta(days=settings.refresh_token_days),
     )
-    return TokenPair(access, refresh, lifetime)
+    return _pair(settings, user, refresh_token)
+
+
+def _pair(settings: Settings, user: User, refresh_token: str) -> TokenPair:
+    return TokenPair(_access_token(settings, user), refresh_token,
+                     settings.access_token_minutes * 60)
 
 
 async def refresh(
     session: AsyncSession, database: Database, settings: Settings, refresh_token: str
 ) -> TokenPair:
+    """Rotate a refresh token. Presented again within ``refresh_reuse_grace_seconds`` of being
+    spent (parallel tabs, a retried request), it gets the same successor; later, it is reuse and
+    the whole family is revoked."""
     await use_context(session, system_context("refresh"))
     row = await tokens_repo.find_refresh_token(session, hash_opaque_token(refresh_token))
     if row is None or row.revoked_at is not None or row.expires_at <= _now():
         raise _invalid_token()
-    if row.used_at is not None or not await tokens_repo.spend_refresh_token(session, row.id):
-        # A spent token came back: whoever holds the family, one copy was stolen. End it all.
+    user = await tokens_repo.lock_user_for_tokens(session, row.user_id)
+    if user is None or user.disabled_at is not None or user.email_verified_at is None:
+        raise _invalid_token()
+    successor = new_opaque_token()
+    sealed = seal_successor(refresh_token, successor[0], row.id)
+    if row.used_at is None and await tokens_repo.spend_refresh_token(
+        session, row.id, at=_now(), successor_sealed=sealed
+    ):
+        return await _issue_tokens(session, settings, user, row.family_id, refresh=successor)
+    replayed = await _successor_within_grace(session, settings, row.id, refresh_token)
+    if replayed is None:
+        # A spent token came back late: whoever holds the family, one copy was stolen. End it all.
         await _revoke_family_now(database, row.family_id)
         log.warning("refresh token reuse; family %s revoked", row.family_id)
         raise _invalid_token()
-    user = await users.get(session, row.user_id)
-    if user is None or user.disabled_at is not None or user.email_verified_at is None:
-        raise _invalid_token()
-    return await _issue_tokens(session, settings, user, family_id=row.family_id)
+    return _pair(settings, user, replayed)
+
+
+# Links followed from a spent token to its live successor: within one grace, a chain of more
+# than a few refreshes is no browser's doing.
+_MAX_SUCCESSOR_LINKS = 5
+
+
+async def _successor_within_grace(
+    session: AsyncSession, settings: Settings, row_id: uuid.UUID, token: str
+) -> str | None:
+    """The live token descended from ``token``, if it was spent within the grace; else None.
+
+    Usually that is its direct successor; if the winner of the race has already refreshed again,
+    it is that token's successor in turn (each sealed under its predecessor), so a slow tab never
+    gets a token that is spent already."""
+    row = await tokens_repo.reload_refresh_token(session, row_id)
+    if row is None or row.revoked_at is not None:
+        raise _invalid_token()  # revoked meanwhile (logout): no reuse, nothing more to revoke
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+    if row.used_at is None or row.used_at + grace <= _now():
+        return None
+    for _ in range(_MAX_SUCCESSOR_LINKS):
+        if row.successor_sealed is None:
+            return None
+        token = open_successor(token, row.successor_sealed, row.id)
+        row = await tokens_repo.find_refresh_token(session, hash_opaque_token(token or ""))
+        if token is None or row is None or row.revoked_at is not None or row.expires_at <= _now():
+            return None
+        if row.used_at is None:
+            return token
+    return None
 
 
 async def _revoke_family_now(database: Database, family_id: uuid.UUID) -> None:
@@ -220,7 +296,25 @@ async def _revoke_family_now(database: Database, family_id: uuid.UUID) -> None:
 
 
 async def logout(session: AsyncSession, refresh_token: str) -> None:
+    """Revoke the token's family and end the user's access tokens issued until now."""
     await use_context(session, system_context("logout"))
     row = await tokens_repo.find_refresh_token(session, hash_opaque_token(refresh_token))
-    if row is not None:
-        await tokens_repo.revoke_family(session, row.family_id)
+    if row is None or row.revoked_at is not None:
+        return  # unknown or already ended: nothing to do, and nothing to tell
+    # The version first: the same lock order as refresh (see lock_user_for_tokens).
+    await tokens_repo.bump_token_version(session, row.user_id)
+    await tokens_repo.revoke_family(session, row.family_id)
+
+
+async def end_all_sessions(session: AsyncSession, user: User) -> None:
+    """Every refresh family and access token of ``user`` dies ("log out everywhere", a new
+    password). Needs a system context: refresh tokens are system rows."""
+    version = await tokens_repo.bump_token_version(session, user.id)
+    if version is not None:
+        set_committed_value(user, "token_version", version)  # the ORM copy, without a write
+    await tokens_repo.revoke_all_for_user(session, user.id)
+
+
+async def logout_everywhere(session: AsyncSession, user: User) -> None:
+    async with temporary_context(session, system_context("logout_all")):
+        await end_all_sessions(session, user)

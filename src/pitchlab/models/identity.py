@@ -6,9 +6,10 @@ from uuid import UUID
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from pitchlab.models.base import Base, created_at, updated_at, uuid_pk
+from pitchlab.security.emails import canonical_email
 
 
 class Company(Base):
@@ -32,6 +33,7 @@ class User(Base):
         ),
         UniqueConstraint("id", "company_id", name="users_id_company_key"),
         Index("users_email_key", func.lower("email"), unique=True),
+        Index("users_email_canonical_key", "email_canonical", unique=True),
         Index("users_company_id_idx", "company_id"),
     )
 
@@ -48,6 +50,16 @@ class User(Base):
     updated_at: Mapped[datetime] = updated_at()
     email_verified_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+    # Every access token carries the version it was issued under; bumping it ends them all.
+    token_version: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    # The address as accounts are compared (security/emails.py); set whenever email is. NULL only
+    # for rows written by raw SQL, or lookalikes of an older account found by migration 0006.
+    email_canonical: Mapped[str | None]
+
+    @validates("email")
+    def _keep_canonical(self, _key: str, email: str) -> str:
+        self.email_canonical = canonical_email(email)
+        return email
 
 
 class EmailVerificationToken(Base):
@@ -76,6 +88,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The token issued from this one once spent, sealed for the reuse grace (auth/service.py).
+    successor_sealed: Mapped[str | None]
     created_at: Mapped[datetime] = created_at()
 
 

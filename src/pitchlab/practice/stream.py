@@ -21,7 +21,7 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select, update
 
-from pitchlab.auth.dependencies import context_for
+from pitchlab.auth.dependencies import context_for, token_still_valid
 from pitchlab.billing import metering
 from pitchlab.db import Database, system_context, tenant_context
 from pitchlab.errors import AppError
@@ -75,7 +75,7 @@ async def _user_from_bearer(websocket: WebSocket, database: Database) -> User | 
         return None
     async with database.transaction(context_for(claims)) as session:
         user = await session.get(User, claims.user_id)
-    if user is None or user.role != claims.role or user.company_id != claims.company_id:
+    if user is None or not token_still_valid(user, claims):
         return None
     return user
 

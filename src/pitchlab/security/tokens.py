@@ -1,14 +1,19 @@
-"""Access tokens (JWT, HS256 pinned) and opaque single-use tokens stored only as hashes."""
+"""Access tokens (JWT, HS256 pinned), opaque single-use tokens stored only as hashes, and the
+sealed successor of a spent refresh token."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
 
 import jwt
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ALGORITHM = "HS256"
 ISSUER = "pitchlab"
@@ -26,6 +31,8 @@ class AccessClaims:
     role: str
     token_id: str
     issued_at: int
+    # The user's token version when issued; a token whose version is not the user's is dead.
+    token_version: int
 
 
 def issue_access_token(
@@ -35,6 +42,7 @@ def issue_access_token(
     company_id: uuid.UUID | None,
     role: str,
     lifetime_seconds: int,
+    token_version: int = 0,
 ) -> str:
     now = int(time.time())
     claims = {
@@ -43,6 +51,7 @@ def issue_access_token(
         "type": ACCESS_TYPE,
         "company_id": str(company_id) if company_id else None,
         "role": role,
+        "ver": token_version,
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + lifetime_seconds,
@@ -63,12 +72,17 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
         if claims["type"] != ACCESS_TYPE:
             raise InvalidToken("not an access token")
         company = claims.get("company_id")
+        # Tokens from before versions existed carry none: they were issued under version 0.
+        version = claims.get("ver", 0)
+        if type(version) is not int:
+            raise InvalidToken("the token version is not an integer")
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             company_id=uuid.UUID(company) if company else None,
             role=str(claims["role"]),
             token_id=str(claims["jti"]),
             issued_at=int(claims["iat"]),
+            token_version=version,
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
@@ -83,3 +97,37 @@ def new_opaque_token() -> tuple[str, str]:
 def hash_opaque_token(token: str) -> str:
     # The token is random and long, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- the refresh-reuse grace: a spent token's successor, kept for its holder only --------------
+#
+# Within the grace, a refresh token presented again must get the very successor issued from it
+# (ten tabs refreshing at once all end up with one working token). Only the successor's hash is
+# stored, so its plaintext is kept too, sealed with AES-256-GCM under a key derived from the
+# *spent* token. The database holds only that token's SHA-256, from which the key cannot be
+# derived: a dump of the table opens nothing, and only whoever presents the spent token again
+# can read its successor. The row id is bound as associated data, so a sealed value copied to
+# another row does not open.
+
+_SUCCESSOR_LABEL = b"pitchlab-refresh-successor:v1"
+
+
+def _successor_key(spent_token: str) -> bytes:
+    return hmac.new(spent_token.encode("utf-8"), _SUCCESSOR_LABEL, hashlib.sha256).digest()
+
+
+def seal_successor(spent_token: str, successor: str, row_id: uuid.UUID) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_successor_key(spent_token)).encrypt(
+        nonce, successor.encode("utf-8"), row_id.bytes)
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def open_successor(spent_token: str, sealed: str, row_id: uuid.UUID) -> str | None:
+    """The successor sealed by ``seal_successor``; None when it does not open."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        plain = AESGCM(_successor_key(spent_token)).decrypt(raw[:12], raw[12:], row_id.bytes)
+    except (InvalidTag, ValueError):
+        return None
+    return plain.decode("utf-8")

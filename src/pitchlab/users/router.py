@@ -31,7 +31,8 @@ async def get_me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
     response_model=UserOut,
     summary="Change my name, password or stored API keys",
     description="`role`, `company_id`, `email`, `email_verified` and quotas are not writable "
-    "here (422). A wrong `current_password` is 403. An API key set to null is deleted; keys are "
+    "here (422). A wrong `current_password` is 403; a new password ends every session, this "
+    "one included (sign in again). An API key set to null is deleted; keys are "
     "stored encrypted and only `configured` and `last4` ever come back.",
     responses=error_responses(401, 403, 422),
 )

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.auth import repository as tokens_repo
+from pitchlab.auth import service as auth_service
 from pitchlab.config import Settings
 from pitchlab.db import system_context, temporary_context
 from pitchlab.errors import AppError
@@ -78,9 +78,9 @@ async def _change_password(
     if not await passwords.verify_password_async(current, user.hashed_password):
         raise AppError("invalid_current_password", "The current password is wrong.", 403)
     user.hashed_password = await passwords.hash_password_async(new, settings.bcrypt_rounds)
-    # Every other signed-in device has to sign in again with the new password.
+    # Every signed-in device, this one too, has to sign in again with the new password.
     async with temporary_context(session, system_context("password_change")):
-        await tokens_repo.revoke_all_for_user(session, user.id)
+        await auth_service.end_all_sessions(session, user)
 
 
 def _store_api_keys(vault: Vault, user: User, keys) -> None:
