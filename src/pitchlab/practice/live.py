@@ -26,7 +26,8 @@ class LiveStreams:
             asyncio.get_running_loop().create_task(previous(1000, "replaced by a newer stream"))
 
     def unregister(self, session_id: UUID, closer: Closer) -> None:
-        if self._closers.get(session_id) is closer:
+        # ==, not is: each access to a bound method (call.request_close) makes a new object
+        if self._closers.get(session_id) == closer:
             del self._closers[session_id]
 
     def close(self, session_id: UUID, code: int = 1000, reason: str = "session ended") -> None:
