@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 Closer = Callable[[int, str], Awaitable[None]]
+CONSENT_WITHDRAWN = 4403  # the stream's close code for a voice call without recording consent
 
 
 class LiveStreams:

@@ -89,6 +89,12 @@ async def start_session(
     return Started(row, scenario, remaining, ticket)
 
 
+async def live_voice_call_of(session: AsyncSession, user_id: UUID) -> UUID | None:
+    """The user's live voice call, if any (whose recording a consent withdrawal stops)."""
+    row = await repository.live_session_of(session, user_id)
+    return row.id if row is not None and row.mode == "voice" else None
+
+
 def _already_live() -> AppError:
     return AppError("session_in_progress", "You already have a practice call in progress.", 409)
 
