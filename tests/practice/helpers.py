@@ -69,19 +69,23 @@ def ws_url(base: str, session: dict, ticket: str | None = None) -> str:
     return base.replace("http://", "ws://") + f"/api/sessions/{session['id']}/stream?ticket={ticket}"
 
 
-async def recv(ws, kind: str, limit: int = 10) -> dict:
-    """The next message of ``kind``, skipping others (status updates and the like)."""
-    for _ in range(limit):
-        message = json.loads(await ws.recv())
-        if message["type"] == kind:
-            return message
+async def recv(ws, kind: str, limit: int = 10, *, within: float | None = None) -> dict:
+    """The next message of ``kind``, skipping others (status updates and the like), failing
+    after ``within`` seconds when given."""
+    async with asyncio.timeout(within):
+        for _ in range(limit):
+            message = json.loads(await ws.recv())
+            if message["type"] == kind:
+                return message
     raise AssertionError(f"no {kind} message")
 
 
-async def closed_with(ws) -> int:
-    with contextlib.suppress(ConnectionClosed):
-        while True:
-            await ws.recv()
+async def closed_with(ws, *, within: float | None = None) -> int:
+    """The close code, once the server has closed the stream (failing after ``within`` s)."""
+    async with asyncio.timeout(within):
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.recv()
     return ws.close_code
 
 
