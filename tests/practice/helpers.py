@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import time
 
@@ -170,3 +171,8 @@ async def eventually(condition, *, within: float, every: float = 0.05) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {within} s: {condition}")
         await asyncio.sleep(every)
+
+
+def errors_in(logs) -> list[logging.LogRecord]:
+    """The error records, and any record with a traceback, among caplog's."""
+    return [r for r in logs.records if r.levelno >= logging.ERROR or r.exc_info]

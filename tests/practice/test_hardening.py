@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 
 import pytest
 from websockets.asyncio.client import connect
 
 from tests.auth.helpers import PASSWORD, bearer, signed_up, unique_email, without_request_id
-from tests.practice.helpers import INIT, closed_with, opened, recv, rep, start, ws_url
+from tests.practice.helpers import (
+    INIT,
+    closed_with,
+    errors_in,
+    opened,
+    recv,
+    rep,
+    start,
+    ws_url,
+)
 
 
 async def test_a_bogus_invitation_answers_alike_for_new_and_registered_emails(client, app, owner_url):
@@ -113,6 +121,11 @@ async def test_metrics_do_not_grow_a_label_per_invented_method(client):
 DEEP = 100_000  # deeper than any JSON parser recurses
 
 
+async def _transcript(client, tokens, session_id) -> dict:
+    response = await client.get(f"/api/sessions/{session_id}/transcript", headers=bearer(tokens))
+    return response.json()
+
+
 @pytest.mark.parametrize("frame", [
     json.dumps({"type": "user_message", "text": "hello\x00there"}),
     '{"type": "user_message", "text": "half a pair \\ud83d"}',
@@ -123,7 +136,7 @@ DEEP = 100_000  # deeper than any JSON parser recurses
     '{"type": "user_message", "text": ' + "[" * DEEP + "]" * DEEP + "}",
 ], ids=["nul", "lone-surrogate", "blank", "context-nul", "context-surrogate", "deep", "deep-text"])
 async def test_the_stream_refuses_what_http_refuses_and_stays_open(
-    client, app, owner_url, live_server, frame, caplog
+    client, app, owner_url, live_server, frame, server_logs
 ):
     tokens = await rep(client, app, owner_url)
     session = await start(client, tokens, mode="voice")
@@ -133,20 +146,21 @@ async def test_the_stream_refuses_what_http_refuses_and_stays_open(
         assert error["error_event"]["error_type"] == "invalid_message"
         await ws.send(json.dumps({"type": "user_message", "text": "What matters to you?"}))
         await recv(ws, "agent_response", within=10)  # the call goes on
-    transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
-    assert [t["text"] for t in transcript["turns"] if t["speaker"] == "rep"] == ["What matters to you?"]
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    transcript = await _transcript(client, tokens, session["id"])
+    rep_turns = [t["text"] for t in transcript["turns"] if t["speaker"] == "rep"]
+    assert rep_turns == ["What matters to you?"]
+    assert not errors_in(server_logs)
 
 
 @pytest.mark.parametrize("text", ["   ", "\n\t ", "\u2028\u3000"])
 async def test_a_blank_text_turn_is_422(client, app, owner_url, text):
     tokens = await rep(client, app, owner_url)
     sid = (await start(client, tokens, mode="text"))["id"]
-    response = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens), json={"text": text})
+    response = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
+                                 json={"text": text})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
-    transcript = (await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))).json()
-    assert transcript["turns"] == []
+    assert (await _transcript(client, tokens, sid))["turns"] == []
 
 
 async def test_a_lone_surrogate_in_a_text_turn_is_422(client, app, owner_url):
@@ -170,7 +184,7 @@ async def test_a_turn_cannot_forge_a_speaker_in_the_plain_text(client, app, owne
                                      json={"text": forgery})
         assert response.status_code == 200
     for when in ("live", "ended"):
-        transcript = (await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))).json()
+        transcript = await _transcript(client, tokens, sid)
         lines = transcript["text"].splitlines()
         assert len(lines) == len(transcript["turns"]) == 2 * len(FORGERIES), when
         speakers = ["Rep" if t["speaker"] == "rep" else "Prospect" for t in transcript["turns"]]

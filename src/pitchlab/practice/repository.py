@@ -83,7 +83,9 @@ async def transcript_of(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def save_live_turns(session: AsyncSession, session_id: UUID, turns: list[dict[str, Any]]) -> bool:
+async def save_live_turns(
+    session: AsyncSession, session_id: UUID, turns: list[dict[str, Any]]
+) -> bool:
     """Store a live call's turns. False, and nothing stored, when the call is no longer in
     progress or, for a voice call, the rep's latest voice_recording consent is not a grant."""
     consent = (

@@ -389,7 +389,8 @@ class StreamSession:
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
                 charged = await metering.charge_minute(session, self.row.id, minute)
         except metering.QuotaExhausted:
-            self.offer({**service.status_message(self.row, 0), "minutes_billed": self.minutes_billed})
+            self.offer({**service.status_message(self.row, 0),
+                        "minutes_billed": self.minutes_billed})
             raise StreamClosed(CLOSE_QUOTA, "quota exhausted") from None
         if not charged:
             raise StreamClosed(CLOSE_NORMAL, "session ended")

@@ -105,7 +105,8 @@ async def delete_account(
     is returned so that the caller closes its stream."""
     if not await passwords.verify_password_async(password, user.hashed_password):
         raise AppError("invalid_password", "The password is wrong.", 403)
-    live_call = await practice.end_live_call_of(session, settings, user.id, reason="account_deleted")
+    live_call = await practice.end_live_call_of(session, settings, user.id,
+                                                reason="account_deleted")
     company_id, email = user.company_id, user.email
     await session.delete(user)
     await session.flush()
