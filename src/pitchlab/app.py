@@ -19,6 +19,7 @@ from pitchlab.auth.router import router as auth_router
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
+from pitchlab.http.connection_abort import ConnectionAbortMiddleware
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.request_id import RequestIdMiddleware
@@ -127,6 +128,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")
     )
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: it must see the server's own send callable, before anything wraps it.
+    app.add_middleware(ConnectionAbortMiddleware)
     return app
 
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # A live session with no stream and no turn for this long is ended by the sweep.
     session_idle_timeout_seconds: float = Field(default=120.0, gt=0)
     stream_ticket_seconds: int = Field(default=60, ge=5, le=600)
+    # A stream client that takes nothing we send for this long is disconnected: it cannot hold a
+    # call's buffers (or, before metering was decoupled from sends, its billing) hostage.
+    stream_send_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # --- product rules --------------------------------------------------------------------
     trial_days: int = Field(default=14, ge=0)

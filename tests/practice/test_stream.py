@@ -142,6 +142,42 @@ async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
     assert len(transcript["turns"]) == 2 and transcript["text"]
 
 
+@pytest.mark.parametrize(("quota", "billed"), [(60, 3), (2, 2)])
+async def test_the_sweep_bills_every_minute_begun_until_the_call_went_quiet(
+    client, app, owner_url, quota, billed
+):
+    tokens = await rep(client, app, owner_url)
+    set_company_quota(owner_url, tokens["email"], total=quota)
+    session = await start(client, tokens, mode="voice")
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        # a call whose stream was cut after its first minute ran 2.5 minutes, then went quiet
+        conn.execute("UPDATE sessions SET started_at = now() - interval '330 seconds',"
+                     " last_activity_at = now() - interval '180 seconds'")
+    assert await sweep_once(app.state.database, app.state.settings) == 1
+    body = (await client.get(f"/api/sessions/{session['id']}", headers=bearer(tokens))).json()
+    # it ended when it was last heard of: minutes 2 and 3 had begun (as far as the quota
+    # goes), the quiet minutes since are not billed
+    assert (body["status"], body["duration_seconds"]) == ("completed", 150)
+    assert body["minutes_billed"] == billed
+    assert quota_and_usage(owner_url, tokens["email"]) == (quota, billed, billed)
+
+
+@pytest.mark.parametrize(("quota", "billed"), [(60, 6), (3, 3)])
+async def test_end_bills_every_minute_begun_as_far_as_the_quota_goes(
+    client, app, owner_url, quota, billed
+):
+    tokens = await rep(client, app, owner_url)
+    set_company_quota(owner_url, tokens["email"], total=quota)
+    session = await start(client, tokens, mode="voice")
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        # nothing charged the call after its first minute (its stream was cut): 5.5 minutes on
+        conn.execute("UPDATE sessions SET started_at = now() - interval '330 seconds'")
+    ended = await client.post(f"/api/sessions/{session['id']}/end", headers=bearer(tokens))
+    assert ended.status_code == 200
+    assert ended.json()["minutes_billed"] == billed
+    assert quota_and_usage(owner_url, tokens["email"]) == (quota, billed, billed)
+
+
 async def test_garbage_frames_do_not_break_the_call(client, app, owner_url, live_server):
     tokens = await rep(client, app, owner_url)
     session = await start(client, tokens, mode="voice")

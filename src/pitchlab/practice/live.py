@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 Closer = Callable[[int, str], Awaitable[None]]
+CONSENT_WITHDRAWN = 4403  # the stream's close code for a voice call without recording consent
 
 
 class LiveStreams:
@@ -26,7 +27,8 @@ class LiveStreams:
             asyncio.get_running_loop().create_task(previous(1000, "replaced by a newer stream"))
 
     def unregister(self, session_id: UUID, closer: Closer) -> None:
-        if self._closers.get(session_id) is closer:
+        # ==, not is: each access to a bound method (call.request_close) makes a new object
+        if self._closers.get(session_id) == closer:
             del self._closers[session_id]
 
     def close(self, session_id: UUID, code: int = 1000, reason: str = "session ended") -> None:

@@ -14,13 +14,15 @@ from pitchlab.models import Consent, PracticeSession, StreamTicket, Subscription
 PRACTISING_STATUSES = ("trialing", "active", "past_due")
 
 
-async def live_session_of(session: AsyncSession, user_id: UUID) -> PracticeSession | None:
-    result = await session.execute(
-        select(PracticeSession).where(
-            PracticeSession.user_id == user_id, PracticeSession.status == "in_progress"
-        )
+async def live_session_of(
+    session: AsyncSession, user_id: UUID, *, for_update: bool = False
+) -> PracticeSession | None:
+    query = select(PracticeSession).where(
+        PracticeSession.user_id == user_id, PracticeSession.status == "in_progress"
     )
-    return result.scalar_one_or_none()
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def has_paying_subscription(session: AsyncSession, company_id: UUID) -> bool:
@@ -79,6 +81,33 @@ async def transcript_of(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def save_live_turns(
+    session: AsyncSession, session_id: UUID, turns: list[dict[str, Any]]
+) -> bool:
+    """Store a live call's turns. False, and nothing stored, when the call is no longer in
+    progress or, for a voice call, the rep's latest voice_recording consent is not a grant."""
+    consent = (
+        select(Consent.granted)
+        .where(Consent.user_id == PracticeSession.user_id, Consent.kind == "voice_recording")
+        .order_by(Consent.created_at.desc(), Consent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    recording = (
+        select(PracticeSession.id)
+        .where(PracticeSession.id == session_id, PracticeSession.status == "in_progress",
+               or_(PracticeSession.mode == "text", func.coalesce(consent, False)))
+        .exists()
+    )
+    result = await session.execute(
+        update(Transcript)
+        .where(Transcript.session_id == session_id, recording)
+        .values(turns=turns)
+        .returning(Transcript.session_id)
+    )
+    return result.scalar_one_or_none() is not None
 
 
 async def save_turns(session: AsyncSession, transcript: Transcript, turns: list[dict[str, Any]]) -> None:

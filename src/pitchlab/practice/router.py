@@ -106,11 +106,12 @@ async def text_turn(
 )
 async def end(
     session_id: UUID, request: Request, principal: CurrentPrincipal, session: DbSession,
-    body: SessionEnd | None = None,
+    settings: AppSettings, body: SessionEnd | None = None,
 ) -> SessionEnded:
     row = await service.visible_session(session, principal, session_id, for_update=True)
     reason = (body or SessionEnd()).reason
-    row = await service.end_session(session, row, status=reason, reason=f"ended_by_{principal.user.role}")
+    row = await service.end_session(session, settings, row, status=reason,
+                                    reason=f"ended_by_{principal.user.role}")
     request.app.state.live_streams.close(row.id)
     return SessionEnded(
         id=row.id, status=row.status, started_at=row.started_at, ended_at=row.ended_at,
@@ -147,6 +148,9 @@ async def transcript(session_id: UUID, principal: CurrentPrincipal, session: DbS
     if stored is None:
         raise service.not_found()
     return TranscriptOut(
-        session_id=row.id, text=stored.transcript_text or turns.render_text(stored.turns),
+        # rendered from the turns on every read, so that text stored before the rendering
+        # stopped line breaks from forging speakers is shown safely too
+        session_id=row.id, text=turns.render_text(stored.turns) if stored.turns
+        else stored.transcript_text,
         turns=[TurnOut(**t) for t in stored.turns], created_at=stored.created_at,
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from pitchlab.http.validation import RequestBody
 from pitchlab.practice.scenarios import Scenario
@@ -92,8 +92,28 @@ class SessionEnded(BaseModel):
     feedback_status: str | None
 
 
+MAX_TURN_CHARS = 4000
+
+
 class TextTurn(Request):
-    text: str = Field(min_length=1, max_length=4000)
+    """One rep turn: over HTTP in text mode, and a stream's ``user_message`` (the stream
+    validates its text with this same model, so both refuse the same input)."""
+
+    text: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _says_something(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class ContextualUpdate(Request):
+    """A stream's ``contextual_update``: text the agent is told, held to the same rules as any
+    text we accept (no NUL, no lone surrogate)."""
+
+    text: str
 
 
 class TurnOut(BaseModel):

@@ -89,6 +89,12 @@ async def start_session(
     return Started(row, scenario, remaining, ticket)
 
 
+async def live_voice_call_of(session: AsyncSession, user_id: UUID) -> UUID | None:
+    """The user's live voice call, if any (whose recording a consent withdrawal stops)."""
+    row = await repository.live_session_of(session, user_id)
+    return row.id if row is not None and row.mode == "voice" else None
+
+
 def _already_live() -> AppError:
     return AppError("session_in_progress", "You already have a practice call in progress.", 409)
 
@@ -199,15 +205,36 @@ def elapsed_ms(row: PracticeSession) -> int:
     return int((_now() - row.started_at).total_seconds() * 1000)
 
 
+def minutes_begun(row: PracticeSession, settings: Settings, at: datetime) -> int:
+    """How many billed minutes have begun by ``at``: minute n begins (n-1) minutes after the
+    start, on the server's clock, whatever the client did meanwhile."""
+    elapsed = (at - row.started_at).total_seconds()
+    return max(1, math.ceil(elapsed / settings.billing_minute_seconds))
+
+
 async def charge_due_minutes(session: AsyncSession, settings: Settings, row: PracticeSession) -> None:
-    """Charge every minute that has begun since the last charge."""
-    elapsed = (_now() - row.started_at).total_seconds()
-    due = math.floor(elapsed / settings.billing_minute_seconds) + 1
-    for minute in range(row.minutes_billed + 1, due + 1):
+    """Charge every minute that has begun since the last charge; 402 (and the caller's whole
+    transaction rolled back) when one does not fit."""
+    for minute in range(row.minutes_billed + 1, minutes_begun(row, settings, _now()) + 1):
         try:
             await metering.charge_minute(session, row.id, minute)
         except metering.QuotaExhausted:
             raise AppError("quota_exhausted", "No practice minutes are left.", 402) from None
+    await session.refresh(row)
+
+
+async def _charge_minutes_until(
+    session: AsyncSession, settings: Settings, row: PracticeSession, ended_at: datetime
+) -> None:
+    """At the end of a call: charge the minutes that began before it ended and were not charged
+    yet (a stream cut off, a client that stopped reading, a crash), as far as the quota goes."""
+    for minute in range(row.minutes_billed + 1, minutes_begun(row, settings, ended_at) + 1):
+        try:
+            async with session.begin_nested():  # a minute that does not fit leaves no trace
+                if not await metering.charge_minute(session, row.id, minute):
+                    break
+        except metering.QuotaExhausted:
+            break
     await session.refresh(row)
 
 
@@ -246,14 +273,18 @@ def status_message(row: PracticeSession, minutes_remaining: int) -> dict[str, An
 # --- ending ------------------------------------------------------------------------------------
 
 async def end_session(
-    session: AsyncSession, row: PracticeSession, *, status: str, reason: str
+    session: AsyncSession, settings: Settings, row: PracticeSession, *, status: str, reason: str,
+    ended_at: datetime | None = None,
 ) -> PracticeSession:
-    """End a live call: status, usage row, final transcript, feedback pending. A call that has
-    ended already is returned as it is, and nothing is billed again."""
+    """End a live call: the minutes begun until it ended charged, status, usage row, final
+    transcript, feedback pending. A call that has ended already is returned as it is, and
+    nothing is billed again. ``row`` must be locked (FOR UPDATE) by the caller."""
     if row.status != "in_progress":
         return row
+    ended_at = max(ended_at or _now(), row.started_at)
+    await _charge_minutes_until(session, settings, row, ended_at)
     row.status = status
-    row.ended_at = max(_now(), row.started_at)
+    row.ended_at = ended_at
     row.end_reason = reason
     row.feedback_status = "pending" if status == "completed" else None
     await metering.record_usage(
@@ -270,12 +301,27 @@ async def end_session(
     return row
 
 
+async def end_live_call_of(
+    session: AsyncSession, settings: Settings, user_id: UUID, *, reason: str
+) -> UUID | None:
+    """Cancel the user's live call, if any (billed, usage row written): before an account is
+    erased, so that its usage row exists before the session is gone. Its id, so the caller can
+    close its stream."""
+    row = await repository.live_session_of(session, user_id, for_update=True)
+    if row is None:
+        return None
+    await end_session(session, settings, row, status="cancelled", reason=reason)
+    return row.id
+
+
 async def sweep_idle_sessions(session: AsyncSession, settings: Settings) -> int:
     """End every call whose stream and turns went quiet (a crashed process, a closed laptop).
-    Billing keeps what was charged; the transcript keeps what was said."""
+    The call ended when it was last heard of: minutes begun until then are charged (as far as
+    the quota goes), the quiet minutes since are not; the transcript keeps what was said."""
     ended = 0
     for row in await repository.idle_sessions(session, settings.session_idle_timeout_seconds):
-        await end_session(session, row, status="completed", reason="idle_timeout")
+        await end_session(session, settings, row, status="completed", reason="idle_timeout",
+                          ended_at=row.last_activity_at)
         ended += 1
     if ended:
         log.info("ended %d idle session(s)", ended)

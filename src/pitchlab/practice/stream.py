@@ -2,9 +2,16 @@
 a voice conversation (offline prospect or ElevenLabs relay) behind it, minutes metered while it
 is open, and every turn written to the transcript as it happens.
 
+Everything sent to the client goes through a bounded outbox that one writer drains, each send
+with a timeout: a client that stops reading is cut off, and nothing else (least of all the
+meter, which charges on the server's clock) ever waits on it.
+
 Close codes: 1000 normal end, 4401 bad ticket or token, 4402 quota exhausted, 4403 voice without
-a voice-recording consent, 4404 unknown (or not live, or not yours) session, 1011 provider failure (the session stays live, so it can be
-ended and is billed only for the minutes that really ran).
+a voice-recording consent (or the consent withdrawn mid-call), 4404 unknown (or not live, or not
+yours) session, 1013 database unavailable (try again later), 1011 provider failure (the session
+stays live, so it can be ended and is billed only for the minutes that really ran). A client that
+has not read for ``stream_send_timeout_seconds`` gets no close frame (it would not read it): its
+connection is dropped, and the call stays live until it is ended or swept.
 """
 
 from __future__ import annotations
@@ -19,25 +26,32 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select, update
+from pydantic import ValidationError
 
 from pitchlab.auth.dependencies import context_for, token_still_valid
 from pitchlab.billing import metering
-from pitchlab.db import Database, system_context, tenant_context
+from pitchlab.db import Database, is_database_unavailable, system_context, tenant_context
 from pitchlab.errors import AppError
-from pitchlab.models import PracticeSession, Transcript, User
+from pitchlab.http.connection_abort import abort_connection
+from pitchlab.models import PracticeSession, User
 from pitchlab.practice import repository, service, turns
 from pitchlab.practice.scenarios import get_scenario
+from pitchlab.practice.schemas import ContextualUpdate, TextTurn
 from pitchlab.providers.voice import OfflineVoiceProvider, ProviderFailure, VoiceConversation
 from pitchlab.security.tokens import InvalidToken, decode_access_token
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOSE_NORMAL, CLOSE_PROVIDER = 1000, 1011
+CLOSE_NORMAL, CLOSE_PROVIDER, CLOSE_TRY_AGAIN = 1000, 1011, 1013
+CLOSE_STALLED = 1008  # recorded only: the connection of a client that stopped reading is dropped
 CLOSE_UNAUTHORIZED, CLOSE_QUOTA, CLOSE_CONSENT, CLOSE_UNKNOWN = 4401, 4402, 4403, 4404
-MAX_TURN_CHARS = 4000  # as for text turns over HTTP
 FIRST_MESSAGE_TIMEOUT = 10.0
+# Messages waiting for the client. The meter's status updates are dropped rather than wait for
+# room; the provider's messages wait (so a slow client slows its provider), up to the timeout.
+OUTBOX_MESSAGES = 64
+# Client messages whose text is held to the rules of the HTTP request bodies.
+CHECKED_TEXT = {"user_message": TextTurn, "contextual_update": ContextualUpdate}
 
 
 class StreamClosed(Exception):
@@ -108,17 +122,22 @@ class TranscriptRecorder:
         async with self._lock:
             self.turns = new_turns
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-                # only while the call is live: an ended call's transcript is final
-                await session.execute(
-                    update(Transcript)
-                    .where(Transcript.session_id == self.row.id,
-                           select(PracticeSession.id)
-                           .where(PracticeSession.id == self.row.id,
-                                  PracticeSession.status == "in_progress")
-                           .exists())
-                    .values(turns=new_turns)
-                )
-                await repository.touch(session, self.row.id)
+                # only while the call is live and, for voice, the rep still consents to being
+                # recorded: an ended call's transcript is final, a withdrawal stops recording
+                if await repository.save_live_turns(session, self.row.id, new_turns):
+                    await repository.touch(session, self.row.id)
+                    return
+                consented = await _still_consents(session, self.row)
+        if not consented:
+            raise StreamClosed(CLOSE_CONSENT, "voice_recording consent withdrawn")
+        raise StreamClosed(CLOSE_NORMAL, "session ended")
+
+
+async def _still_consents(session, row: PracticeSession) -> bool:
+    """A text call needs no consent; a voice call needs the latest voice_recording one granted."""
+    return row.mode != "voice" or await repository.latest_consent(
+        session, row.user_id, "voice_recording"
+    )
 
 
 # --- the call ---------------------------------------------------------------------------------
@@ -134,34 +153,81 @@ class StreamSession:
         self.conversation = conversation
         self.recorder = recorder
         self.minutes_billed = row.minutes_billed
+        self.send_timeout: float = self.settings.stream_send_timeout_seconds
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_MESSAGES)
         self._closing: StreamClosed | None = None
         self._tasks: list[asyncio.Task] = []
 
+    # --- towards the client ---
+
     async def send(self, message: dict[str, Any] | str) -> None:
-        # No lock: the server frames and writes each message synchronously, so messages from the
-        # provider, the meter and the handshake can never interleave on the wire.
-        await self.websocket.send_text(message if isinstance(message, str) else json.dumps(message))
+        """Queue a message for the client, waiting for room at most the send timeout."""
+        text = message if isinstance(message, str) else json.dumps(message)
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await self._outbox.put(text)
+        except TimeoutError:
+            raise self._cut_off() from None
+
+    def offer(self, message: dict[str, Any]) -> None:
+        """Queue a message that a later one supersedes (a status update) without ever waiting:
+        when the outbox is full the client is not reading, and the writer is about to cut it off."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self._outbox.put_nowait(json.dumps(message))
+
+    async def _write(self) -> None:
+        """The one writer: the server frames and writes each message whole, in queue order."""
+        while True:
+            await self._deliver(await self._outbox.get())
+
+    async def _deliver(self, text: str) -> None:
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await self.websocket.send_text(text)
+        except TimeoutError:
+            raise self._cut_off() from None
+
+    def _cut_off(self) -> StreamClosed:
+        """The client has taken nothing for the send timeout: drop its connection (a close frame
+        would queue behind what it does not read). The call itself stays live."""
+        abort_connection(self.websocket)
+        return StreamClosed(CLOSE_STALLED, "client stopped reading")
+
+    async def _say_goodbye(self, outcome: StreamClosed) -> None:
+        """What is still queued (a last status, an error), then the close frame, all within the
+        send timeout; a client that does not take them is dropped."""
+        if outcome.code == CLOSE_STALLED:
+            return
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                with contextlib.suppress(Exception):  # the client left already
+                    while not self._outbox.empty():
+                        await self.websocket.send_text(self._outbox.get_nowait())
+                    await self.websocket.close(outcome.code, outcome.reason[:120])
+        except TimeoutError:
+            abort_connection(self.websocket)
+
+    # --- the call ---
 
     async def request_close(self, code: int, reason: str) -> None:
-        """From outside (the call was ended over HTTP): stop everything and close."""
+        """From outside (the call was ended over HTTP, consent withdrawn, a newer stream):
+        stop everything and close."""
         self._closing = StreamClosed(code, reason)
         for task in self._tasks:
             task.cancel()
 
     async def run(self) -> int:
+        self._spawn(self._write(), "stream-writer")
+        handshake = self._spawn(self._handshake(), "stream-handshake")
         try:
-            await self._handshake()
-            self._tasks = [
-                asyncio.create_task(self._from_client(), name="stream-client"),
-                asyncio.create_task(self._from_provider(), name="stream-provider"),
-                asyncio.create_task(self._meter(), name="stream-meter"),
-            ]
-            done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = await self._first_done()
+            if done == {handshake} and _succeeded(handshake) and self._closing is None:
+                self._tasks.remove(handshake)
+                self._spawn(self._from_client(), "stream-client")
+                self._spawn(self._from_provider(), "stream-provider")
+                self._spawn(self._meter(), "stream-meter")
+                done = await self._first_done()
             outcome = self._closing or self._outcome(done)
-        except StreamClosed as closed:
-            outcome = closed
-        except WebSocketDisconnect:
-            outcome = StreamClosed(CLOSE_NORMAL, "client left")
         finally:
             for task in self._tasks:
                 task.cancel()
@@ -169,9 +235,17 @@ class StreamSession:
             await self.conversation.close()
         if outcome.code != CLOSE_NORMAL:
             log.info("stream %s closing with %s: %s", self.row.id, outcome.code, outcome.reason)
-        with contextlib.suppress(Exception):
-            await self.websocket.close(outcome.code, outcome.reason[:120])
+        await self._say_goodbye(outcome)
         return outcome.code
+
+    def _spawn(self, work, name: str) -> asyncio.Task:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.append(task)
+        return task
+
+    async def _first_done(self) -> set[asyncio.Task]:
+        done, _ = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+        return done
 
     def _outcome(self, done: set[asyncio.Task]) -> StreamClosed:
         for task in done:
@@ -184,6 +258,10 @@ class StreamSession:
                 return StreamClosed(CLOSE_NORMAL, "client left")
             if isinstance(error, ProviderFailure):
                 return StreamClosed(CLOSE_PROVIDER, str(error))
+            if error is not None and is_database_unavailable(error):
+                log.warning("stream %s: database unavailable (%s)", self.row.id,
+                            type(error).__name__)
+                return StreamClosed(CLOSE_TRY_AGAIN, "database unavailable")
             if error is not None:
                 log.error("stream %s failed", self.row.id, exc_info=error)
                 return StreamClosed(CLOSE_PROVIDER, "internal error")
@@ -196,7 +274,12 @@ class StreamSession:
             raw = await asyncio.wait_for(_receive_text(self.websocket), FIRST_MESSAGE_TIMEOUT)
         except TimeoutError:
             raw = None
-        first = _parse(raw) if raw is not None else None
+        first, problem = None, None
+        if raw is not None:
+            try:
+                first = _parse(raw)
+            except InvalidFrame as invalid:
+                problem = str(invalid)
         initiation = first if first and first.get("type") == "conversation_initiation_client_data" else {}
         try:
             metadata = await self.conversation.start(initiation)
@@ -206,33 +289,47 @@ class StreamSession:
         await self.send({"type": "conversation_initiation_metadata",
                          "conversation_initiation_metadata_event": metadata})
         await self.send(await self._status())
-        if raw is not None and not initiation:
+        if problem is not None:
+            await self._refuse(problem)
+        elif raw is not None and not initiation:
             await self._handle_client(raw, first)
 
     async def _from_client(self) -> None:
         while True:
             raw = await _receive_text(self.websocket)
-            audio = raw.startswith('{"user_audio_chunk"') and '"type"' not in raw
-            await self._handle_client(raw, None if audio else _parse(raw))
+            if raw.startswith('{"user_audio_chunk"') and '"type"' not in raw:
+                await self.conversation.send(None, raw)  # audio: never parsed on the hot path
+                continue
+            try:
+                message = _parse(raw)
+            except InvalidFrame as invalid:
+                await self._refuse(str(invalid))
+                continue
+            await self._handle_client(raw, message)
 
     async def _handle_client(self, raw: str, message: dict[str, Any] | None) -> None:
         if message is not None and "user_audio_chunk" in message and "type" not in message:
             message = None  # audio written with other spacing than the SDKs use
-        if message is None:  # audio: straight through, never parsed on the hot path
+        if message is None:  # audio: straight through
             await self.conversation.send(None, raw)
             return
         kind = message.get("type")
-        if kind == "user_message":
-            text = message.get("text")
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_TURN_CHARS:
-                await self.send({"type": "error", "error_event": {
-                    "code": 1008, "error_type": "invalid_message",
-                    "message": f"user_message needs text of 1 to {MAX_TURN_CHARS} characters"}})
+        if kind in CHECKED_TEXT:
+            try:
+                CHECKED_TEXT[kind].model_validate({"text": message.get("text")})
+            except ValidationError as invalid:
+                await self._refuse(f"{kind} text: {invalid.errors()[0]['msg']}")
                 return
-            await self.recorder.rep_said(text.strip())
+        if kind == "user_message":
+            await self.recorder.rep_said(message["text"].strip())
         if kind in ("pong",):
             return  # our own keepalive answers the provider's pings
         await self.conversation.send(message, raw)
+
+    async def _refuse(self, reason: str) -> None:
+        """A client message we will not act on: say why; the call goes on."""
+        await self.send({"type": "error", "error_event": {
+            "code": 1008, "error_type": "invalid_message", "message": reason}})
 
     async def _from_provider(self) -> None:
         async for event in self.conversation.events():
@@ -253,7 +350,8 @@ class StreamSession:
                 await self.recorder.rep_said(text, already_spoken=True)
 
     async def _meter(self) -> None:
-        """Charge each minute as it begins, and keep the session's heartbeat fresh."""
+        """Charge each minute as it begins, on the server's clock, and keep the session's
+        heartbeat fresh. Nothing here waits for the client: status updates are only offered."""
         period = self.settings.billing_minute_seconds
         heartbeat = min(20.0, self.settings.session_idle_timeout_seconds / 4)
         started = self.row.started_at.timestamp()
@@ -264,8 +362,8 @@ class StreamSession:
                 await asyncio.sleep(wait)
             if time.time() >= due_at:
                 await self._charge_next_minute()
-            elif not await self._heartbeat():
-                raise StreamClosed(CLOSE_NORMAL, "session ended")
+            else:
+                await self._heartbeat()
 
     async def _charge_next_minute(self) -> None:
         minute = self.minutes_billed + 1
@@ -273,16 +371,23 @@ class StreamSession:
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
                 charged = await metering.charge_minute(session, self.row.id, minute)
         except metering.QuotaExhausted:
-            await self.send({**service.status_message(self.row, 0), "minutes_billed": self.minutes_billed})
+            self.offer({**service.status_message(self.row, 0),
+                        "minutes_billed": self.minutes_billed})
             raise StreamClosed(CLOSE_QUOTA, "quota exhausted") from None
         if not charged:
             raise StreamClosed(CLOSE_NORMAL, "session ended")
         self.minutes_billed = minute
-        await self.send(await self._status())
+        self.offer(await self._status())
 
-    async def _heartbeat(self) -> bool:
+    async def _heartbeat(self) -> None:
+        """The session is alive; and a consent withdrawn through another process is noticed."""
         async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-            return await repository.touch(session, self.row.id)
+            live = await repository.touch(session, self.row.id)
+            consented = await _still_consents(session, self.row)
+        if not live:
+            raise StreamClosed(CLOSE_NORMAL, "session ended")
+        if not consented:
+            raise StreamClosed(CLOSE_CONSENT, "voice_recording consent withdrawn")
 
     async def _status(self) -> dict[str, Any]:
         async with self.database.transaction(tenant_context(self.row.company_id)) as session:
@@ -296,6 +401,14 @@ class StreamSession:
                 "code": CLOSE_PROVIDER, "error_type": "provider_failure", "message": message}})
 
 
+def _succeeded(task: asyncio.Task) -> bool:
+    return not task.cancelled() and task.exception() is None
+
+
+class InvalidFrame(ValueError):
+    """A client frame that is not a JSON object we can read."""
+
+
 async def _receive_text(websocket: WebSocket) -> str:
     """The next frame as text; the protocol is JSON text, but a binary frame is read as UTF-8
     rather than breaking the call."""
@@ -307,12 +420,16 @@ async def _receive_text(websocket: WebSocket) -> str:
     return (message.get("bytes") or b"").decode("utf-8", "replace")
 
 
-def _parse(raw: str) -> dict[str, Any] | None:
+def _parse(raw: str) -> dict[str, Any]:
     try:
         message = json.loads(raw)
+    except RecursionError:  # "[[[[..." deeper than the parser goes
+        raise InvalidFrame("the frame is nested too deeply") from None
     except ValueError:
-        return {}
-    return message if isinstance(message, dict) else {}
+        raise InvalidFrame("the frame is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise InvalidFrame("the frame is not a JSON object")
+    return message
 
 
 @router.websocket("/api/sessions/{session_id}/stream")
@@ -325,11 +442,15 @@ async def stream(websocket: WebSocket, session_id: str) -> None:
     except ValueError:
         await websocket.close(CLOSE_UNKNOWN, "unknown session")
         return
-    user = await _authenticate(websocket, sid)
-    if user is None:
-        await websocket.close(CLOSE_UNAUTHORIZED, "invalid or expired ticket")
-        return
-    await _serve(websocket, user, sid)
+    try:
+        await _serve(websocket, sid)
+    except Exception as error:
+        # the ticket, the user or the session could not be read: come back later
+        if not is_database_unavailable(error):
+            raise
+        log.warning("stream %s: database unavailable (%s)", sid, type(error).__name__)
+        with contextlib.suppress(Exception):
+            await websocket.close(CLOSE_TRY_AGAIN, "database unavailable")
 
 
 async def _admit(database: Database, settings, user: User, session_id: UUID):
@@ -353,9 +474,13 @@ async def _admit(database: Database, settings, user: User, session_id: UUID):
         return row, (list(transcript.turns) if transcript else [])
 
 
-async def _serve(websocket: WebSocket, user: User, session_id: UUID) -> None:
+async def _serve(websocket: WebSocket, session_id: UUID) -> None:
     app = websocket.app
     database: Database = app.state.database
+    user = await _authenticate(websocket, session_id)
+    if user is None:
+        await websocket.close(CLOSE_UNAUTHORIZED, "invalid or expired ticket")
+        return
     try:
         row, turns_so_far = await _admit(database, app.state.settings, user, session_id)
     except StreamClosed as refused:

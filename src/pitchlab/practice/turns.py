@@ -6,11 +6,14 @@ Text turns carry no audio, so their timing is estimated from the words at conver
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 WORDS_PER_SECOND = 2.5
 MIN_TURN_MS = 400
 SPEAKER_LABELS = {"rep": "Rep", "prospect": "Prospect"}
+# Everything str.splitlines() breaks on: inside a rendered turn, each would start a new line.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 
 def spoken_ms(text: str) -> int:
@@ -37,7 +40,12 @@ def apply_correction(turns: list[dict[str, Any]], corrected: str) -> list[dict[s
 
 
 def render_text(turns: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{SPEAKER_LABELS[t['speaker']]}: {t['text']}" for t in turns)
+    """One line per turn. Line breaks inside a turn become spaces, so that a rep who types a
+    line break and "Prospect: ..." cannot put words in the prospect's mouth. The turns
+    themselves keep the text as it was said."""
+    return "\n".join(
+        f"{SPEAKER_LABELS[t['speaker']]}: {_LINE_BREAKS.sub(' ', t['text'])}" for t in turns
+    )
 
 
 def rep_lines(turns: list[dict[str, Any]]) -> list[str]:

@@ -30,6 +30,9 @@ from pitchlab.security.vault import Vault, key_for
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
+# The closing handshake takes one round trip; an agent that has stopped reading (say, because
+# we stopped reading it when our own client stalled) would hold close() for good.
+CLOSE_TIMEOUT = 2.0
 MAX_FRAME = 16 * 1024 * 1024
 # what a client may send on to the agent; everything else stays with us
 FORWARDED_CLIENT_TYPES = {"user_message", "user_activity", "contextual_update", "client_tool_result"}
@@ -156,8 +159,13 @@ class ElevenLabsRelay:
         return message
 
     async def close(self) -> None:
-        if self.upstream is not None:
-            await self.upstream.close()
+        if self.upstream is None:
+            return
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.upstream.close()
+        except TimeoutError:
+            self.upstream.transport.abort()
 
 
 def _closed_reason(closed: ConnectionClosed) -> str:

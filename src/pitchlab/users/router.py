@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.deps import AppSettings, ClientIp, DbSession
 from pitchlab.errors import error_responses
+from pitchlab.practice.live import CONSENT_WITHDRAWN
 from pitchlab.users import service
 from pitchlab.users.schemas import (
     AccountDeletion,
@@ -51,8 +52,13 @@ async def update_me(
     summary="Erase my account and personal data (GDPR)",
     responses=error_responses(401, 403, 422),
 )
-async def delete_me(body: AccountDeletion, principal: CurrentPrincipal, session: DbSession) -> Response:
-    await service.delete_account(session, principal.user, body.password)
+async def delete_me(
+    body: AccountDeletion, request: Request, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    ended_call = await service.delete_account(session, settings, principal.user, body.password)
+    if ended_call is not None:
+        request.app.state.live_streams.close(ended_call)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -76,9 +82,17 @@ async def export_me(principal: CurrentPrincipal, session: DbSession) -> dict:
 async def give_consent(
     body: ConsentIn, request: Request, principal: CurrentPrincipal, session: DbSession, ip: ClientIp,
 ) -> ConsentOut:
-    return await service.record_consent(
+    consent = await service.record_consent(
         session, principal.user, body, ip, request.headers.get("user-agent")
     )
+    # A withdrawn voice_recording consent stops a voice call's recording now: its stream here
+    # is closed with 4403. A stream served by another process refuses the next turn (its
+    # transcript writes check the consent) and notices at its next heartbeat.
+    call = await service.call_recording_without_consent(session, principal.user, body)
+    if call is not None:
+        request.app.state.live_streams.close(call, CONSENT_WITHDRAWN,
+                                             "voice_recording consent withdrawn")
+    return consent
 
 
 @router.get(

@@ -24,6 +24,7 @@ from pitchlab.models import (
     UsageRecord,
     User,
 )
+from pitchlab.practice import service as practice
 from pitchlab.security import passwords
 from pitchlab.security.vault import PROVIDERS, Vault
 from pitchlab.users.schemas import (
@@ -94,12 +95,18 @@ def _store_api_keys(vault: Vault, user: User, keys) -> None:
     user.api_keys = sealed or None
 
 
-async def delete_account(session: AsyncSession, user: User, password: str) -> None:
+async def delete_account(
+    session: AsyncSession, settings: Settings, user: User, password: str
+) -> UUID | None:
     """Erase the user (GDPR): the row and, by cascade, sessions, transcripts, feedback, consents
     and tokens. Usage rows stay, unlinked, as the company's billing record; a company left with
-    nobody is erased whole."""
+    nobody is erased whole. A call still live is ended first, through the practice rules, so its
+    minutes are billed and its usage row written before the cascade takes the session; its id
+    is returned so that the caller closes its stream."""
     if not await passwords.verify_password_async(password, user.hashed_password):
         raise AppError("invalid_password", "The password is wrong.", 403)
+    live_call = await practice.end_live_call_of(session, settings, user.id,
+                                                reason="account_deleted")
     company_id, email = user.company_id, user.email
     await session.delete(user)
     await session.flush()
@@ -113,6 +120,7 @@ async def delete_account(session: AsyncSession, user: User, password: str) -> No
             )
             if remaining == 0:
                 await session.execute(delete(Company).where(Company.id == company_id))
+    return live_call
 
 
 async def record_consent(
@@ -125,6 +133,16 @@ async def record_consent(
     session.add(row)
     await session.flush()
     return _consent_out(row)
+
+
+async def call_recording_without_consent(
+    session: AsyncSession, user: User, consent: ConsentIn
+) -> UUID | None:
+    """The live voice call that must stop recording, when this decision withdrew the
+    voice_recording consent."""
+    if consent.kind != "voice_recording" or consent.granted:
+        return None
+    return await practice.live_voice_call_of(session, user.id)
 
 
 async def latest_consents(session: AsyncSession, user_id: UUID) -> list[ConsentOut]:
