@@ -160,3 +160,16 @@ async def live_server(app) -> AsyncIterator[str]:
 
     async with serve_asgi(app) as base_url:
         yield base_url
+
+
+@pytest.fixture
+async def proxy(owner_url: URL):
+    """A TCP proxy in front of the test database, which a test cuts (``stop``) and restores
+    (``start``) to play a database outage; ``through(owner_url, proxy)`` routes an app via it."""
+    from tests.fakes.tcp_proxy import proxy_for
+
+    proxy = proxy_for(owner_url)
+    await proxy.start()
+    yield proxy
+    if proxy.running:
+        await proxy.stop()

@@ -18,7 +18,7 @@ from pitchlab.db import is_database_unavailable
 from pitchlab.deps import DbSession
 from tests.auth.helpers import PASSWORD, bearer, signed_up
 from tests.conftest import make_settings
-from tests.fakes.tcp_proxy import proxy_for, through
+from tests.fakes.tcp_proxy import through
 from tests.http.test_envelope import assert_envelope
 
 # Routes that exist only in this test app: database errors that are bugs, not outages.
@@ -34,15 +34,6 @@ async def _bad_sql(session: DbSession) -> None:
 async def _duplicate(session: DbSession) -> None:
     await session.execute(text("CREATE TEMP TABLE t (id int PRIMARY KEY)"))
     await session.execute(text("INSERT INTO t VALUES (1), (1)"))
-
-
-@pytest.fixture
-async def proxy(owner_url):
-    proxy = proxy_for(owner_url)
-    await proxy.start()
-    yield proxy
-    if not proxy.running:  # a failed test may leave it cut
-        await proxy.start()
 
 
 @pytest.fixture

@@ -9,24 +9,12 @@ import pytest
 from pitchlab.app import create_app
 from pitchlab.database_setup import head_revision, libpq_dsn
 from tests.conftest import make_settings
-from tests.fakes.tcp_proxy import ToggleableProxy
-
-
-@pytest.fixture
-async def proxy(owner_url):
-    host = owner_url.query.get("host") or owner_url.host
-    if host.startswith("/"):  # the embedded server listens on a unix socket only
-        proxy = ToggleableProxy(upstream_host=None, upstream_port=None,
-                                upstream_socket=f"{host}/.s.PGSQL.{owner_url.port or 5432}")
-    else:
-        proxy = ToggleableProxy(upstream_host=host, upstream_port=owner_url.port or 5432)
-    await proxy.start()
-    yield proxy
+from tests.fakes.tcp_proxy import through
 
 
 @pytest.fixture
 async def client_through_proxy(owner_url, proxy, tmp_path):
-    proxied = owner_url.set(host="127.0.0.1", port=proxy.port, query={})
+    proxied = through(owner_url, proxy)
     settings = make_settings(proxied, tmp_path, database_connect_timeout_seconds=2)
     app = create_app(settings)
     async with app.router.lifespan_context(app):

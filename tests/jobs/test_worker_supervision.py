@@ -19,7 +19,7 @@ from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import bearer, register, unique_email
 from tests.conftest import TEST_APP_PASSWORD, make_settings
-from tests.fakes.tcp_proxy import proxy_for, through
+from tests.fakes.tcp_proxy import through
 from tests.practice.helpers import rep, start
 
 # (cut length, first wait between database checks, longest wait): the short cut runs by default
@@ -29,15 +29,6 @@ CUTS = [
     pytest.param(2.0, 0.05, 0.4, id="2s"),
     pytest.param(30.0, 0.5, 30.0, id="30s", marks=pytest.mark.soak),
 ]
-
-
-@pytest.fixture
-async def proxy(owner_url):
-    proxy = proxy_for(owner_url)
-    await proxy.start()
-    yield proxy
-    if not proxy.running:  # a failed test may leave it cut
-        await proxy.start()
 
 
 async def _poll(check, *, timeout: float, interval: float = 0.05, what: str):

@@ -16,7 +16,7 @@ from pitchlab.security.tokens import new_opaque_token
 from tests.auth.helpers import PASSWORD, bearer, unique_email
 from tests.conftest import make_settings
 from tests.fakes.http_server import serve_asgi
-from tests.fakes.tcp_proxy import ToggleableProxy
+from tests.fakes.tcp_proxy import through
 from tests.practice.helpers import (
     INIT,
     closed_with,
@@ -153,22 +153,11 @@ async def test_a_stream_on_another_process_records_nothing_after_the_withdrawal(
 
 # --- item 6: the database goes away ---------------------------------------------------------
 
-@pytest.fixture
-async def proxy(owner_url):
-    host = owner_url.query.get("host") or owner_url.host
-    if host.startswith("/"):  # the embedded server listens on a unix socket only
-        proxy = ToggleableProxy(upstream_host=None, upstream_port=None,
-                                upstream_socket=f"{host}/.s.PGSQL.{owner_url.port or 5432}")
-    else:
-        proxy = ToggleableProxy(upstream_host=host, upstream_port=owner_url.port or 5432)
-    await proxy.start()
-    return proxy
-
 
 @pytest.fixture
 async def behind_proxy(owner_url, proxy, tmp_path):
     """An app whose database connections go through ``proxy``, behind its own server."""
-    proxied = owner_url.set(host="127.0.0.1", port=proxy.port, query={})
+    proxied = through(owner_url, proxy)
     app = create_app(make_settings(proxied, tmp_path, database_connect_timeout_seconds=2))
     async with (
         app.router.lifespan_context(app),
