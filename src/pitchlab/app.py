@@ -21,6 +21,7 @@ from pitchlab.health.router import router as health_router
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
+from pitchlab.http.openapi import install_openapi
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(stream_router)
     app.include_router(elevenlabs_compat_router)
     app.include_router(feedback_router)
+    install_openapi(app)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     # The body limit is innermost of ours, so a 413 is counted and carries every header.

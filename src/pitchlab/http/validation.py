@@ -7,8 +7,21 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    Strict,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+# The NUL rule as a JSON Schema pattern, on every free-text string of a request body, so that the
+# OpenAPI description says what the validator below enforces.
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _no_nul(value: Any) -> Any:
@@ -52,3 +65,27 @@ class RequestBody(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         return _no_nul(value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field_schema in schema.get("properties", {}).values():
+            _document_no_nul(field_schema)
+        return schema
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """Add the NUL pattern to free text: strings without a pattern, format or fixed values of
+    their own (those exclude NUL already). Nested models document themselves."""
+    if any(key in schema for key in ("pattern", "format", "enum", "const", "$ref")):
+        return
+    if schema.get("type") == "string":
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for branch in schema.get(key, ()):
+            _document_no_nul(branch)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _document_no_nul(schema[key])
