@@ -116,14 +116,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path. Starlette's 405 names only the first route
-    that matched the path, and a path often has several (GET, PUT and DELETE of one resource)."""
-    methods: set[str] = set()
+    """Every method of the resource at this path. Starlette's 405 names only the first route
+    that matched the path, and a path often has several (GET, PUT and DELETE of one resource).
+    A path written out in full (``/api/sessions/start``) is its own resource, even where a
+    templated one (``/api/sessions/{session_id}``) would match it too."""
+    exact: set[str] = set()
+    templated: set[str] = set()
     for route in iter_route_contexts(request.app.routes):
         path_regex = getattr(route, "path_regex", None)
-        if route.methods and path_regex is not None and path_regex.match(request.url.path):
-            methods |= route.methods
-    return sorted(methods)
+        if not route.methods or path_regex is None or not path_regex.match(request.scope["path"]):
+            continue
+        (templated if "{" in (route.path_format or "") else exact).update(route.methods)
+    return sorted(exact or templated)
 
 
 def _unreadable_json(exc: StarletteHTTPException) -> RequestValidationError | None:

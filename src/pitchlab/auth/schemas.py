@@ -8,13 +8,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     field_validator,
     model_validator,
 )
 
-from pitchlab.http.validation import NO_NUL_PATTERN, RequestBody
+from pitchlab.http.validation import NO_NUL_PATTERN, EmailAddress, RequestBody
 from pitchlab.security.emails import has_mixed_script_local_part
 from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
 
@@ -68,7 +67,7 @@ def _exactly_one_way_in(schema: dict) -> None:
 class RegisterIn(Request):
     model_config = ConfigDict(json_schema_extra=_exactly_one_way_in)
 
-    email: EmailStr
+    email: EmailAddress
     password: NewPassword
     name: str = Field(min_length=1, max_length=200,
                       json_schema_extra={"pattern": NOT_BLANK_PATTERN})
@@ -99,11 +98,11 @@ class RegisterIn(Request):
 
 
 class EmailIn(Request):
-    email: EmailStr
+    email: EmailAddress
 
 
 class LoginIn(Request):
-    email: EmailStr
+    email: EmailAddress
     # No length rules here: a login must not reveal the password policy's edges.
     password: str = Field(max_length=1024)
 
