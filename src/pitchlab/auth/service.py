@@ -211,7 +211,10 @@ def _email_not_verified(settings: Settings) -> AppError:
     )
     if settings.resend_api_key is None:
         # No real email provider: the message sits in the local outbox, not in any mailbox.
-        message += " Without an email provider the link is in the local outbox: run `pitchlab outbox`."
+        message += (
+            " In development (no email provider configured) the link is in the local outbox: "
+            "run `uv run pitchlab outbox --to <your email>`."
+        )
     return AppError("email_not_verified", message, 403,
                     details={"resend_verification": RESEND_VERIFICATION})
 

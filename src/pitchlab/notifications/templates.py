@@ -55,11 +55,13 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
     greeting = f"Hi {name}," if name else "Hi,"
     lines = [
         greeting,
-        "Somebody tried to create a Pitchlab account with this email address, which already "
-        "has one. If it was you, sign in instead (POST /api/auth/login; the page below lets you "
-        "try it). If you never confirmed your address, ask for a new link with "
-        "POST /api/auth/resend-verification. If it was not you, you can ignore this email: "
-        "nothing changed on your account.",
+        (
+            "Somebody tried to create a Pitchlab account with this email address, which already "
+            "has one. If it was you, sign in instead (POST /api/auth/login; the page below lets "
+            "you try it). If you never confirmed your address, ask for a new link with "
+            "POST /api/auth/resend-verification. If it was not you, you can ignore this email: "
+            "nothing changed on your account."
+        ),
     ]
     return ComposedEmail(
         kind="account_exists",

@@ -79,7 +79,8 @@ async def start_session(
                        "Voice calls need your consent to voice recording first: POST "
                        "/api/users/me/consents with kind \"voice_recording\" and granted true "
                        "(or start a text call).", 403,
-                       details={"kind": "voice_recording", "consents": "POST /api/users/me/consents"})
+                       details={"kind": "voice_recording",
+                                "consents": "POST /api/users/me/consents"})
     row = await _insert_session(session, user.id, company.id, scenario.id, mode)
     session.add(Transcript(session_id=row.id, company_id=company.id, transcript_text="", turns=[]))
     try:

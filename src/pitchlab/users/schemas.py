@@ -10,8 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from pitchlab.http.validation import RequestBody
 from pitchlab.auth.schemas import NewPassword
+from pitchlab.http.validation import RequestBody
 
 ConsentKind = Literal["voice_recording", "ai_analysis", "marketing", "terms"]
 
