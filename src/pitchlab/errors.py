@@ -111,7 +111,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = _http_message(exc)
     headers = exc.headers
     if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        allowed = ", ".join(allowed_methods(request))
+        headers = {**(headers or {}), "Allow": allowed}
+        message = f"Method not allowed: this path takes {allowed}."
     return error_response(exc.status_code, code, message, headers=headers)
 
 

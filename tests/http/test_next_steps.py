@@ -191,5 +191,6 @@ async def test_a_json_body_with_wrong_fields_is_checked_after_the_token(client):
 ])
 async def test_a_405_lists_every_method_of_the_path(client, method, path, allow):
     response = await client.request(method, path)
-    assert_envelope(response, 405, "method_not_allowed")
+    body = assert_envelope(response, 405, "method_not_allowed")
     assert response.headers["allow"] == allow
+    assert body["error"]["message"] == f"Method not allowed: this path takes {allow}."
