@@ -22,6 +22,7 @@ from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_b
 from pitchlab.http.connection_abort import ConnectionAbortMiddleware
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
+from pitchlab.http.openapi import install_openapi
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(stream_router)
     app.include_router(elevenlabs_compat_router)
     app.include_router(feedback_router)
+    install_openapi(app)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     # The body limit is innermost of ours, so a 413 is counted and carries every header.

@@ -14,6 +14,7 @@ import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from procrastinate.exceptions import ConnectorException
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
@@ -104,9 +105,48 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if (unreadable := _unreadable_json(exc)) is not None:
+        return await _validation_error(request, unreadable)
     code = _CODES_BY_STATUS.get(exc.status_code, "error")
     message = _http_message(exc)
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        allowed = ", ".join(allowed_methods(request))
+        headers = {**(headers or {}), "Allow": allowed}
+        message = f"Method not allowed: this path takes {allowed}."
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of the resource at this path. Starlette's 405 names only the first route
+    that matched the path, and a path often has several (GET, PUT and DELETE of one resource).
+    A path written out in full (``/api/sessions/start``) is its own resource, even where a
+    templated one (``/api/sessions/{session_id}``) would match it too."""
+    exact: set[str] = set()
+    templated: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_regex = getattr(route, "path_regex", None)
+        if not route.methods or path_regex is None or not path_regex.match(request.scope["path"]):
+            continue
+        (templated if "{" in (route.path_format or "") else exact).update(route.methods)
+    return sorted(exact or templated)
+
+
+def _unreadable_json(exc: StarletteHTTPException) -> RequestValidationError | None:
+    """FastAPI answers 400 when a JSON body cannot even be decoded (not UTF-8, or nested deeper
+    than Python's parser goes), where it answers 422 for any other malformed JSON: the same 422
+    for all of them."""
+    if exc.status_code != 400:
+        return None
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        reason = "the body is not UTF-8"
+    elif isinstance(exc.__cause__, RecursionError):
+        reason = "the body is nested too deeply"
+    else:
+        return None
+    return RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body",), "msg": f"JSON decode error: {reason}"}]
+    )
 
 
 def _http_message(exc: StarletteHTTPException) -> str:
@@ -123,17 +163,42 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [_describe_problem(error) for error in exc.errors()]
     return error_response(
-        422, "validation_error", "The request is not valid.", {"errors": problems}
+        422, "validation_error", _validation_message(problems), {"errors": problems}
     )
+
+
+# Pydantic's wording for errors raised in our validators; the client needs only what follows.
+_LIBRARY_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def _describe_problem(error: dict[str, Any]) -> dict[str, Any]:
     # Only where and what: never echo the submitted value, which may be a password.
+    message = str(error.get("msg", "invalid value"))
+    for prefix in _LIBRARY_PREFIXES:
+        message = message.removeprefix(prefix)
+    if error.get("type") == "json_invalid" and isinstance(error.get("ctx"), dict):
+        # json's own reason ("Expecting value") says where the syntax broke, never the value
+        message = f"{message}: {error['ctx'].get('error', 'invalid JSON')}"
     return {
         "loc": [str(part) for part in error.get("loc", ())],
         "type": error.get("type", "value_error"),
-        "message": error.get("msg", "invalid value"),
+        "message": message,
     }
+
+
+def _validation_message(problems: list[dict[str, Any]]) -> str:
+    """The first problem in the sentence itself, so a client that shows only the message still
+    says what to fix: "The request is not valid: password: must have at least 8 characters"."""
+    if not problems:
+        return "The request is not valid."
+    first = problems[0]
+    # A syntax error's location is a character offset: no field to name.
+    where = "" if first["type"] == "json_invalid" else ".".join(
+        part for part in first["loc"] if part != "body"
+    )
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    what = f"{where}: {first['message']}" if where else first["message"]
+    return f"The request is not valid: {what}{more}."
 
 
 # What a client is told to wait before retrying while the database is unreachable.

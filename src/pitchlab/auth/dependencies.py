@@ -12,7 +12,12 @@ from pitchlab.db import DbContext, system_context, tenant_context, use_context
 from pitchlab.deps import AppSettings, DbSession
 from pitchlab.errors import AppError
 from pitchlab.models import User
-from pitchlab.security.tokens import AccessClaims, InvalidToken, decode_access_token
+from pitchlab.security.tokens import (
+    AccessClaims,
+    ExpiredToken,
+    InvalidToken,
+    decode_access_token,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /api/auth/login.")
 
@@ -27,11 +32,31 @@ class Principal:
         return self.user.role == "super_admin"
 
 
-def _unauthorized() -> AppError:
+# Each says what to do next; the code is "unauthorized" for all (the contract's 401).
+MISSING_TOKEN = (
+    "Sign in first: send the access token from POST /api/auth/login as "
+    "'Authorization: Bearer <access_token>'."
+)
+EXPIRED_TOKEN = (
+    "The access token has expired: get a new one from POST /api/auth/refresh with your "
+    "refresh token, then send this request again."
+)
+INVALID_TOKEN = (
+    "The access token is not valid (malformed, or ended by a logout, a password change or a "
+    "change to the account): get a new one from POST /api/auth/refresh, or sign in again with "
+    "POST /api/auth/login."
+)
+
+
+def _unauthorized(message: str = INVALID_TOKEN, reason: str = "invalid") -> AppError:
     return AppError(
-        "unauthorized", "Sign in first: the access token is missing, invalid or expired.", 401,
+        "unauthorized", message, 401, details={"reason": reason},
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+def missing_token() -> AppError:
+    return _unauthorized(MISSING_TOKEN, "missing")
 
 
 def context_for(claims: AccessClaims) -> DbContext:
@@ -48,7 +73,7 @@ async def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized()
+        raise missing_token()
     return await principal_from_token(session, settings, credentials.credentials)
 
 
@@ -56,6 +81,8 @@ async def principal_from_token(session, settings, token: str) -> Principal:
     """Check an access token and bind the session to its owner's context."""
     try:
         claims = decode_access_token(settings.jwt_secret.get_secret_value(), token)
+    except ExpiredToken:
+        raise _unauthorized(EXPIRED_TOKEN, "expired") from None
     except InvalidToken:
         raise _unauthorized() from None
     await use_context(session, context_for(claims))

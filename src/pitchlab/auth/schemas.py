@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from pitchlab.http.validation import RequestBody
+from pitchlab.http.validation import NO_NUL_PATTERN, EmailAddress, RequestBody
 from pitchlab.security.emails import has_mixed_script_local_part
 from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
 
@@ -24,14 +31,49 @@ def check_password_bounds(value: str) -> str:
     return value
 
 
-class RegisterIn(Request):
-    email: EmailStr
-    password: str = Field(description="8 characters to 72 UTF-8 bytes.")
-    name: str = Field(min_length=1, max_length=200)
-    company_name: str | None = Field(default=None, min_length=1, max_length=200)
-    invite_token: str | None = Field(default=None, min_length=10, max_length=200)
+# A new password, as the OpenAPI description gives it. JSON Schema counts characters, not
+# bytes, so the 72-byte bound is in the description (and "x-max-utf8-bytes"), not maxLength:
+# 72 characters of "é" are 144 bytes.
+NewPassword = Annotated[
+    str,
+    AfterValidator(check_password_bounds),
+    Field(
+        description=f"At least {MIN_LENGTH} characters and at most {MAX_BYTES} bytes in UTF-8 "
+        f"({MAX_BYTES} ASCII characters, fewer with accented letters or emoji). A longer "
+        "password is refused (422), never truncated.",
+        json_schema_extra={"format": "password", "minLength": MIN_LENGTH,
+                           "x-max-utf8-bytes": MAX_BYTES, "pattern": NO_NUL_PATTERN},
+    ),
+]
 
-    _password = field_validator("password")(check_password_bounds)
+# Names are trimmed, and a name of nothing but spaces is refused: at least one character that
+# is not white space, and (as everywhere) no NUL.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def _exactly_one_way_in(schema: dict) -> None:
+    # The runtime rule of _one_way_in below: exactly one of the two is given as a string (null
+    # counts as absent).
+    schema["oneOf"] = [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("company_name", "invite_token")
+    ]
+    schema["description"] = (
+        "Exactly one of `company_name` (a new company, whose admin you become, on a trial) or "
+        "`invite_token` (join the company that invited you)."
+    )
+
+
+class RegisterIn(Request):
+    model_config = ConfigDict(json_schema_extra=_exactly_one_way_in)
+
+    email: EmailAddress
+    password: NewPassword
+    name: str = Field(min_length=1, max_length=200,
+                      json_schema_extra={"pattern": NOT_BLANK_PATTERN})
+    company_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                     json_schema_extra={"pattern": NOT_BLANK_PATTERN})
+    invite_token: str | None = Field(default=None, min_length=10, max_length=200)
 
     @field_validator("email")
     @classmethod
@@ -56,11 +98,11 @@ class RegisterIn(Request):
 
 
 class EmailIn(Request):
-    email: EmailStr
+    email: EmailAddress
 
 
 class LoginIn(Request):
-    email: EmailStr
+    email: EmailAddress
     # No length rules here: a login must not reveal the password policy's edges.
     password: str = Field(max_length=1024)
 

@@ -176,7 +176,7 @@ async def login(
         raise _invalid_credentials()
     await throttle.succeeded()
     # Past this point the caller knows the password, so saying why is no leak.
-    _ensure_may_sign_in(user)
+    _ensure_may_sign_in(user, settings)
     if passwords.needs_rehash(user.hashed_password, settings.bcrypt_rounds):
         user.hashed_password = await passwords.hash_password_async(password, settings.bcrypt_rounds)
     return await _issue_tokens(session, settings, user, family_id=uuid.uuid4())
@@ -194,14 +194,29 @@ async def _user_with_password(
     return user
 
 
-def _ensure_may_sign_in(user: User) -> None:
+RESEND_VERIFICATION = "POST /api/auth/resend-verification"
+
+
+def _ensure_may_sign_in(user: User, settings: Settings) -> None:
     if user.disabled_at is not None:
         raise AppError("account_disabled", "This account has been disabled.", 403)
     if user.email_verified_at is None:
-        raise AppError(
-            "email_not_verified", "Confirm your email address first; we can send the link again.",
-            403,
+        raise _email_not_verified(settings)
+
+
+def _email_not_verified(settings: Settings) -> AppError:
+    message = (
+        "Confirm your email address first: follow the link we emailed you, or ask for a new "
+        f"one with {RESEND_VERIFICATION} {{\"email\": ...}}."
+    )
+    if settings.resend_api_key is None:
+        # No real email provider: the message sits in the local outbox, not in any mailbox.
+        message += (
+            " In development (no email provider configured) the link is in the local outbox: "
+            "run `uv run pitchlab outbox --to <your email>`."
         )
+    return AppError("email_not_verified", message, 403,
+                    details={"resend_verification": RESEND_VERIFICATION})
 
 
 def _access_token(settings: Settings, user: User) -> str:

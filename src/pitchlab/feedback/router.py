@@ -27,7 +27,7 @@ class FeedbackOut(BaseModel):
 
 
 @router.get(
-    "/api/sessions/{session_id}/feedback",
+    "/api/sessions/{session_id:uuid}/feedback",
     response_model=FeedbackOut,
     response_model_exclude_none=True,
     summary="The call's feedback",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from pitchlab.errors import error_response
+from pitchlab.errors import DATABASE_RETRY_AFTER_SECONDS, error_response
 from pitchlab.health.service import check_readiness
 
 router = APIRouter(tags=["operations"])
@@ -39,7 +39,10 @@ async def readyz(request: Request) -> HealthOut | Response:
         state.database, state.expected_revision, getattr(state, "worker_health", None)
     )
     if not readiness.ready:
-        return error_response(503, "not_ready", "The service is not ready.", readiness.checks)
+        return error_response(
+            503, "not_ready", "The service is not ready.", readiness.checks,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     return HealthOut(status="ok", checks=readiness.checks)
 
 

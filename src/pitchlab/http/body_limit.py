@@ -8,7 +8,8 @@ reading the socket while a piece waits unread, so what is never received is neve
 
 Whenever a response leaves before the request body was read to its end, it says
 ``Connection: close``: the server then closes the connection instead of reading (and throwing
-away) the rest of an upload that nobody wants.
+away) the rest of an upload that nobody wants. A small declared body (up to 64 KiB) is read to
+its end first instead, and the connection kept: closing on bytes still arriving resets it.
 
 WebSocket messages are not HTTP bodies; the stream caps its own frames.
 """
@@ -100,9 +101,18 @@ class _LimitedRequest:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.response_started = True
+            if self.body_pending and _small_declared_body(self.scope):
+                await self._drain()
             if self.body_pending:
                 message["headers"] = _with_connection_close(message.get("headers", []))
         await self._send(message)
+
+    async def _drain(self) -> None:
+        """Read the rest of a small body the app never wanted (a 404 or 405 from routing), so
+        the connection can stay open. Closing it with the body still arriving would make the
+        kernel reset the connection, and the client could lose the response itself."""
+        while self.body_pending:
+            await self.receive()
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
@@ -119,6 +129,15 @@ def _declared_length(scope: Scope) -> int | None:
             except ValueError:
                 return None  # the server refuses a malformed length before we see it
     return None
+
+
+# A body this small is cheaper to read to its end than the connection it would cost.
+DRAIN_LIMIT_BYTES = 64 * 1024
+
+
+def _small_declared_body(scope: Scope) -> bool:
+    declared = _declared_length(scope)
+    return declared is not None and declared <= DRAIN_LIMIT_BYTES
 
 
 def _has_body(scope: Scope) -> bool:

@@ -10,8 +10,24 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, field_validator
-from pydantic_core import PydanticCustomError
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    GetJsonSchemaHandler,
+    Strict,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
+
+# The NUL rule as a JSON Schema pattern, on every free-text string of a request body, so that the
+# OpenAPI description says what the validator below enforces.
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 # After JSON decoding a valid pair is one code point, so any surrogate left is a lone one.
 # (Pydantic refuses them in constrained strings only; a plain ``str`` field would let it through.)
@@ -50,6 +66,28 @@ JsonUUID = Annotated[UUID, Strict(False), _string_form_of(UUID)]
 JsonDatetime = Annotated[AwareDatetime, Strict(False), _string_form_of(datetime)]
 
 
+def _any_case(word: str) -> str:
+    # JSON Schema patterns (ECMA-262) have no case-insensitive flag.
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+# EmailStr refuses addresses at special-use domains (email_validator's list: .test, .local,
+# .localhost, .invalid, .onion, .arpa), which "format": "email" alone does not say.
+_SPECIAL_USE = "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)
+EMAIL_PATTERN = rf"^(?![\s\S]*\.(?:{_SPECIAL_USE})$)[^\x00]*$"
+
+# An email address in a request body.
+EmailAddress = Annotated[
+    EmailStr,
+    Field(
+        description="An email address. Compared case-insensitively (NFKC case-folded); "
+        "addresses at special-use domains (" + ", ".join(f".{n}" for n in SPECIAL_USE_DOMAIN_NAMES)
+        + ") are refused.",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+    ),
+]
+
+
 class RequestBody(BaseModel):
     # strict: "yes", "true" or 1 is not a boolean, "5", 5.0 or true not an integer, 5 not a
     # string. Nested bodies, lists, Literal choices and EmailStr work as usual; UUIDs and
@@ -61,3 +99,27 @@ class RequestBody(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         return _no_nul(value)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for field_schema in schema.get("properties", {}).values():
+            _document_no_nul(field_schema)
+        return schema
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """Add the NUL pattern to free text: strings without a pattern, format or fixed values of
+    their own (those exclude NUL already). Nested models document themselves."""
+    if any(key in schema for key in ("pattern", "format", "enum", "const", "$ref")):
+        return
+    if schema.get("type") == "string":
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for branch in schema.get(key, ()):
+            _document_no_nul(branch)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _document_no_nul(schema[key])

@@ -44,19 +44,29 @@ def verify_email(public_url: str, name: str | None, token: str) -> ComposedEmail
     )
 
 
+# Where "sign in instead" leads while Pitchlab has no web app of its own: the interactive API
+# documentation, opened at the login operation (Swagger UI's deep link, #/<tag>/<operationId>),
+# where "Try it out" signs in. tests/auth/test_email_links.py follows every link of every email.
+SIGN_IN_PAGE = "/docs#/auth/login_api_auth_login_post"
+
+
 def account_exists(public_url: str, name: str | None) -> ComposedEmail:
-    link = f"{public_url.rstrip('/')}/api/auth/login"
+    link = f"{public_url.rstrip('/')}{SIGN_IN_PAGE}"
     greeting = f"Hi {name}," if name else "Hi,"
     lines = [
         greeting,
-        "Somebody tried to create a Pitchlab account with this email address, which already "
-        "has one. If it was you, sign in instead. If not, you can ignore this email: nothing "
-        "changed on your account.",
+        (
+            "Somebody tried to create a Pitchlab account with this email address, which already "
+            "has one. If it was you, sign in instead (POST /api/auth/login; the page below lets "
+            "you try it). If you never confirmed your address, ask for a new link with "
+            "POST /api/auth/resend-verification. If it was not you, you can ignore this email: "
+            "nothing changed on your account."
+        ),
     ]
     return ComposedEmail(
         kind="account_exists",
         subject="You already have a Pitchlab account",
-        text="\n\n".join(lines),
-        html=_html(lines),
+        text="\n\n".join([*lines, link]),
+        html=_html(lines, link, "Sign in to Pitchlab"),
         links=(link,),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from pitchlab.auth.dependencies import principal_from_token
@@ -20,6 +21,14 @@ from pitchlab.practice import service
 from pitchlab.practice.router import stream_url
 
 router = APIRouter(tags=["elevenlabs compatibility"])
+
+# The SDKs send their "API key" in this header; here it carries a Pitchlab access token. A
+# security scheme of its own, so that the OpenAPI description says so.
+_xi_api_key = APIKeyHeader(
+    name="xi-api-key", scheme_name="xi-api-key", auto_error=False,
+    description="A Pitchlab access token (from POST /api/auth/login), where the ElevenLabs SDKs "
+    "send their API key.",
+)
 
 
 class SignedUrlOut(BaseModel):
@@ -38,10 +47,13 @@ async def get_signed_url(
     session: DbSession,
     settings: AppSettings,
     agent_id: Annotated[str, Query(max_length=100)],
-    xi_api_key: Annotated[str | None, Header(alias="xi-api-key")] = None,
+    xi_api_key: Annotated[str | None, Depends(_xi_api_key)],
 ) -> SignedUrlOut:
     if not xi_api_key:
-        raise AppError("unauthorized", "Send your access token in xi-api-key.", 401)
+        raise AppError(
+            "unauthorized", "Send your access token (from POST /api/auth/login) in the "
+            "xi-api-key header.", 401, details={"reason": "missing"},
+        )
     principal = await principal_from_token(session, settings, xi_api_key)
     try:
         session_id = UUID(agent_id)

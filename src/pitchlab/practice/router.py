@@ -78,7 +78,7 @@ async def start(
 
 
 @router.post(
-    "/api/sessions/{session_id}/stream",
+    "/api/sessions/{session_id:uuid}/stream",
     summary="One rep turn in text mode, the reply streamed as NDJSON",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}},
@@ -100,7 +100,7 @@ async def text_turn(
 
 
 @router.post(
-    "/api/sessions/{session_id}/end", response_model=SessionEnded,
+    "/api/sessions/{session_id:uuid}/end", response_model=SessionEnded,
     summary="End a call (idempotent: a second call returns the same body and bills nothing)",
     responses=error_responses(401, 404, 422),
 )
@@ -134,13 +134,13 @@ async def list_sessions(
     return SessionList(items=[session_out(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/api/sessions/{session_id}", response_model=SessionOut, summary="One call",
+@router.get("/api/sessions/{session_id:uuid}", response_model=SessionOut, summary="One call",
             responses=error_responses(401, 404, 422))
 async def get_session(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> SessionOut:
     return session_out(await service.visible_session(session, principal, session_id))
 
 
-@router.get("/api/sessions/{session_id}/transcript", response_model=TranscriptOut,
+@router.get("/api/sessions/{session_id:uuid}/transcript", response_model=TranscriptOut,
             summary="What was said, turn by turn", responses=error_responses(401, 404, 422))
 async def transcript(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> TranscriptOut:
     row = await service.visible_session(session, principal, session_id)

@@ -67,16 +67,20 @@ async def start_session(
                        "The trial has ended and there is no active subscription.", 402)
     scenario = get_scenario(scenario_id or DEFAULT_SCENARIO_ID)
     if scenario is None:
-        raise AppError("unknown_scenario", "No scenario has this id.", 422,
-                       details={"scenario_id": scenario_id})
+        raise AppError("unknown_scenario",
+                       "No scenario has this id: GET /api/scenarios lists the ones you can use.",
+                       422, details={"scenario_id": scenario_id, "scenarios": "GET /api/scenarios"})
     if await metering.minutes_remaining(session, company.id, user.id) < 1:
         raise AppError("quota_exhausted", "No practice minutes are left.", 402)
     if await repository.live_session_of(session, user.id) is not None:
         raise _already_live()
     if mode == "voice" and not await repository.latest_consent(session, user.id, "voice_recording"):
         raise AppError("consent_required",
-                       "Voice calls need your consent to voice recording first.", 403,
-                       details={"kind": "voice_recording"})
+                       "Voice calls need your consent to voice recording first: POST "
+                       "/api/users/me/consents with kind \"voice_recording\" and granted true "
+                       "(or start a text call).", 403,
+                       details={"kind": "voice_recording",
+                                "consents": "POST /api/users/me/consents"})
     row = await _insert_session(session, user.id, company.id, scenario.id, mode)
     session.add(Transcript(session_id=row.id, company_id=company.id, transcript_text="", turns=[]))
     try:

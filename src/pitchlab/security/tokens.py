@@ -21,7 +21,12 @@ ACCESS_TYPE = "access"
 
 
 class InvalidToken(Exception):
-    """Any reason a token is not accepted; callers never tell the client which."""
+    """Any reason a token is not accepted; callers never tell the client which, except:"""
+
+
+class ExpiredToken(InvalidToken):
+    """A correctly signed access token past its ``exp``: the client should refresh it. Raised
+    only after the signature checked out, so a forged token never hears "expired"."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
             issued_at=int(claims["iat"]),
             token_version=version,
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise ExpiredToken(str(exc)) from None
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from None
 

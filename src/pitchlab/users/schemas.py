@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from pitchlab.auth.schemas import NewPassword
 from pitchlab.http.validation import RequestBody
-from pitchlab.auth.schemas import check_password_bounds
 
 ConsentKind = Literal["voice_recording", "ai_analysis", "marketing", "terms"]
 
@@ -46,33 +48,54 @@ class UserOut(BaseModel):
     updated_at: datetime
 
 
+# A vendor API key: 8 to 512 printable ASCII characters, no spaces (U+0021 to U+007E).
+API_KEY_PATTERN = r"^[!-~]{8,512}$"
+_API_KEY = re.compile(API_KEY_PATTERN)
+
+
 def _check_api_key(value: str | None) -> str | None:
     if value is None:
         return None
-    if not (8 <= len(value) <= 512) or not value.isascii() or any(c.isspace() for c in value):
-        raise ValueError("an API key is 8 to 512 printable characters without spaces")
+    if not _API_KEY.match(value):
+        raise ValueError("an API key is 8 to 512 printable ASCII characters without spaces")
     return value
+
+
+def _api_key_field(vendor: str):
+    return Field(
+        default=None,
+        description=f"Your own {vendor} API key: 8 to 512 printable ASCII characters without "
+        "spaces. Stored encrypted; only `configured` and `last4` ever come back. `null` deletes "
+        "it; leave the field out to keep it.",
+        json_schema_extra={"pattern": API_KEY_PATTERN},
+    )
 
 
 class ApiKeysIn(Request):
     """A key to store, or null to delete it. Keys left out are unchanged."""
 
-    openai: str | None = None
-    elevenlabs: str | None = None
+    openai: str | None = _api_key_field("OpenAI")
+    elevenlabs: str | None = _api_key_field("ElevenLabs")
 
     _keys = field_validator("openai", "elevenlabs")(_check_api_key)
 
 
-class UserUpdate(Request):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    current_password: str | None = Field(default=None, max_length=1024)
-    new_password: str | None = None
-    api_keys: ApiKeysIn | None = None
+def _password_change_rule(schema: dict) -> None:
+    # The runtime rule below: a new password (a string) needs current_password (a string).
+    schema["if"] = {"required": ["new_password"],
+                    "properties": {"new_password": {"type": "string"}}}
+    schema["then"] = {"required": ["current_password"],
+                      "properties": {"current_password": {"type": "string"}}}
 
-    @field_validator("new_password")
-    @classmethod
-    def _new_password_bounds(cls, value: str | None) -> str | None:
-        return None if value is None else check_password_bounds(value)
+
+class UserUpdate(Request):
+    model_config = ConfigDict(json_schema_extra=_password_change_rule)
+
+    # Leave it out to keep it; null is refused (a name cannot be removed).
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    current_password: str | None = Field(default=None, max_length=1024)
+    new_password: NewPassword | None = None
+    api_keys: ApiKeysIn | None = None
 
     @model_validator(mode="after")
     def _password_change_needs_the_current_one(self) -> UserUpdate:
