@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from pitchlab.http.validation import NO_NUL_PATTERN, EmailAddress, RequestBody
+from pitchlab.http.validation import NO_NUL_PATTERN, NOT_BLANK_PATTERN, EmailAddress, RequestBody
 from pitchlab.security.emails import has_mixed_script_local_part
 from pitchlab.security.passwords import MAX_BYTES, MIN_LENGTH
 
@@ -46,9 +46,6 @@ NewPassword = Annotated[
     ),
 ]
 
-# Names are trimmed, and a name of nothing but spaces is refused: at least one character that
-# is not white space, and (as everywhere) no NUL.
-NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 def _exactly_one_way_in(schema: dict) -> None:

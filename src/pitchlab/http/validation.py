@@ -28,6 +28,9 @@ from pydantic_core import CoreSchema, PydanticCustomError
 # The NUL rule as a JSON Schema pattern, on every free-text string of a request body, so that the
 # OpenAPI description says what the validator below enforces.
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# Text that must say something (names, a rep's turn): at least one character that is not white
+# space (Python's sense of it, as the validators' ``strip()``), and, as everywhere, no NUL.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 # After JSON decoding a valid pair is one code point, so any surrogate left is a lone one.
 # (Pydantic refuses them in constrained strings only; a plain ``str`` field would let it through.)

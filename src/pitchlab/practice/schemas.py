@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from pitchlab.http.validation import RequestBody
+from pitchlab.http.validation import NOT_BLANK_PATTERN, RequestBody
 from pitchlab.practice.scenarios import Scenario
 
 
@@ -99,7 +99,8 @@ class TextTurn(Request):
     """One rep turn: over HTTP in text mode, and a stream's ``user_message`` (the stream
     validates its text with this same model, so both refuse the same input)."""
 
-    text: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
+    text: str = Field(min_length=1, max_length=MAX_TURN_CHARS,
+                      json_schema_extra={"pattern": NOT_BLANK_PATTERN})
 
     @field_validator("text")
     @classmethod
