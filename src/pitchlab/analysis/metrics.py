@@ -8,9 +8,11 @@ themselves, so silence is excluded.
 What is measured and what is not: ``mode`` says how the turns were timed. In a practice call
 ("voice" or "text") the server learns when each turn arrived, never how long it was spoken, and
 a turn's length is estimated from its words (practice/turns.py); the metrics made of turn
-lengths are listed in ``estimated``, and a typed call adds its exchanges per minute. Without a
-mode the times are taken as measured. Metrics a call gives nothing to compute from (a pace
-without words, a pause before answers never given) are 0 and listed in ``not_measured``.
+lengths are listed in ``estimated``. A typed call was never spoken: it has no pace and no pause
+before an answer (0, listed in ``not_measured``), and its other clock-made numbers, exchanges per
+minute included, are estimates. Without a mode the times are taken as measured. Metrics a call
+gives nothing to compute from (a pace without words, a pause before answers never given) are 0
+and listed in ``not_measured`` too.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ REFERENCE = {
 # Made of turn lengths, which no practice call measures (see the module's docstring).
 FROM_TURN_LENGTHS = ("talk_time_seconds", "talk_ratio", "pace_wpm", "longest_monologue_seconds",
                      "longest_customer_story_seconds", "patience_seconds")
-# A typed call's clock says when messages were sent: its exchanges per minute are not a spoken
-# conversation's.
-ESTIMATED = {"voice": FROM_TURN_LENGTHS, "text": (*FROM_TURN_LENGTHS, "interactivity")}
+# What a typed call does not have at all.
+NOT_IN_TEXT = ("pace_wpm", "patience_seconds")
+ESTIMATED = {
+    "voice": FROM_TURN_LENGTHS,
+    # a typed call's clock says when messages were sent: its exchanges per minute are not a
+    # spoken conversation's either
+    "text": (*(n for n in FROM_TURN_LENGTHS if n not in NOT_IN_TEXT), "interactivity"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,11 +115,12 @@ def _answer_gaps(segs: list[Segment]) -> list[float]:
 def _not_measured(metrics: dict[str, Any], segs: list[Segment], span: float) -> list[str]:
     """The metrics this call gave nothing to compute from (their value is a 0 by convention)."""
     talk, words_of = metrics["talk_time_seconds"], metrics["word_count"]
+    typed = metrics["mode"] == "text"
     missing = {
         "talk_ratio": not (talk["rep"] + talk["prospect"]),
-        "pace_wpm": not (talk["rep"] and words_of["rep"]),
+        "pace_wpm": typed or not (talk["rep"] and words_of["rep"]),
         "filler_words.per_100_words": not words_of["rep"],
-        "patience_seconds": not _answer_gaps(segs),
+        "patience_seconds": typed or not _answer_gaps(segs),
         "interactivity": span <= 0,
         "sentiment.rep": not words_of["rep"],
         "sentiment.prospect": not words_of["prospect"],
@@ -144,7 +152,8 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
         "word_count": word_count,
-        "pace_wpm": round(word_count["rep"] / (talk["rep"] / 60), 1) if talk["rep"] else 0.0,
+        "pace_wpm": (round(word_count["rep"] / (talk["rep"] / 60), 1)
+                     if talk["rep"] and mode != "text" else 0.0),
         "filler_words": {
             "count": filler_total,
             "per_100_words": round(filler_total / word_count["rep"] * 100, 2) if word_count["rep"] else 0.0,
@@ -155,7 +164,7 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
             (s.seconds for s in segs if s.speaker == "prospect"), default=0.0),
         "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
-        "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps else 0.0,
+        "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps and mode != "text" else 0.0,
         "sentiment": _sentiment(segs),
         "estimated": list(ESTIMATED.get(mode or "", ())),
         "reference": REFERENCE,

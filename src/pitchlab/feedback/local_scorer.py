@@ -172,7 +172,7 @@ def _closing(rep: list[Said], asked: set[str]) -> dict[str, Any]:
 
 
 NOTHING_TO_SCORE = ("Nothing to score: you did not {verb} anything in this call, so there are "
-                    "no skill scores and no numbers about your side of it.")
+                    "no skill scores and nothing to measure on your side of it.")
 SAY_SOMETHING = ("Next time, answer the prospect: {verb} a few sentences, and the report will "
                  "score what you {past}.")
 
@@ -222,12 +222,20 @@ def _label(skill: str) -> str:
     return skill.replace("_", " ")
 
 
+def _questions(count: int) -> str:
+    return f"{count} question" if count == 1 else f"{count} questions"
+
+
+def _share_of(metrics: dict[str, Any]) -> str:
+    return "the talk time" if measured(metrics, "talk_ratio") else "the words"
+
+
 def summarize(metrics: dict[str, Any], skills: dict[str, Any]) -> str:
     _, past = _verbs(metrics)
     pace = (f" at {metrics['pace_wpm']:.0f} words a minute" if measured(metrics, "pace_wpm")
             else "")
-    numbers = (f"You {past} {rep_share(metrics):.0%} of the conversation{pace}, asked "
-               f"{metrics['questions_asked']} questions and used "
+    numbers = (f"You {past} {rep_share(metrics):.0%} of {_share_of(metrics)}{pace}, asked "
+               f"{_questions(metrics['questions_asked'])} and used "
                f"{metrics['filler_words']['per_100_words']:.1f} fillers per 100 words.")
     parts = [numbers]
     scored = [s for s in SKILLS if is_scored(skills[s])]
@@ -253,12 +261,12 @@ def coaching_notes(metrics: dict[str, Any], skills: dict[str, Any]) -> tuple[lis
     _, past = _verbs(metrics)
     (good if 0.35 <= share <= 0.5 else grow).append(
         "Balanced conversation: the prospect did most of the talking." if 0.35 <= share <= 0.5
-        else f"You {past} {share:.0%} of the conversation; aim for about 43% in discovery and "
-             "let the prospect talk.")
+        else f"You {past} {share:.0%} of {_share_of(metrics)}; aim for about 43% in discovery "
+             "and let the prospect talk.")
     if questions >= 11:
         good.append(f"{questions} questions: thorough discovery.")
     elif questions < 6:
-        grow.append(f"Only {questions} questions; strong discovery calls ask 11 to 14.")
+        grow.append(f"Only {_questions(questions)}; strong discovery calls ask 11 to 14.")
     if fillers < 4:
         good.append("Clean delivery with few filler words.")
     else:

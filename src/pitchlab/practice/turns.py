@@ -64,7 +64,7 @@ def fit_to_call(turns: list[dict[str, Any]], duration_ms: int) -> list[dict[str,
     latest = max((t["end_ms"] for t in turns), default=0)
     if latest <= duration_ms:
         return list(turns)
-    if all(t["start_ms"] < duration_ms for t in turns):
+    if all(t["start_ms"] <= duration_ms for t in turns):
         return [dict(t, end_ms=min(t["end_ms"], duration_ms)) for t in turns]
     return [dict(t, start_ms=t["start_ms"] * duration_ms // latest,
                  end_ms=t["end_ms"] * duration_ms // latest) for t in turns]
