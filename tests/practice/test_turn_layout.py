@@ -46,6 +46,9 @@ def test_the_end_of_the_call_cuts_what_was_still_being_said():
     assert [(t["start_ms"], t["end_ms"]) for t in fit_to_call(turns, 4_000)] == [
         (1_000, 3_000), (3_000, 4_000)]
     assert fit_to_call(turns, 60_000) == turns
+    # ended as of a moment before the last exchange was stamped: the tail is cut, not scaled
+    assert [(t["start_ms"], t["end_ms"]) for t in fit_to_call(turns, 2_990)] == [
+        (1_000, 2_990), (2_990, 2_990)]
 
 
 def test_a_timeline_that_ran_ahead_of_the_clock_is_scaled_into_the_call():

@@ -65,7 +65,9 @@ async def test_a_quick_text_call_keeps_its_turns_inside_the_call(client, app, ow
 async def test_text_turns_are_placed_when_they_arrived(client, app, owner_url, monkeypatch):
     tokens = await rep(client, app, owner_url)
     sid = (await start(client, tokens, mode="text", scenario_id="discovery-busy-vp"))["id"]
-    await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens), json={"text": LINES[1]})
+    first = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
+                              json={"text": LINES[1]})
+    assert first.status_code == 200
     real_now = service._now
     monkeypatch.setattr(service, "_now", lambda: real_now() + timedelta(seconds=20))
     second = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
@@ -136,7 +138,8 @@ async def test_an_admin_ending_a_colleagues_call_is_named(client, app, owner_url
     admin = await rep(client, app, owner_url)
     user = await colleague(client, owner_url, admin["email"])
     theirs = (await start(client, user, mode="text"))["id"]
-    assert (await client.post(f"/api/sessions/{theirs}/end", headers=bearer(admin))).status_code == 200
+    ended = await client.post(f"/api/sessions/{theirs}/end", headers=bearer(admin))
+    assert ended.status_code == 200
     assert await _end_reason(client, user, theirs) == "ended_by_admin"
     own = (await start(client, user, mode="text"))["id"]
     assert (await client.post(f"/api/sessions/{own}/end", headers=bearer(user))).status_code == 200

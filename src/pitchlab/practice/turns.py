@@ -30,7 +30,9 @@ def _turn(speaker: str, text: str, start: int, end: int) -> dict[str, Any]:
     return {"speaker": speaker, "text": text, "start_ms": start, "end_ms": end}
 
 
-def add_turn(turns: list[dict[str, Any]], speaker: str, text: str, now_ms: int) -> list[dict[str, Any]]:
+def add_turn(
+    turns: list[dict[str, Any]], speaker: str, text: str, now_ms: int
+) -> list[dict[str, Any]]:
     """The transcript with one more turn, which reached the server ``now_ms`` after the call
     started. A new list; the turns given are not changed."""
     earlier = list(turns)
@@ -57,15 +59,17 @@ def add_turn(turns: list[dict[str, Any]], speaker: str, text: str, now_ms: int) 
 
 
 def fit_to_call(turns: list[dict[str, Any]], duration_ms: int) -> list[dict[str, Any]]:
-    """The turns of a call that lasted ``duration_ms``: nothing is said after it ended. A last
-    turn still running is cut at the end; a timeline that ran ahead of the clock (transcripts
-    stored before turns were fitted to it) is scaled down to fit."""
+    """The turns of a call that lasted ``duration_ms``: nothing is said after it ended. The
+    tail is cut at the end (a reply still running; a call ended as of its last activity, a
+    moment before its last turn was stamped); a timeline that ran ahead of the clock
+    (transcripts stored before turns were fitted to it) is scaled down to fit."""
     duration_ms = max(0, duration_ms)
     latest = max((t["end_ms"] for t in turns), default=0)
     if latest <= duration_ms:
         return list(turns)
-    if all(t["start_ms"] <= duration_ms for t in turns):
-        return [dict(t, end_ms=min(t["end_ms"], duration_ms)) for t in turns]
+    if all(t["start_ms"] <= duration_ms for t in turns[:-1]):
+        return [dict(t, start_ms=min(t["start_ms"], duration_ms),
+                     end_ms=min(t["end_ms"], duration_ms)) for t in turns]
     return [dict(t, start_ms=t["start_ms"] * duration_ms // latest,
                  end_ms=t["end_ms"] * duration_ms // latest) for t in turns]
 
