@@ -96,19 +96,31 @@ def render_report(feedback: dict[str, Any]) -> str:
     if feedback.get("status") != "ready":
         return f"Feedback is {feedback.get('status')}: {feedback.get('error', '')}"
     m = feedback["metrics"]
-    lines = ["Feedback report", "=" * 15, "", m["summary"], "",
-             f"  Talk share (you)   {m['talk_ratio']:.0%}   (reference: about 43%)",
-             f"  Pace               {m['pace_wpm']:.0f} wpm   (140-170)",
-             f"  Filler words       {m['filler_words']['count']} "
-             f"({m['filler_words']['per_100_words']:.1f} per 100 words; fewer than 4)",
-             f"  Questions asked    {m['questions_asked']}   (11-14 in a discovery call)",
-             f"  Longest monologue  {m['longest_monologue_seconds']:.1f} s",
-             f"  Patience           {m['patience_seconds']:.2f} s before answering (about 1 s)",
-             f"  Prospect mood      {m['sentiment']['prospect']:+.2f} "
-             f"(trend {m['sentiment']['prospect_trend']:+.2f})", "",
-             f"Skills (scored by {m['scored_by']})"]
+    numbers = [
+        ("talk_ratio", f"  Talk share (you)   {m['talk_ratio']:.0%}   (reference: about 43%)"),
+        ("pace_wpm", f"  Pace               {m['pace_wpm']:.0f} wpm   (140-170)"),
+        ("filler_words", (f"  Filler words       {m['filler_words']['count']} "
+                          f"({m['filler_words']['per_100_words']:.1f} per 100 words; "
+                          "fewer than 4)")),
+        ("questions_asked",
+         f"  Questions asked    {m['questions_asked']}   (11-14 in a discovery call)"),
+        ("longest_monologue_seconds",
+         f"  Longest monologue  {m['longest_monologue_seconds']:.1f} s"),
+        ("patience_seconds",
+         f"  Patience           {m['patience_seconds']:.2f} s before answering (about 1 s)"),
+        ("sentiment", (f"  Prospect mood      {m['sentiment']['prospect']:+.2f} "
+                       f"(trend {m['sentiment']['prospect_trend']:+.2f})")),
+    ]
+    # what the call could not measure is left out; what it estimated says so
+    lines = ["Feedback report", "=" * 15, "", m["summary"], ""]
+    lines += [line + ("   estimated" if name in m.get("estimated", ()) else "")
+              for name, line in numbers if name not in m.get("not_measured", ())]
+    lines += ["", f"Skills (scored by {m['scored_by']})"]
     for skill, label in SKILL_LABELS.items():
         scored = m["skill_scores"][skill]
+        if scored["score"] is None:
+            lines.append(f"  {label:<20}not observed")
+            continue
         lines.append(f"  {label:<20}{'#' * scored['score']}{'.' * (5 - scored['score'])} {scored['score']}/5")
         lines += [f"      \"{quote}\"" for quote in scored["evidence"][:1]]
     lines += ["", "Strengths"] + [f"  + {s}" for s in m["strengths"]]

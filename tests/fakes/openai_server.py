@@ -3,8 +3,9 @@ official SDK calls it: bearer key, model, messages, ``response_format`` with a s
 
 Each request takes the next behaviour from ``script`` (default "valid"):
 "valid" (scores with evidence quoted from the rep), "invented" (plus quotes nobody said),
-"malformed" (not the schema), "rate_limited" (429 with Retry-After), "server_error" (500),
-"hang" (never answers, so the client times out).
+"unobserved" (objection handling not observed, and closing "scored" without a score and with a
+quote), "malformed" (not the schema), "rate_limited" (429 with Retry-After), "server_error"
+(500), "hang" (never answers, so the client times out).
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ class FakeOpenAI:
         call = json.loads(body["messages"][-1]["content"])
         rep = [t["text"] for t in call["turns"] if t["speaker"] == "rep"] or ["(silence)"]
         evidence = [rep[0]] + ([INVENTED] if behaviour == "invented" else [])
+        skills = {skill: {"score": 4, "status": "scored", "evidence": evidence} for skill in SKILLS}
+        if behaviour == "unobserved":
+            skills["objection_handling"] = {"score": None, "status": "not_observed", "evidence": []}
+            skills["closing"] = {"score": None, "status": "scored", "evidence": evidence}
         return json.dumps({
-            "skill_scores": {skill: {"score": 4, "evidence": evidence} for skill in SKILLS},
+            "skill_scores": skills,
             "summary": "A focused call. You listened well.",
             "strengths": ["Clear questions"],
             "improvements": ["Quantify the value"],

@@ -45,7 +45,11 @@ def scorer(base_url: str, key: str | None = KEY, timeout: float = 10.0) -> OpenA
 def assert_well_formed(result: dict) -> None:
     assert set(result["skill_scores"]) == set(rubric.SKILL_ANCHORS)
     for scored in result["skill_scores"].values():
-        assert 1 <= scored["score"] <= 5 and isinstance(scored["evidence"], list)
+        assert isinstance(scored["evidence"], list)
+        if scored["status"] == "scored":
+            assert 1 <= scored["score"] <= 5
+        else:
+            assert scored == {"score": None, "status": "not_observed", "evidence": []}
     assert result["summary"] and isinstance(result["strengths"], list)
 
 
@@ -55,7 +59,7 @@ async def test_valid_output_is_used_and_the_request_is_strict(fake_openai):
     assert scoring.scored_by == "gpt-4o" and scoring.rubric_version == rubric.RUBRIC_VERSION
     assert_well_formed(scoring.result)
     assert scoring.result["skill_scores"]["discovery"] == {
-        "score": 4, "evidence": ["What slows your new reps down?"]}
+        "score": 4, "status": "scored", "evidence": ["What slows your new reps down?"]}
     assert json.loads(scoring.raw_output["content"])["summary"]
     [request] = fake.requests
     assert request["temperature"] == 0 and request["model"] == "gpt-4o"
@@ -110,3 +114,47 @@ async def test_the_users_own_key_comes_first_and_no_key_means_local(fake_openai)
     assert fake.keys_seen[-1] == "sk-users-own-key-1234"
     local = await scorer(base, key=None).score(TURNS, METRICS, NOBODY)
     assert local.scored_by == "local" and "fallback_reason" not in local.result
+
+
+async def test_skills_the_model_did_not_observe_keep_no_score_and_no_evidence(fake_openai):
+    fake, base = fake_openai
+    fake.script = ["unobserved"]
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY)
+    assert scoring.scored_by == "gpt-4o"
+    skills = scoring.result["skill_scores"]
+    assert skills["objection_handling"] == {"score": None, "status": "not_observed", "evidence": []}
+    # "scored" without a score is no score: not observed, and its quote goes with it
+    assert skills["closing"] == {"score": None, "status": "not_observed", "evidence": []}
+    assert skills["discovery"]["status"] == "scored" and skills["discovery"]["score"] == 4
+    schema = fake.requests[0]["response_format"]["json_schema"]["schema"]
+    skill_schema = schema["properties"]["skill_scores"]["properties"]["discovery"]
+    assert None in skill_schema["properties"]["score"]["enum"]
+    assert skill_schema["properties"]["status"]["enum"] == ["scored", "not_observed"]
+
+
+@pytest.mark.parametrize("turns", [
+    [],
+    [{"speaker": "prospect", "text": "Marcus speaking.", "start_ms": 0, "end_ms": 1000}],
+    [*TURNS[:1], {"speaker": "rep", "text": " ... ", "start_ms": 1500, "end_ms": 1900}],
+])
+async def test_a_call_where_the_rep_said_nothing_never_reaches_the_model(fake_openai, turns):
+    fake, base = fake_openai
+    scoring = await scorer(base).score(turns, compute_metrics(turns, mode="text"), NOBODY)
+    assert fake.requests == [] and fake.keys_seen == []
+    assert scoring.scored_by == "local" and scoring.raw_output is None
+    result = scoring.result
+    assert all(s == {"score": None, "status": "not_observed", "evidence": []}
+               for s in result["skill_scores"].values())
+    assert result["strengths"] == [] and result["summary"].startswith("Nothing to score")
+
+
+async def test_estimated_metrics_are_not_given_to_the_model_as_facts(fake_openai):
+    fake, base = fake_openai
+    await scorer(base).score(TURNS, compute_metrics(TURNS, 8.0, mode="text"), NOBODY)
+    call = json.loads(fake.requests[0]["messages"][-1]["content"])
+    assert call["mode"] == "text"
+    assert {"pace_wpm", "patience_seconds", "talk_ratio"}.isdisjoint(call["metrics"])
+    assert call["metrics"]["questions_asked"] == 2 and call["metrics"]["duration_seconds"] == 8.0
+    await scorer(base).score(TURNS, METRICS, NOBODY)  # measured times: all of them
+    measured_call = json.loads(fake.requests[1]["messages"][-1]["content"])
+    assert {"pace_wpm", "patience_seconds", "talk_ratio"} <= set(measured_call["metrics"])

@@ -70,7 +70,7 @@ def test_sigkill_mid_call_then_restart(owner_url, tmp_path):
             assert used == (1,)
             turns = conn.execute("SELECT jsonb_array_length(turns) FROM transcripts WHERE session_id = %s",
                                  (session["id"],)).fetchone()
-            assert turns == (2,)
+            assert turns == (3,)  # the prospect's opening line, the rep's turn, the reply
     finally:
         process.terminate()
         process.communicate(timeout=30)

@@ -12,6 +12,8 @@ from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import bearer
 from tests.practice.helpers import ndjson, quota_and_usage, rep, set_company_quota, start
 
+OPENING = "Marcus speaking. I've got about ten minutes, go ahead."  # discovery-busy-vp's
+
 
 async def test_the_scenario_library(client, app, owner_url):
     tokens = await rep(client, app, owner_url, consent=False)
@@ -75,13 +77,16 @@ async def test_a_text_call_end_to_end(client, app, owner_url):
     assert turn.status_code == 200
     assert turn.headers["content-type"].startswith("application/x-ndjson")
     lines = ndjson(turn)
-    assert [m["type"] for m in lines] == ["user_transcript", "session_status", "agent_response"]
+    # the first turn also brings the prospect's opening line, said as the call began
+    assert [m["type"] for m in lines] == ["agent_response", "user_transcript", "session_status",
+                                          "agent_response"]
+    assert lines[0]["agent_response_event"]["agent_response"] == OPENING
     assert lines[-1]["agent_response_event"]["agent_response"].startswith("Well, since you ask")
 
     transcript = (await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))).json()
-    assert [t["speaker"] for t in transcript["turns"]] == ["rep", "prospect"]
-    first, second = transcript["turns"]
-    assert first["end_ms"] > first["start_ms"] >= 0 and second["start_ms"] >= first["end_ms"]
+    assert [t["speaker"] for t in transcript["turns"]] == ["prospect", "rep", "prospect"]
+    times = [ms for t in transcript["turns"] for ms in (t["start_ms"], t["end_ms"])]
+    assert times[0] == 0 and times == sorted(times)
 
     ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens), json={})
     assert ended.status_code == 200
@@ -93,7 +98,7 @@ async def test_a_text_call_end_to_end(client, app, owner_url):
     assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
 
     transcript = (await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))).json()
-    assert transcript["text"].startswith("Rep: What are your biggest challenges")
+    assert transcript["text"].startswith(f"Prospect: {OPENING}\nRep: What are your biggest")
     late = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens), json={"text": "hi"})
     assert late.status_code == 409
 

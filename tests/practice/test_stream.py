@@ -139,7 +139,8 @@ async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
     assert body["status"] == "completed" and body["end_reason"] == "idle_timeout"
     assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
     transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
-    assert len(transcript["turns"]) == 2 and transcript["text"]
+    # the prospect's opening line, the rep's turn and the reply
+    assert len(transcript["turns"]) == 3 and transcript["text"]
 
 
 @pytest.mark.parametrize(("quota", "billed"), [(60, 3), (2, 2)])

@@ -4,12 +4,22 @@ Input: turns ``{"speaker": "rep"|"prospect", "text", "start_ms", "end_ms"}`` in 
 Consecutive turns of one speaker form one segment (a monologue does not end because the
 transcriber cut it in two), and a turn's end is a sentence's end; talk time sums the turns
 themselves, so silence is excluded.
+
+What is measured and what is not: ``mode`` says how the turns were timed. In a practice call
+("voice" or "text") the server learns when each turn arrived, never how long it was spoken, and
+a turn's length is estimated from its words (practice/turns.py); the metrics made of turn
+lengths are listed in ``estimated``. A typed call was never spoken: it has no pace and no pause
+before an answer (0, listed in ``not_measured``), and its other clock-made numbers, exchanges per
+minute included, are estimates. Without a mode the times are taken as measured. Metrics a call
+gives nothing to compute from (a pace without words, a pause before answers never given) are 0
+and listed in ``not_measured`` too.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from pitchlab.analysis import fillers, questions, sentiment
@@ -24,6 +34,17 @@ REFERENCE = {
     "filler_words_per_100_words": {"max": 4},
     "questions_asked": {"min": 11, "max": 14},
     "patience_seconds": {"target": 1.0},
+}
+# Made of turn lengths, which no practice call measures (see the module's docstring).
+FROM_TURN_LENGTHS = ("talk_time_seconds", "talk_ratio", "pace_wpm", "longest_monologue_seconds",
+                     "longest_customer_story_seconds", "patience_seconds")
+# What a typed call does not have at all.
+NOT_IN_TEXT = ("pace_wpm", "patience_seconds")
+ESTIMATED = {
+    "voice": FROM_TURN_LENGTHS,
+    # a typed call's clock says when messages were sent: its exchanges per minute are not a
+    # spoken conversation's either
+    "text": (*(n for n in FROM_TURN_LENGTHS if n not in NOT_IN_TEXT), "interactivity"),
 }
 
 
@@ -57,6 +78,15 @@ def _talk_seconds(turns: list[dict[str, Any]], speaker: str) -> float:
     return sum(max(0, t["end_ms"] - t["start_ms"]) for t in turns if t["speaker"] == speaker) / 1000
 
 
+def within(turns: list[dict[str, Any]], duration_seconds: float | None) -> list[dict[str, Any]]:
+    """The turns cut to the call: nothing counts that was "said" after it ended."""
+    if duration_seconds is None:
+        return turns
+    end = int(duration_seconds * 1000)
+    return [dict(t, start_ms=min(t["start_ms"], end), end_ms=min(t["end_ms"], end))
+            for t in turns]
+
+
 def _sentiment(segs: list[Segment]) -> dict[str, float]:
     """Mean segment sentiment per speaker, and the prospect's trend: the last third of the call
     (by time) minus the first third. Each segment is scored once."""
@@ -76,14 +106,33 @@ def _sentiment(segs: list[Segment]) -> dict[str, float]:
     }
 
 
-def _patience(segs: list[Segment]) -> float:
-    gaps = [max(0, cur.start_ms - prev.end_ms) / 1000
-            for prev, cur in zip(segs, segs[1:])
+def _answer_gaps(segs: list[Segment]) -> list[float]:
+    return [max(0, cur.start_ms - prev.end_ms) / 1000
+            for prev, cur in pairwise(segs)
             if prev.speaker == "prospect" and cur.speaker == "rep"]
-    return round(sum(gaps) / len(gaps), 3) if gaps else 0.0
 
 
-def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None = None) -> dict[str, Any]:
+def _not_measured(metrics: dict[str, Any], segs: list[Segment], span: float) -> list[str]:
+    """The metrics this call gave nothing to compute from (their value is a 0 by convention)."""
+    talk, words_of = metrics["talk_time_seconds"], metrics["word_count"]
+    typed = metrics["mode"] == "text"
+    missing = {
+        "talk_ratio": not (talk["rep"] + talk["prospect"]),
+        "pace_wpm": typed or not (talk["rep"] and words_of["rep"]),
+        "filler_words.per_100_words": not words_of["rep"],
+        "patience_seconds": typed or not _answer_gaps(segs),
+        "interactivity": span <= 0,
+        "sentiment.rep": not words_of["rep"],
+        "sentiment.prospect": not words_of["prospect"],
+    }
+    return [name for name, is_missing in missing.items() if is_missing]
+
+
+def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None = None, *,
+                    mode: str | None = None) -> dict[str, Any]:
+    """``mode``: "voice" or "text" for a practice call (turn lengths estimated), None for turns
+    whose times were measured."""
+    turns = within(turns, duration_seconds)
     segs = segments(turns)
     talk = {speaker: round(_talk_seconds(turns, speaker), 3) for speaker in SPEAKERS}
     rep_segments = [s.text for s in segs if s.speaker == "rep"]
@@ -93,15 +142,18 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
     found = sum((fillers.count_fillers(text) for text in rep_segments), Counter())
     filler_total = sum(found.values())
     span = ((max(s.end_ms for s in segs) - segs[0].start_ms) / 1000) if segs else 0.0
-    switches = sum(1 for a, b in zip(segs, segs[1:]) if a.speaker != b.speaker)
+    switches = sum(1 for a, b in pairwise(segs) if a.speaker != b.speaker)
     total_talk = talk["rep"] + talk["prospect"]
-    return {
+    gaps = _answer_gaps(segs)
+    metrics = {
         "version": METRICS_VERSION,
+        "mode": mode,
         "duration_seconds": round(duration_seconds if duration_seconds is not None else span, 3),
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
         "word_count": word_count,
-        "pace_wpm": round(word_count["rep"] / (talk["rep"] / 60), 1) if talk["rep"] else 0.0,
+        "pace_wpm": (round(word_count["rep"] / (talk["rep"] / 60), 1)
+                     if talk["rep"] and mode != "text" else 0.0),
         "filler_words": {
             "count": filler_total,
             "per_100_words": round(filler_total / word_count["rep"] * 100, 2) if word_count["rep"] else 0.0,
@@ -112,7 +164,15 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
             (s.seconds for s in segs if s.speaker == "prospect"), default=0.0),
         "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
-        "patience_seconds": _patience(segs),
+        "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps and mode != "text" else 0.0,
         "sentiment": _sentiment(segs),
+        "estimated": list(ESTIMATED.get(mode or "", ())),
         "reference": REFERENCE,
     }
+    metrics["not_measured"] = _not_measured(metrics, segs, span)
+    return metrics
+
+
+def measured(metrics: dict[str, Any], name: str) -> bool:
+    """Whether ``name`` was measured in this call (not estimated, not missing)."""
+    return name not in metrics.get("estimated", ()) and name not in metrics.get("not_measured", ())

@@ -1,31 +1,38 @@
 """The local scorer: deterministic rules over the analytics and the transcript, used when no
 OpenAI key is available (or the model fails). Same input, same scores.
 
-Each skill gets 1-5 and evidence quoted verbatim from the rep's own sentences:
-- discovery: questions asked (0 -> 1, 1-2 -> 2, 3-5 -> 3, 6-10 -> 4, 11+ -> 5), one point less
-  when none of them was open (what/how/why, "tell me");
-- objection_handling: of the prospect's objections, the share the rep answered by first
-  acknowledging them (0 -> 1, under a third -> 2, under two thirds -> 3, most -> 4, all -> 5);
-  a call without objections scores 3 ("not tested");
-- rapport: 1 plus a point each for a greeting or thanks, acknowledging the prospect, a talk
-  share between 30% and 60%, and a warm tone (VADER > 0.2);
-- value_articulation: sentences that tie the offer to an outcome (save, reduce, increase,
-  faster, revenue, "which means", "so you can"...): 0 -> 1, 1 -> 2, 2 -> 3, 3-4 -> 4, 5+ -> 5;
-- closing: asking for a concrete next step with a time (5), asking for one (4), proposing one
-  (3), only offering to send information or follow up (2), nothing (1).
+Each skill gets 1-5 and evidence quoted verbatim from the rep's own sentences, or, when the call
+gave the rep no occasion for it, ``not_observed`` with no score (FEEDBACK.md: never a low score
+for what the call did not ask for). A call in which the rep said nothing has nothing to score.
+- discovery (whenever the rep spoke): questions asked (0 -> 1, 1-2 -> 2, 3-5 -> 3, 6-10 -> 4,
+  11+ -> 5), one point less when none of them was open (what/how/why, "tell me");
+- objection_handling (only when the prospect raised an objection the rep then answered): of
+  those objections, the share the rep answered by first acknowledging them (0 -> 1, under a
+  third -> 2, under two thirds -> 3, most -> 4, all -> 5);
+- rapport (when both spoke): 1 plus a point each for a greeting or thanks, acknowledging the
+  prospect, a share of the conversation between 30% and 60% (of the talk time where it was
+  measured, else of the words), and a warm tone (VADER > 0.2);
+- value_articulation (when the rep talked about the offer): sentences that tie it to an outcome
+  (save, reduce, increase, faster, revenue, "which means", "so you can"...): 0 -> 1, 1 -> 2,
+  2 -> 3, 3-4 -> 4, 5+ -> 5;
+- closing (whenever the rep spoke: every call can end with a next step): asking for a concrete
+  next step with a time (5), asking for one (4), proposing one (3), only offering to send
+  information or follow up (2), nothing (1).
+The summary and the notes speak only of what was measured: never of an estimated pace or pause.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
-from pitchlab.analysis.metrics import segments
+from pitchlab.analysis.metrics import measured, segments
 from pitchlab.analysis.questions import is_open_question, is_question
 from pitchlab.analysis.text import sentences, words
 
-RUBRIC_VERSION = "local-2026-11-v1"
+RUBRIC_VERSION = "local-2026-11-v2"
 SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
 
 @dataclass(frozen=True)
@@ -69,10 +76,14 @@ _VALUE = _cue("save", "saves", "saving", "reduce", "reduces", "increase", "incre
               "so that you", "percent", "%")
 _CLOSE = _cue("next step", "meeting", "demo", "pilot", "trial", "schedule", "calendar", "book",
               "invite", "set up time", "sign")
+# the rep talking about what they sell: the occasion to articulate its value
+_OFFER = _cue("our product", "our platform", "our solution", "our tool", "our software",
+              "our service", "we offer", "we help", "we provide", "we can", "feature",
+              "features", "pricing")
 _SOFT_CLOSE = _cue("follow up", "follow-up", "send you", "send over", "send some info",
                    "send information")
 _WHEN = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|tomorrow|next week|"
-                   r"\d{1,2}(:\d{2})?\s?(am|pm)|o'clock)\b", re.I)
+                   r"\d{1,2}(:\d{2})?\s?(am|pm)|o'clock)\b", re.IGNORECASE)
 
 
 def _band(value: float, upper_bounds: list[float]) -> int:
@@ -85,7 +96,15 @@ def _rep_sentences(turns: list[dict[str, Any]]) -> list[Said]:
 
 
 def _skill(score: int, evidence: list[str]) -> dict[str, Any]:
-    return {"score": max(1, min(5, score)), "evidence": evidence[:3]}
+    return {"score": max(1, min(5, score)), "status": "scored", "evidence": evidence[:3]}
+
+
+def not_observed() -> dict[str, Any]:
+    return {"score": None, "status": "not_observed", "evidence": []}
+
+
+def is_scored(skill: dict[str, Any]) -> bool:
+    return skill.get("status", "scored") == "scored" and skill.get("score") is not None
 
 
 def _discovery(asked: list[str]) -> dict[str, Any]:
@@ -100,28 +119,44 @@ def _objection_handling(turns: list[dict[str, Any]]) -> dict[str, Any]:
     segs = segments(turns)
     raised = handled = 0
     evidence = []
-    for previous, current in zip(segs, segs[1:]):
+    for previous, current in pairwise(segs):
         if previous.speaker == "prospect" and _OBJECTION(Said.of(previous.text)):
             raised += 1
             if current.speaker == "rep" and _ACKNOWLEDGE(Said.of(current.text)):
                 handled += 1
                 evidence += [s for s in sentences(current.text) if _ACKNOWLEDGE(Said.of(s))]
     if raised == 0:
-        return _skill(3, [])
+        return not_observed()
     return _skill(_band(handled / raised, [0.01, 1 / 3, 2 / 3, 1.0]), evidence)
 
 
+def rep_share(metrics: dict[str, Any]) -> float:
+    """The rep's share of the conversation: of the talk time where it was measured, else of
+    the words (what an estimated talk time is made of anyway)."""
+    if measured(metrics, "talk_ratio"):
+        return metrics["talk_ratio"]
+    said = metrics["word_count"]
+    total = said["rep"] + said["prospect"]
+    return said["rep"] / total if total else 0.0
+
+
 def _rapport(rep: list[Said], metrics: dict[str, Any]) -> dict[str, Any]:
+    if not metrics["word_count"]["prospect"]:
+        return not_observed()  # nobody to build rapport with
     warm = [s.text for s in rep if _GREETING(s)]
     acknowledging = [s.text for s in rep if _ACKNOWLEDGE(s)]
-    points = bool(warm) + bool(acknowledging) + (0.3 <= metrics["talk_ratio"] <= 0.6) + (
+    points = bool(warm) + bool(acknowledging) + (0.3 <= rep_share(metrics) <= 0.6) + (
         metrics["sentiment"]["rep"] > 0.2)
     return _skill(1 + points, warm + acknowledging)
 
 
 def _value(rep: list[Said]) -> dict[str, Any]:
     valuable = [s.text for s in rep if _VALUE(s)]
-    return _skill(_band(len(valuable), [1, 2, 3, 5]), valuable)
+    if valuable:
+        return _skill(_band(len(valuable), [1, 2, 3, 5]), valuable)
+    offered = [s.text for s in rep if _OFFER(s)]
+    # the offer with no outcome tied to it scores 1; an offer never mentioned, nothing
+    return _skill(1, offered) if offered else not_observed()
 
 
 def _closing(rep: list[Said], asked: set[str]) -> dict[str, Any]:
@@ -136,7 +171,35 @@ def _closing(rep: list[Said], asked: set[str]) -> dict[str, Any]:
     return _skill(2 if soft else 1, soft)
 
 
+NOTHING_TO_SCORE = ("Nothing to score: you did not {verb} anything in this call, so there are "
+                    "no skill scores and nothing to measure on your side of it.")
+SAY_SOMETHING = ("Next time, answer the prospect: {verb} a few sentences, and the report will "
+                 "score what you {past}.")
+
+
+def _verbs(metrics: dict[str, Any]) -> tuple[str, str]:
+    return ("type", "wrote") if metrics.get("mode") == "text" else ("say", "said")
+
+
+def nothing_to_score(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The report of a call in which the rep said nothing: no scores, no strengths, and no
+    advice beyond the one thing that would have made a report possible."""
+    verb, past = _verbs(metrics)
+    return {
+        "skill_scores": {skill: not_observed() for skill in SKILLS},
+        "summary": NOTHING_TO_SCORE.format(verb=verb),
+        "strengths": [],
+        "improvements": [SAY_SOMETHING.format(verb=verb, past=past)],
+    }
+
+
+def rep_said_something(turns: list[dict[str, Any]]) -> bool:
+    return any(words(t["text"]) for t in turns if t["speaker"] == "rep")
+
+
 def score_locally(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[str, Any]:
+    if not rep_said_something(turns):
+        return nothing_to_score(metrics)
     rep = _rep_sentences(turns)
     asked = [s.text for s in rep if is_question(s.text)]  # checked once, used by two skills
     skills = {
@@ -155,41 +218,69 @@ def score_locally(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[
     }
 
 
+def _label(skill: str) -> str:
+    return skill.replace("_", " ")
+
+
+def _questions(count: int) -> str:
+    return f"{count} question" if count == 1 else f"{count} questions"
+
+
+def _share_of(metrics: dict[str, Any]) -> str:
+    return "the talk time" if measured(metrics, "talk_ratio") else "the words"
+
+
 def summarize(metrics: dict[str, Any], skills: dict[str, Any]) -> str:
-    best = max(SKILLS, key=lambda s: skills[s]["score"])
-    worst = min(SKILLS, key=lambda s: skills[s]["score"])
-    return (
-        f"You talked {metrics['talk_ratio']:.0%} of the time at {metrics['pace_wpm']:.0f} words a "
-        f"minute, asked {metrics['questions_asked']} questions and used "
-        f"{metrics['filler_words']['per_100_words']:.1f} fillers per 100 words. "
-        f"Strongest: {best.replace('_', ' ')}; most room to grow: {worst.replace('_', ' ')}."
-    )
+    _, past = _verbs(metrics)
+    pace = (f" at {metrics['pace_wpm']:.0f} words a minute" if measured(metrics, "pace_wpm")
+            else "")
+    numbers = (f"You {past} {rep_share(metrics):.0%} of {_share_of(metrics)}{pace}, asked "
+               f"{_questions(metrics['questions_asked'])} and used "
+               f"{metrics['filler_words']['per_100_words']:.1f} fillers per 100 words.")
+    parts = [numbers]
+    scored = [s for s in SKILLS if is_scored(skills[s])]
+    if scored:
+        best = max(scored, key=lambda s: skills[s]["score"])
+        worst = min(scored, key=lambda s: skills[s]["score"])
+        if skills[best]["score"] > skills[worst]["score"]:
+            parts.append(f"Strongest: {_label(best)}; most room to grow: {_label(worst)}.")
+        else:
+            parts.append(f"Every skill scored {skills[best]['score']}/5.")
+    unobserved = [_label(s) for s in SKILLS if not is_scored(skills[s])]
+    if unobserved:
+        parts.append(f"Not observed in this call: {', '.join(unobserved)}.")
+    return " ".join(parts)
 
 
 def coaching_notes(metrics: dict[str, Any], skills: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Strengths and improvements against the reference bands and the skill scores."""
+    """Strengths and improvements against the reference bands and the skill scores; only
+    measured numbers and scored skills are commented on."""
     good, grow = [], []
-    ratio, pace = metrics["talk_ratio"], metrics["pace_wpm"]
+    share, pace = rep_share(metrics), metrics["pace_wpm"]
     fillers, questions = metrics["filler_words"]["per_100_words"], metrics["questions_asked"]
-    (good if 0.35 <= ratio <= 0.5 else grow).append(
-        "Balanced talk time: the prospect did most of the talking." if 0.35 <= ratio <= 0.5 else
-        f"You talked {ratio:.0%} of the time; aim for about 43% in discovery and let the prospect talk.")
+    _, past = _verbs(metrics)
+    (good if 0.35 <= share <= 0.5 else grow).append(
+        "Balanced conversation: the prospect did most of the talking." if 0.35 <= share <= 0.5
+        else f"You {past} {share:.0%} of {_share_of(metrics)}; aim for about 43% in discovery "
+             "and let the prospect talk.")
     if questions >= 11:
         good.append(f"{questions} questions: thorough discovery.")
     elif questions < 6:
-        grow.append(f"Only {questions} questions; strong discovery calls ask 11 to 14.")
+        grow.append(f"Only {_questions(questions)}; strong discovery calls ask 11 to 14.")
     if fillers < 4:
         good.append("Clean delivery with few filler words.")
     else:
         grow.append(f"{fillers:.1f} fillers per 100 words; pause instead of 'um' or 'like'.")
-    if pace and not 120 <= pace <= 180:
+    if measured(metrics, "pace_wpm") and not 120 <= pace <= 180:
         grow.append(f"Pace of {pace:.0f} words a minute; 140 to 170 is easiest to follow.")
-    if metrics["patience_seconds"] and metrics["patience_seconds"] < 0.6:
+    if measured(metrics, "patience_seconds") and metrics["patience_seconds"] < 0.6:
         grow.append("You answered almost instantly; a one-second pause shows you listened.")
     for skill in SKILLS:
-        label = skill.replace("_", " ")
-        if skills[skill]["score"] >= 4:
-            good.append(f"Strong {label} ({skills[skill]['score']}/5).")
-        elif skills[skill]["score"] <= 2:
-            grow.append(f"Work on {label} ({skills[skill]['score']}/5).")
+        if not is_scored(skills[skill]):
+            continue
+        score = skills[skill]["score"]
+        if score >= 4:
+            good.append(f"Strong {_label(skill)} ({score}/5).")
+        elif score <= 2:
+            grow.append(f"Work on {_label(skill)} ({score}/5).")
     return good, grow

@@ -32,7 +32,11 @@ class FeedbackOut(BaseModel):
     response_model_exclude_none=True,
     summary="The call's feedback",
     description="202 `{status: pending}` until it is ready; then 200 `{status: ready, metrics, "
-    "created_at}` or 200 `{status: failed, error}`. A cancelled call has none (404).",
+    "created_at}` or 200 `{status: failed, error}`. A cancelled call has none (404). A skill "
+    "the call gave no occasion for is `{score: null, status: not_observed, evidence: []}`; a "
+    "call in which the rep said nothing has no skill scores and no strengths. "
+    "`metrics.estimated` names the numbers estimated rather than measured (turn lengths are "
+    "estimated from words), `metrics.not_measured` those the call could not have (0).",
     responses={202: {"model": FeedbackOut, "description": "Still being produced"},
                **error_responses(401, 404, 422)},
 )

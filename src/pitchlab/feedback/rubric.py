@@ -6,7 +6,7 @@ change RUBRIC_VERSION: stored feedback records which rubric produced it.
 
 from __future__ import annotations
 
-RUBRIC_VERSION = "llm-2026-11-v1"
+RUBRIC_VERSION = "llm-2026-11-v2"
 
 SKILL_ANCHORS = {
     "discovery": {
@@ -44,18 +44,23 @@ SYSTEM_PROMPT = (
         f"- {skill}: " + "; ".join(f"{level} = {text}" for level, text in anchors.items())
         for skill, anchors in SKILL_ANCHORS.items()
     )
-    + "\nFor every score give up to three pieces of evidence: exact quotes copied character "
+    + "\nA skill the call gave the rep no occasion for (no objection was raised, the rep never "
+    "got to the offer) is status \"not_observed\" with score null and no evidence: never a low "
+    "score. Every other skill is status \"scored\" with a score. "
+    "For every score give up to three pieces of evidence: exact quotes copied character "
     "for character from the rep's turns (never the prospect's, never paraphrased). Then write a "
     "two-sentence summary, up to three strengths and up to three improvements, addressed to "
-    "the rep as 'you'. The call's computed metrics are given for context."
+    "the rep as 'you'; say nothing about skills you did not observe. The call's measured "
+    "metrics are given for context (mode \"text\": the call was typed, not spoken)."
 )
 
 _SKILL = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["score", "evidence"],
+    "required": ["score", "status", "evidence"],
     "properties": {
-        "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]},
+        "score": {"type": ["integer", "null"], "enum": [1, 2, 3, 4, 5, None]},
+        "status": {"type": "string", "enum": ["scored", "not_observed"]},
         "evidence": {"type": "array", "items": {"type": "string"}},
     },
 }

@@ -15,6 +15,7 @@ from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.db import Database, system_context
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback, PracticeSession, Transcript, User
+from pitchlab.practice.scenarios import get_scenario
 from pitchlab.providers.llm import SkillScorer
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
         user = await session.get(User, row.user_id)
         turns = list(transcript.turns) if transcript else []
         duration = (row.ended_at - row.started_at).total_seconds() if row.ended_at else None
-    metrics = compute_metrics(turns, duration)
+    scenario = get_scenario(row.scenario_id)
+    metrics = {**compute_metrics(turns, duration, mode=row.mode),
+               "call_type": scenario.call_type if scenario else None}
     scoring = await scorer.score(turns, metrics, user)  # outside any transaction: it may be slow
     body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
                             "rubric_version": scoring.rubric_version, **scoring.result}

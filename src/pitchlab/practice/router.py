@@ -111,7 +111,7 @@ async def end(
     row = await service.visible_session(session, principal, session_id, for_update=True)
     reason = (body or SessionEnd()).reason
     row = await service.end_session(session, settings, row, status=reason,
-                                    reason=f"ended_by_{principal.user.role}")
+                                    reason=service.end_reason(principal, row))
     request.app.state.live_streams.close(row.id)
     return SessionEnded(
         id=row.id, status=row.status, started_at=row.started_at, ended_at=row.ended_at,

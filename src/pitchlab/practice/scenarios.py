@@ -34,6 +34,8 @@ class Scenario:
     persona: Persona
     # how many good moves (questions that uncover pains, handled objections) earn the next step
     interest_needed: int = field(default=4)
+    # "cold_call" | "discovery" | "demo" | "objection_handling" | "closing"
+    call_type: str = field(default="discovery")
 
     def agent_prompt(self) -> str:
         p = self.persona
@@ -50,17 +52,18 @@ class Scenario:
 
 
 def _scenario(
-    scenario_id: str, title: str, description: str, difficulty: str, interest_needed: int, /,
-    **persona: object,
+    scenario_id: str, title: str, description: str, difficulty: str, interest_needed: int,
+    call_type: str, /, **persona: object,
 ) -> Scenario:
-    return Scenario(scenario_id, title, description, difficulty, Persona(**persona), interest_needed)
+    return Scenario(scenario_id, title, description, difficulty, Persona(**persona), interest_needed,
+                    call_type)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "cold-call-gatekeeper", "Cold call past a gatekeeper",
         "Reach the decision maker through an executive assistant who screens every call.",
-        "medium", 3,
+        "medium", 3, "cold_call",
         name="Dana Whitfield", title="Executive Assistant to the COO", company="Northwind Logistics",
         personality="polite, protective of the COO's time, allergic to sales scripts",
         pains=("the COO complains about late shipments every Monday",
@@ -78,7 +81,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "discovery-busy-vp", "Discovery with a busy VP",
         "Run a discovery call with a VP of Sales who has ten minutes and little patience.",
-        "medium", 4,
+        "medium", 4, "discovery",
         name="Marcus Lee", title="VP of Sales", company="Brightline Software",
         personality="direct, time-pressed, respects reps who listen more than they talk",
         pains=("new reps take six months to hit quota",
@@ -96,7 +99,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "price-objection", "Price objection",
         "The prospect likes the product but says it costs too much.",
-        "hard", 4,
+        "hard", 4, "objection_handling",
         name="Priya Nair", title="Head of Revenue Operations", company="Cobalt Health",
         personality="analytical, friendly, negotiates by anchoring low",
         pains=("budget was cut by fifteen percent this year",
@@ -113,7 +116,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "entrenched-competitor", "Entrenched competitor",
         "The account has used a competitor for five years and sees no reason to change.",
-        "hard", 5,
+        "hard", 5, "objection_handling",
         name="Tom Becker", title="Director of Sales Enablement", company="Ridgeway Insurance",
         personality="loyal to the incumbent, skeptical, proud of the current setup",
         pains=("the incumbent's reports take a week to customise",
@@ -131,7 +134,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "renewal-negotiation", "Renewal negotiation",
         "An existing customer is up for renewal and is threatening to downgrade.",
-        "medium", 4,
+        "medium", 4, "closing",
         name="Elena Garcia", title="Chief Revenue Officer", company="Lumen Analytics",
         personality="cordial, firm, expects a partner rather than a vendor",
         pains=("only sixty percent of licences are used",
@@ -149,7 +152,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _scenario(
         "inbound-lead", "Inbound lead",
         "A prospect filled in the demo form yesterday and is curious but unqualified.",
-        "easy", 3,
+        "easy", 3, "discovery",
         name="Jordan Kim", title="Sales Manager", company="Fernway Retail",
         personality="curious, open, a little vague about what they need",
         pains=("the team of eight reps has no shared playbook",

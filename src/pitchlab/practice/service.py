@@ -253,16 +253,27 @@ async def text_turn(
     said = list(transcript.turns)
     prospect = replay(scenario, turns.rep_lines(said))
     reply = prospect.reply(text)
-    said.append(turns.next_turn(said, "rep", text, elapsed_ms(row)))
-    said.append(turns.next_turn(said, "prospect", reply, elapsed_ms(row), pause_ms=800))
+    now = elapsed_ms(row)
+    # Nothing said yet: the prospect picked up and said its opening line as the call began, as
+    # it does on the stream; the client hears it first.
+    opening = None if said else prospect.opening()
+    if opening is not None:
+        said = turns.add_turn(said, "prospect", opening, 0)
+    said = turns.add_turn(said, "rep", text, now)
+    said = turns.add_turn(said, "prospect", reply, now)
     await repository.save_turns(session, transcript, said)
     await repository.touch(session, row.id)
     remaining = await metering.minutes_remaining(session, row.company_id, row.user_id)
     return [
+        *([_agent_response(opening)] if opening is not None else []),
         {"type": "user_transcript", "user_transcription_event": {"user_transcript": text}},
         status_message(row, remaining),
-        {"type": "agent_response", "agent_response_event": {"agent_response": reply}},
+        _agent_response(reply),
     ]
+
+
+def _agent_response(text: str) -> dict[str, Any]:
+    return {"type": "agent_response", "agent_response_event": {"agent_response": text}}
 
 
 def status_message(row: PracticeSession, minutes_remaining: int) -> dict[str, Any]:
@@ -275,6 +286,14 @@ def status_message(row: PracticeSession, minutes_remaining: int) -> dict[str, An
 
 
 # --- ending ------------------------------------------------------------------------------------
+
+def end_reason(principal: Principal, row: PracticeSession) -> str:
+    """Who ended the call: ``ended_by_user`` when the call's own user did (whatever their
+    role), else ``ended_by_admin`` (or ``ended_by_super_admin``) for someone else's call."""
+    if principal.user.id == row.user_id:
+        return "ended_by_user"
+    return f"ended_by_{principal.user.role}"
+
 
 async def end_session(
     session: AsyncSession, settings: Settings, row: PracticeSession, *, status: str, reason: str,
@@ -297,7 +316,12 @@ async def end_session(
     )
     transcript = await repository.transcript_of(session, row.id, for_update=True)
     if transcript is not None:
-        transcript.transcript_text = turns.render_text(transcript.turns)
+        # nothing is said after the call ended (a reply still "being spoken" is cut there)
+        duration_ms = int((ended_at - row.started_at).total_seconds() * 1000)
+        fitted = turns.fit_to_call(transcript.turns, duration_ms)
+        if fitted != transcript.turns:
+            await repository.save_turns(session, transcript, fitted)
+        transcript.transcript_text = turns.render_text(fitted)
     await session.flush()
     if row.feedback_status == "pending":
         # same transaction: the call ends if and only if its feedback is queued

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -106,20 +107,23 @@ class TranscriptRecorder:
     def _now_ms(self) -> int:
         return int((datetime.now(UTC) - self.row.started_at).total_seconds() * 1000)
 
-    async def rep_said(self, text: str, *, already_spoken: bool = False) -> None:
+    async def rep_said(self, text: str) -> None:
+        # typed (user_message) or transcribed (user_transcript): over by the time it arrives
         now = self._now_ms()
-        start = now - turns.spoken_ms(text) if already_spoken else now
-        await self._save([*self.turns, turns.next_turn(self.turns, "rep", text, max(0, start))])
+        await self._save(lambda said: turns.add_turn(said, "rep", text, now))
 
     async def prospect_said(self, text: str) -> None:
-        await self._save([*self.turns, turns.next_turn(self.turns, "prospect", text, self._now_ms())])
+        now = self._now_ms()
+        await self._save(lambda said: turns.add_turn(said, "prospect", text, now))
 
     async def prospect_corrected(self, text: str) -> None:
-        await self._save(turns.apply_correction(self.turns, text))
+        await self._save(lambda said: turns.apply_correction(said, text))
 
-    async def _save(self, new_turns: list[dict]) -> None:
-        # Each turn is stored at once: a crash mid-call keeps everything said so far.
+    async def _save(self, change: Callable[[list[dict]], list[dict]]) -> None:
+        # Each turn is stored at once: a crash mid-call keeps everything said so far. The
+        # change is applied under the lock, so that turns queued behind a slow save all land.
         async with self._lock:
+            new_turns = change(self.turns)
             self.turns = new_turns
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
                 # only while the call is live and, for voice, the rep still consents to being
@@ -347,7 +351,7 @@ class StreamSession:
         elif kind == "user_transcript":
             text = event["user_transcription_event"]["user_transcript"].strip()
             if text:
-                await self.recorder.rep_said(text, already_spoken=True)
+                await self.recorder.rep_said(text)
 
     async def _meter(self) -> None:
         """Charge each minute as it begins, on the server's clock, and keep the session's

@@ -1,7 +1,11 @@
 """Transcript turns: timing, corrections and the plain-text rendering. Pure functions.
 
-Text turns carry no audio, so their timing is estimated from the words at conversational pace
-(150 words a minute), laid one after another on the session's clock.
+No turn's length is measured: the stream and the text path only know when a turn reached the
+server. The rep's words arrive when they are done (typed and sent, or transcribed after they were
+spoken); the prospect's when it starts to answer. A turn's length is estimated from its words at
+conversational pace (150 words a minute) and then fitted to that clock: a turn never starts
+before the previous one, never overlaps it, and never ends after the moment the next one arrived
+or the call ended. Metrics made of these lengths are marked ``estimated`` (analysis/metrics.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 WORDS_PER_SECOND = 2.5
 MIN_TURN_MS = 400
 SPEAKER_LABELS = {"rep": "Rep", "prospect": "Prospect"}
+# Whose turns reach the server when they are over (all other turns: when they begin).
+DONE_ON_ARRIVAL = frozenset({"rep"})
 # Everything str.splitlines() breaks on: inside a rendered turn, each would start a new line.
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
 
@@ -20,21 +26,64 @@ def spoken_ms(text: str) -> int:
     return max(MIN_TURN_MS, int(len(text.split()) / WORDS_PER_SECOND * 1000))
 
 
-def next_turn(
-    turns: list[dict[str, Any]], speaker: str, text: str, now_ms: int, pause_ms: int = 0
-) -> dict[str, Any]:
-    """A turn that starts no earlier than ``now_ms`` and after the previous turn (plus a pause)."""
-    last_end = turns[-1]["end_ms"] if turns else 0
-    start = max(now_ms, last_end + pause_ms)
-    return {"speaker": speaker, "text": text, "start_ms": start, "end_ms": start + spoken_ms(text)}
+def _turn(speaker: str, text: str, start: int, end: int) -> dict[str, Any]:
+    return {"speaker": speaker, "text": text, "start_ms": start, "end_ms": end}
+
+
+def add_turn(
+    turns: list[dict[str, Any]], speaker: str, text: str, now_ms: int
+) -> list[dict[str, Any]]:
+    """The transcript with one more turn, which reached the server ``now_ms`` after the call
+    started. A new list; the turns given are not changed."""
+    earlier = list(turns)
+    last = earlier[-1] if earlier else None
+    now = max(now_ms, last["start_ms"] if last else 0, 0)  # the clock never runs backwards
+    length = spoken_ms(text)
+    if speaker not in DONE_ON_ARRIVAL:
+        if last is not None and last["end_ms"] > now:
+            # it was cut short by this turn: the estimate was longer than the real turn
+            earlier[-1] = dict(last, end_ms=now)
+        return [*earlier, _turn(speaker, text, now, now + length)]
+    start = max(0, now - length)
+    if last is not None and start < last["end_ms"]:
+        if last["speaker"] in DONE_ON_ARRIVAL:
+            start = min(last["end_ms"], now)  # its end is when it arrived: a fact, kept
+        else:
+            # both lengths are estimates that do not fit between the previous turn's start
+            # and now: they share that time in proportion to their estimates
+            last_length = max(0, last["end_ms"] - last["start_ms"])
+            room = now - last["start_ms"]
+            start = last["start_ms"] + room * last_length // (last_length + length)
+            earlier[-1] = dict(last, end_ms=start)
+    return [*earlier, _turn(speaker, text, start, now)]
+
+
+def fit_to_call(turns: list[dict[str, Any]], duration_ms: int) -> list[dict[str, Any]]:
+    """The turns of a call that lasted ``duration_ms``: nothing is said after it ended. The
+    tail is cut at the end (a reply still running; a call ended as of its last activity, a
+    moment before its last turn was stamped); a timeline that ran ahead of the clock
+    (transcripts stored before turns were fitted to it) is scaled down to fit."""
+    duration_ms = max(0, duration_ms)
+    latest = max((t["end_ms"] for t in turns), default=0)
+    if latest <= duration_ms:
+        return list(turns)
+    if all(t["start_ms"] <= duration_ms for t in turns[:-1]):
+        return [dict(t, start_ms=min(t["start_ms"], duration_ms),
+                     end_ms=min(t["end_ms"], duration_ms)) for t in turns]
+    return [dict(t, start_ms=t["start_ms"] * duration_ms // latest,
+                 end_ms=t["end_ms"] * duration_ms // latest) for t in turns]
 
 
 def apply_correction(turns: list[dict[str, Any]], corrected: str) -> list[dict[str, Any]]:
-    """The prospect was interrupted: its last turn becomes what was really said."""
+    """The prospect was interrupted: its last turn becomes what was really said, and ends no
+    later than the turn that followed it."""
     for index in range(len(turns) - 1, -1, -1):
         if turns[index]["speaker"] == "prospect":
             fixed = dict(turns[index], text=corrected)
             fixed["end_ms"] = fixed["start_ms"] + spoken_ms(corrected)
+            if index + 1 < len(turns):
+                fixed["end_ms"] = max(fixed["start_ms"],
+                                      min(fixed["end_ms"], turns[index + 1]["start_ms"]))
             return [*turns[:index], fixed, *turns[index + 1:]]
     return turns
 

@@ -8,6 +8,11 @@ schema, temperature 0, a timeout, and the SDK's own retries with backoff on 429 
 quotes that do not appear verbatim in the rep's turns are dropped. Key order: the user's own key
 from the vault, else the platform key, else the local scorer; a timeout, an exhausted retry or an
 answer that does not fit the schema also falls back to the local scorer, and says so.
+
+A call in which the rep said nothing is never sent to the model: the local scorer's "nothing to
+score" report is the whole truth about it. A skill the model marks ``not_observed`` keeps no
+score and no evidence, and a "scored" skill without a score counts as not observed. Metrics
+that were estimated or could not be measured are not given to the model as facts.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
+from pitchlab.analysis.metrics import measured
 from pitchlab.feedback import local_scorer, rubric
 from pitchlab.security.vault import Vault, key_for
 
@@ -44,7 +50,8 @@ class LocalSkillScorer:
 
 
 class _SkillOut(BaseModel):
-    score: int = Field(ge=1, le=5)
+    score: int | None = Field(ge=1, le=5)
+    status: Literal["scored", "not_observed"] = "scored"
     evidence: list[str]
 
 
@@ -68,7 +75,7 @@ class OpenAISkillScorer:
 
     async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
         key = key_for(self.vault, user, "openai", self._platform_key)
-        if key is None:
+        if key is None or not local_scorer.rep_said_something(turns):
             return await self.local.score(turns, metrics, user)
         client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_seconds,
                              max_retries=self.max_retries)
@@ -95,7 +102,8 @@ class OpenAISkillScorer:
         if set(answer.skill_scores) != set(rubric.SKILL_ANCHORS):
             return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
         result = answer.model_dump()
-        result["skill_scores"] = _verbatim_evidence_only(result["skill_scores"], turns)
+        result["skill_scores"] = _verbatim_evidence_only(_observed_or_not(result["skill_scores"]),
+                                                         turns)
         return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION, result, raw)
 
     async def _fallback(self, turns, metrics, user, reason: str, raw) -> Scoring:
@@ -105,11 +113,24 @@ class OpenAISkillScorer:
                        {**local.result, "fallback_reason": reason}, raw)
 
 
+FACTS = ("duration_seconds", "word_count", "talk_ratio", "pace_wpm", "questions_asked",
+         "filler_words", "patience_seconds")
+
+
 def _call_for_model(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> str:
-    facts = {k: metrics[k] for k in ("duration_seconds", "talk_ratio", "pace_wpm",
-                                     "questions_asked", "filler_words", "patience_seconds")}
-    return json.dumps({"metrics": facts,
+    facts = {k: metrics[k] for k in FACTS if k in metrics and measured(metrics, k)}
+    return json.dumps({"mode": metrics.get("mode"), "metrics": facts,
                        "turns": [{"speaker": t["speaker"], "text": t["text"]} for t in turns]})
+
+
+def _observed_or_not(skills: dict[str, Any]) -> dict[str, Any]:
+    """One reading of each skill: scored with a score, or not observed with neither score nor
+    evidence (a "scored" skill the model left without a score is not observed)."""
+    return {
+        skill: scored if scored["status"] == "scored" and scored["score"] is not None
+        else local_scorer.not_observed()
+        for skill, scored in skills.items()
+    }
 
 
 def _verbatim_evidence_only(skills: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, Any]:
