@@ -65,6 +65,8 @@ def head_revision() -> str:
 
 
 def upgrade(owner_url: URL, revision: str = "head", *, app_role: str = DEFAULT_APP_ROLE) -> None:
+    # Alembic announces each of its autogenerate plugins at INFO as it loads: noise here.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
 
     command.upgrade(alembic_config(owner_url, app_role), revision)
