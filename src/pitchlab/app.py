@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from pitchlab import __version__
-from pitchlab.config import Settings
+from pitchlab.config import DEFAULT_PUBLIC_URL, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
 from pitchlab.errors import install_error_handlers
@@ -55,6 +55,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     required = ("database_url", "database_app_password", "jwt_secret", "encryption_keys")
     if any(getattr(settings, name) is None for name in required):
         raise ValueError(f"create_app needs these settings resolved: {', '.join(required)}")
+    if settings.public_url is None:  # `pitchlab serve` passes the address it serves on
+        settings = settings.model_copy(update={"public_url": DEFAULT_PUBLIC_URL})
     vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
     providers = providers or build_providers(settings, vault)
 

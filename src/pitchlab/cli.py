@@ -1,68 +1,131 @@
 """The ``pitchlab`` command. Every subcommand reads the same Settings, so a command run beside a
-running server (same environment or ``.env``) uses the same database."""
+running server (same environment or ``.env``) uses the same database.
+
+Only typer and the light startup checks load at import, so ``pitchlab --help`` answers at once;
+each command imports what it needs (the app, SQLAlchemy, the job queue) when it runs. A setting
+the operator must fix ends any command with two lines on stderr and exit code 2 (``StartupError``,
+caught once in ``_Commands.invoke``), found before anything heavy loads or any migration runs.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import signal
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from sqlalchemy.engine import URL
+from typer.core import TyperGroup
 
-from pitchlab.config import Settings
-from pitchlab.database_setup import DatabaseSetupError, prepare_database
-from pitchlab.db import Database
-from pitchlab.errors import AppError
-from pitchlab.logging_setup import configure_logging
+from pitchlab.startup import (
+    EXIT_CODE,
+    StartupError,
+    bind_listening_socket,
+    check_data_dir,
+    needs_data_dir,
+    served_url,
+    settings_error,
+)
 
-cli = typer.Typer(help="Pitchlab: the API server, its workers and operator tools.", no_args_is_help=True)
-db_cli = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from pitchlab.config import Settings
+
+
+class _Commands(TyperGroup):
+    """Runs a command; a startup failure becomes its two lines and exit code 2, no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except StartupError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(EXIT_CODE) from None
+
+
+# Plain help and tracebacks: rich's formatting alone takes longer to load than the help it
+# prints (``python -X importtime``), and ``--help`` should answer at once.
+_PLAIN = {"rich_markup_mode": None, "pretty_exceptions_enable": False, "no_args_is_help": True}
+cli = typer.Typer(
+    cls=_Commands, help="Pitchlab: the API server, its workers and operator tools.", **_PLAIN
+)
+db_cli = typer.Typer(help="Database migrations.", **_PLAIN)
 cli.add_typer(db_cli, name="db")
-keys_cli = typer.Typer(help="The API-key vault.", no_args_is_help=True)
+keys_cli = typer.Typer(help="The API-key vault.", **_PLAIN)
 cli.add_typer(keys_cli, name="keys")
 
 log = logging.getLogger("pitchlab.cli")
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    from pydantic import ValidationError
+
+    from pitchlab.config import Settings
+    from pitchlab.logging_setup import configure_logging
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from None
     configure_logging(settings.log_level)
     return settings
 
 
-def _prepared() -> tuple[Settings, URL]:
-    """The settings, with the database migrated and ready; a setup the operator must fix (say,
-    an application role whose password is not ours) ends the command with its message."""
-    try:
-        return prepare_database(_settings())
-    except DatabaseSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+def _check_before_loading(settings: Settings) -> None:
+    """The checks that need nothing heavy: the data dir, and a configured database answering.
+    A wrong setting is then reported in about a second, not after the app has loaded."""
+    from pitchlab import database_probe
+
+    if needs_data_dir(settings):
+        check_data_dir(settings.data_dir)
+    if settings.database_url is not None:
+        conninfo = database_probe.configured_conninfo(settings.database_url.get_secret_value())
+        database_probe.connect(conninfo, settings.database_connect_timeout_seconds).close()
+
+
+def _prepared(settings: Settings | None = None) -> tuple[Settings, URL]:
+    """The settings with the database migrated and ready, and the application role's URL."""
+    settings = _settings() if settings is None else settings
+    _check_before_loading(settings)
+    from pitchlab.database_setup import prepare_database
+
+    return prepare_database(settings)
 
 
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
 ) -> None:
-    """Run the API, after applying migrations (and starting the embedded PostgreSQL if needed)."""
+    """Run the API, after applying migrations.
+
+    With PITCHLAB_DATABASE_URL unset, it starts the embedded PostgreSQL first. Links in emails and each call's stream.url start with PITCHLAB_PUBLIC_URL; unset, with the
+    address served here (0.0.0.0 and :: as this machine's loopback)."""
+    started = time.perf_counter()
+    settings = _settings()
+    # The port first: a taken one stops the start before any migration runs.
+    sock = bind_listening_socket(host, port)
+    port = sock.getsockname()[1]
+    if settings.public_url is None:
+        settings = settings.model_copy(update={"public_url": served_url(host, port)})
+    settings, _ = _prepared(settings)
+
+    import uvicorn
+
     from pitchlab.app import create_app
 
-    started = time.perf_counter()
-    settings, _ = _prepared()
     app = create_app(settings)
-    log.info("database ready in %.2fs; listening on http://%s:%d", time.perf_counter() - started, host, port)
+    log.info("database ready in %.2fs; listening on %s (public URL %s)",
+             time.perf_counter() - started, served_url(host, port), settings.public_url)
     # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
     # instead lets atexit stop the embedded PostgreSQL this process started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True,
-                ws="websockets-sansio")
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=True,
+                            ws="websockets-sansio")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @cli.command()
@@ -73,12 +136,16 @@ def worker(
 
     A database outage stops the worker; it is started again (and says so in the log) once the
     database answers. SIGTERM or Ctrl-C lets the running jobs finish, then exits."""
+    import asyncio
+
+    settings, app_url = _prepared()
+
+    from pitchlab.db import Database
     from pitchlab.jobs.queue import WorkerResources, build_job_app
     from pitchlab.jobs.supervisor import Backoff, supervise_worker
     from pitchlab.providers import build_providers
     from pitchlab.security.vault import KeyRing, Vault
 
-    settings, app_url = _prepared()
     timeout = settings.database_connect_timeout_seconds
     backoff = Backoff(
         settings.worker_restart_backoff_seconds, settings.worker_restart_backoff_max_seconds
@@ -105,9 +172,11 @@ def worker(
     asyncio.run(run())
 
 
-def _cancel_on_stop_signals(task: asyncio.Task) -> None:
+def _cancel_on_stop_signals(task) -> None:
     # Cancelling the worker is procrastinate's graceful stop: running jobs finish first. The
     # supervisor tells that apart from the worker stopping on its own, which it restarts.
+    import asyncio
+
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, task.cancel)
@@ -115,7 +184,7 @@ def _cancel_on_stop_signals(task: asyncio.Task) -> None:
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every pending migration."""
+    """Apply every pending migration (nothing to do when the database is at head)."""
     _prepared()
     typer.echo("database is at head")
 
@@ -127,15 +196,17 @@ def create_superadmin(
         str | None, typer.Option(help="Prompted for (hidden) when omitted.")
     ] = None,
 ) -> None:
-    """Create a platform operator (super admin) and print its user id."""
-    from pitchlab.users.operators import create_super_admin
-
+    """Create a platform operator (super admin); print its id."""
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings, app_url = _prepared()
+
+    from pitchlab.errors import AppError
+    from pitchlab.users.operators import create_super_admin
+
     try:
         user_id = _run_with_database(
-            (settings, app_url), lambda db: create_super_admin(db, settings, email, password)
+            app_url, lambda db: create_super_admin(db, settings, email, password)
         )
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)
@@ -143,9 +214,11 @@ def create_superadmin(
     typer.echo(str(user_id))
 
 
-def _run_with_database(settings_and_url, work):
+def _run_with_database(app_url: URL, work):
     """Run ``work(database)`` on a small pool of the application role, then close it."""
-    _, app_url = settings_and_url
+    import asyncio
+
+    from pitchlab.db import Database
 
     async def run():
         database = Database(app_url, pool_size=1)
@@ -163,15 +236,11 @@ def outbox(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
 ) -> None:
-    """The emails Pitchlab composed (the offline provider's mailbox), newest first, with links."""
-    from pitchlab.db import system_context
-    from pitchlab.notifications.outbox import as_dict, list_messages
+    """The emails Pitchlab composed, newest first, with links.
 
-    async def read(database: Database):
-        async with database.transaction(system_context("outbox_cli")) as session:
-            return [as_dict(m) for m in await list_messages(session, to, limit)]
-
-    messages = _run_with_database(_prepared(), read)
+    The offline email provider's mailbox, your inbox in development. Beside a running server it reads that server's database (the embedded one included)
+    without starting or migrating anything."""
+    messages = _read_mailbox(_settings(), to, limit)
     if as_json:
         typer.echo(json.dumps(messages, indent=2))
         return
@@ -184,24 +253,63 @@ def outbox(
             typer.echo(f"  {link}")
 
 
+def _read_mailbox(settings: Settings, to: str | None, limit: int) -> list[dict]:
+    from pitchlab import database_probe
+    from pitchlab.notifications.mailbox import read_mailbox
+
+    timeout = settings.database_connect_timeout_seconds
+    # Attach: the configured database, or the embedded server another process keeps running;
+    # read at once when it is at head. Anything else takes the full start below.
+    if settings.database_url is not None:
+        conninfo = database_probe.configured_conninfo(settings.database_url.get_secret_value())
+    else:
+        conninfo = database_probe.running_embedded_conninfo(settings.data_dir)
+    if conninfo is not None:
+        try:
+            with database_probe.connect(conninfo, timeout) as conn:
+                if database_probe.is_at_head(conn):
+                    return read_mailbox(conn, to, limit)
+        except StartupError:
+            if settings.database_url is not None:
+                raise
+            # the embedded server stopped meanwhile, or has no database yet: start it below
+    settings, _ = _prepared(settings)
+
+    from pitchlab.database_setup import libpq_dsn
+    from pitchlab.db import normalize_url
+
+    owner = libpq_dsn(normalize_url(settings.database_url.get_secret_value()))
+    with database_probe.connect(owner, timeout) as conn:
+        return read_mailbox(conn, to, limit)
+
+
 @keys_cli.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every stored API key under the first key of PITCHLAB_ENCRYPTION_KEYS."""
+    settings, app_url = _prepared()
+
     from pitchlab.security.key_rotation import rotate_api_keys
     from pitchlab.security.vault import KeyRing, Vault
 
-    settings, app_url = _prepared()
     vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
-    rotated = _run_with_database((settings, app_url), lambda db: rotate_api_keys(db, vault))
+    rotated = _run_with_database(app_url, lambda db: rotate_api_keys(db, vault))
     typer.echo(f"re-encrypted {rotated} API key(s) under key {vault.ring.current_id}")
 
 
 @cli.command()
 def demo() -> None:
-    """A scripted practice call against the offline prospect, ending with its feedback report."""
-    from pitchlab.demo import run_demo
+    """A scripted practice call and its feedback report.
+
+    The call is against the offline prospect, through the real API. It uses one demo account (pitchlab-demo@example.com, printed with its password) and reuses it
+    on every run; when it can no longer start a call (its trial or minutes are used up, or its
+    password was changed) it is deleted with its company, calls and mail and created afresh. So
+    at most one demo company is ever left, and you can sign in as it afterwards."""
+    import asyncio
 
     settings, _ = _prepared()
+
+    from pitchlab.demo import run_demo
+
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the plumbing
     asyncio.run(run_demo(settings, typer.echo))
 

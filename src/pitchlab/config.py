@@ -15,8 +15,11 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from pitchlab.db import checked_role_name
+from pitchlab.db_roles import checked_role_name
 from pitchlab.security.vault import generate_key_ring_entry
+
+# The public URL of anything that is not `pitchlab serve` and was given none (the demo, tests).
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class Settings(BaseSettings):
@@ -42,7 +45,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".pitchlab")
 
     # --- HTTP -----------------------------------------------------------------------------
-    public_url: str = "http://127.0.0.1:8000"
+    # Where clients reach this server: stream.url and emailed links start with it. Unset:
+    # `pitchlab serve` uses the host and port it serves on; elsewhere DEFAULT_PUBLIC_URL.
+    public_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     run_worker_in_process: bool = True

@@ -32,14 +32,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
-log = logging.getLogger(__name__)
+from pitchlab.db_roles import DEFAULT_APP_ROLE, ROLE_NAME, checked_role_name  # noqa: F401
 
-# The role the service connects as (not the owner, not a superuser, no BYPASSRLS), unless
-# PITCHLAB_DATABASE_APP_ROLE names another: roles are cluster-wide, so two deployments sharing a
-# PostgreSQL server may each want their own.
-DEFAULT_APP_ROLE = "pitchlab_app"
-# Lower case, digits and underscores: the same name quoted or not, and never a reserved pg_ role.
-ROLE_NAME = re.compile(r"^(?!pg_)[a-z_][a-z0-9_]{0,62}$")
+log = logging.getLogger(__name__)
 
 _CONTEXT_KEY = "pitchlab.db_context"
 _SYSTEM_REASON = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -129,15 +124,6 @@ def normalize_url(raw: str) -> URL:
 def app_role_url(owner_url: URL, password: str, role: str = DEFAULT_APP_ROLE) -> URL:
     """The same server and database, connecting as the unprivileged application role."""
     return owner_url.set(username=checked_role_name(role), password=password)
-
-
-def checked_role_name(role: str) -> str:
-    if not ROLE_NAME.match(role):
-        raise ValueError(
-            "the application role must be 1-63 lower-case letters, digits or underscores,"
-            " not starting with a digit or pg_"
-        )
-    return role
 
 
 # SQLSTATE classes and codes that mean "the server cannot be used right now", not "this query is

@@ -1,28 +1,35 @@
 """``pitchlab demo``: a scripted practice call against the offline prospect, end to end through
 the real API (sign-up, verification, a text call, its end, the feedback job), then the report.
 
-It runs on the configured database (the embedded one by default) and leaves the demo company
-there, so you can sign in as it afterwards.
+It runs on the configured database (the embedded one by default) as one demo account,
+``DEMO_EMAIL``, reused by every run. When that account cannot start a call (there is none yet, its
+trial or minutes are used up, its password was changed, a crashed run left a call open) it is
+deleted with its company, calls and mail, and created afresh. So at most one demo company is ever
+left, and you can sign in as it afterwards.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from pitchlab.app import create_app
 from pitchlab.config import Settings
 from pitchlab.db import system_context
 from pitchlab.jobs.queue import WorkerResources, run_worker
-from pitchlab.models import OutboxEmail
+from pitchlab.models import Company, OutboxEmail, User
+from pitchlab.security.emails import canonical_email
 
 SCENARIO = "discovery-busy-vp"
+DEMO_EMAIL = "pitchlab-demo@example.com"
 PASSWORD = "demo passphrase 2026"
+# Answers to sessions/start that a fresh account does not get: out of trial or minutes (402), a
+# call a crashed run left open (409).
+_REPLACE_ON = (402, 409)
 REP_LINES = [
     "Hi Marcus, thanks for taking the call. I'll keep it short.",
     "What are your biggest challenges with getting new reps to quota?",
@@ -43,9 +50,9 @@ async def run_demo(settings: Settings, say: Callable[[str], None]) -> dict[str, 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as api:
-            headers = await _sign_up(app, api, say)
-            session_id = await _call(app, api, headers, say)
-            await run_worker(app.state.jobs, WorkerResources(settings, app.state.database,
+            headers, started = await _start_call(app, api, say)
+            session_id = await _call(api, headers, started, say)
+            await run_worker(app.state.jobs, WorkerResources(app.state.settings, app.state.database,
                                                              app.state.providers),
                              wait=False, install_signal_handlers=False)
             feedback = (await api.get(f"/api/sessions/{session_id}/feedback", headers=headers)).json()
@@ -53,24 +60,54 @@ async def run_demo(settings: Settings, say: Callable[[str], None]) -> dict[str, 
     return feedback
 
 
-async def _sign_up(app, api: httpx.AsyncClient, say) -> dict[str, str]:
-    email = f"demo-{uuid.uuid4().hex[:8]}@example.com"
-    _ok(await api.post("/api/auth/register", json={"email": email, "password": PASSWORD,
-                                                  "name": "Demo Rep", "company_name": "Demo Co"}))
+async def _start_call(app, api: httpx.AsyncClient, say) -> tuple[dict[str, str], dict]:
+    """Sign in as the demo account and start a call; an account that cannot is replaced, once."""
+    for replaced in (False, True):
+        headers = await _login(api)
+        if headers is not None:
+            response = await api.post("/api/sessions/start", headers=headers,
+                                      json={"mode": "text", "scenario_id": SCENARIO})
+            if response.status_code < 400:
+                say(f"Signed in as {DEMO_EMAIL} (password: {PASSWORD!r}).\n")
+                return headers, response.json()
+            if replaced or response.status_code not in _REPLACE_ON:
+                _ok(response)
+        elif replaced:
+            raise RuntimeError(f"the new demo account {DEMO_EMAIL} cannot sign in")
+        await _replace_account(app, api, say)
+    raise AssertionError("unreachable")
+
+
+async def _login(api: httpx.AsyncClient) -> dict[str, str] | None:
+    """Bearer headers for the demo account, or None when it cannot sign in (no such account,
+    not verified, another password)."""
+    response = await api.post("/api/auth/login", json={"email": DEMO_EMAIL, "password": PASSWORD})
+    if response.status_code in (401, 403):
+        return None
+    return {"Authorization": f"Bearer {_ok(response)['access_token']}"}
+
+
+async def _replace_account(app, api: httpx.AsyncClient, say) -> None:
+    """Delete the demo account (its company, and with it its calls, usage and tokens) and its
+    mail, then sign it up again and verify it through the link in the outbox."""
+    canonical = canonical_email(DEMO_EMAIL)
+    mail_to_demo = func.lower(OutboxEmail.to_address) == DEMO_EMAIL
     async with app.state.database.transaction(system_context("demo")) as session:
-        mail = (await session.execute(
-            select(OutboxEmail).where(OutboxEmail.to_address == email)
-        )).scalar_one()
-        link = mail.links[0]
+        companies = select(User.company_id).where(User.email_canonical == canonical)
+        await session.execute(delete(Company).where(Company.id.in_(companies)))
+        await session.execute(delete(User).where(User.email_canonical == canonical))
+        await session.execute(delete(OutboxEmail).where(mail_to_demo))
+    _ok(await api.post("/api/auth/register", json={
+        "email": DEMO_EMAIL, "password": PASSWORD, "name": "Demo Rep", "company_name": "Demo Co",
+    }))
+    async with app.state.database.transaction(system_context("demo")) as session:
+        links = (await session.execute(select(OutboxEmail.links).where(mail_to_demo))).scalar_one()
+    link = links[0]
     _ok(await api.get(link.replace(str(app.state.settings.public_url).rstrip("/"), "")))
-    tokens = _ok(await api.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
-    say(f"Signed up and verified {email} (password: {PASSWORD!r}).\n")
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
+    say(f"Created the demo account {DEMO_EMAIL}; every run reuses it.")
 
 
-async def _call(app, api: httpx.AsyncClient, headers, say) -> str:
-    started = _ok(await api.post("/api/sessions/start", headers=headers,
-                                 json={"mode": "text", "scenario_id": SCENARIO}))
+async def _call(api: httpx.AsyncClient, headers, started: dict, say) -> str:
     persona = started["scenario"]["persona"]
     say(f"Practice call: {started['scenario']['name']} with {persona['name']}, "
         f"{persona['title']} at {persona['company']}\n")

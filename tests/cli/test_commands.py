@@ -111,6 +111,11 @@ def _serve_until_ready(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen
     raise AssertionError("pitchlab serve exited before it was ready:\n" + "".join(seen))
 
 
+def _pitchlab(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pitchlab.cli", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
 def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.communicate(timeout=30)
@@ -127,11 +132,28 @@ def test_serve_answers_readyz_on_a_configured_database(cli_env, tmp_path):
 
 
 def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_data(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PITCHLAB_")}
+    # no XDG_RUNTIME_DIR, as in a container or an ssh session: nothing may warn about it
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PITCHLAB_") and k != "XDG_RUNTIME_DIR"}
     env["PITCHLAB_DATA_DIR"] = str(tmp_path / "data")
     process, port = _serve_until_ready(env, tmp_path)
+    handles = tmp_path / "data" / "postgres" / ".handle_pids.json"
     try:
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
+        httpx.post(f"http://127.0.0.1:{port}/api/auth/register", json={
+            "email": "me@example.com", "password": "a long passphrase", "name": "Me",
+            "company_name": "Acme"}).raise_for_status()
+        # Commands beside the server attach to its database: quietly, starting nothing.
+        listed = _pitchlab(["outbox", "--to", "me@example.com"], env, tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        assert f"http://127.0.0.1:{port}/api/auth/verify-email?token=" in listed.stdout
+        assert listed.stderr == ""
+        assert json.loads(handles.read_text()) == [process.pid]  # outbox held no handle
+        upgraded = _pitchlab(["db", "upgrade"], env, tmp_path)
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "XDG_RUNTIME_DIR" not in upgraded.stderr
+        assert "starting embedded PostgreSQL" not in upgraded.stderr
+        assert json.loads(handles.read_text()) == [process.pid]
     finally:
         _stop(process)
     # A command beside (or after) the server finds the same database and its data.

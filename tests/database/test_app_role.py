@@ -187,7 +187,7 @@ def test_a_second_deployment_sharing_the_role_cannot_lock_the_first_out(
     # B, same cluster, same (default) role, its own generated password: it must not take the
     # role over. It stops with a message saying what to set, and A keeps working.
     refused = start(monkeypatch, url_b, dir_b)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a startup error: the operator must change a setting
     assert "PITCHLAB_DATABASE_APP_PASSWORD" in refused.output
     assert "PITCHLAB_DATABASE_APP_ROLE" in refused.output
     assert generated_password(dir_b) not in refused.output

@@ -1,10 +1,7 @@
-"""The outbox after composing: redacting delivered messages, and reading it for
-``pitchlab outbox`` (what was sent or is waiting, newest first)."""
+"""The outbox after composing: redacting delivered messages. (``pitchlab outbox`` reads it
+through ``mailbox.py``.)"""
 
 from __future__ import annotations
-
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import OutboxEmail
 
@@ -16,24 +13,3 @@ def redact_bodies(message: OutboxEmail) -> None:
     message.text_body = marker
     message.html_body = marker
     message.links = []
-
-
-async def list_messages(session: AsyncSession, to: str | None, limit: int) -> list[OutboxEmail]:
-    query = select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id).limit(limit)
-    if to:
-        query = query.where(func.lower(OutboxEmail.to_address) == to.strip().lower())
-    return list((await session.execute(query)).scalars())
-
-
-def as_dict(message: OutboxEmail) -> dict:
-    return {
-        "id": str(message.id),
-        "to": message.to_address,
-        "subject": message.subject,
-        "kind": message.kind,
-        "status": message.status,
-        "links": list(message.links),
-        "created_at": message.created_at.isoformat(),
-        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
-        "text": message.text_body,
-    }
