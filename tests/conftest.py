@@ -173,3 +173,12 @@ async def proxy(owner_url: URL):
     yield proxy
     if proxy.running:
         await proxy.stop()
+
+
+@pytest.fixture
+def public_url_is_live_server(app, live_server):
+    """The session's app builds its links (``stream.url``) for ``live_server``, for this test."""
+    original = app.state.settings
+    app.state.settings = original.model_copy(update={"public_url": live_server})
+    yield
+    app.state.settings = original

@@ -8,20 +8,10 @@ import contextlib
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.auth.helpers import PASSWORD, bearer, drain_jobs, signed_up
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "sdk_practice_call.py"
 DEADLINE = 60  # seconds for the whole script; it takes a few
-
-
-@pytest.fixture
-def public_url_is_live_server(app, live_server):
-    original = app.state.settings
-    app.state.settings = original.model_copy(update={"public_url": live_server})
-    yield
-    app.state.settings = original
 
 
 async def run_example(app, *args: str) -> tuple[int, list[str], str]:

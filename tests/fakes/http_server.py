@@ -11,6 +11,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import uvicorn
 
 
@@ -30,3 +31,16 @@ async def serve_asgi(app) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running(app) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A Pitchlab app with its lifespan run, behind a real server (for streams), and an
+    in-process client for its HTTP API: ``(client, base_url)``."""
+    async with (
+        app.router.lifespan_context(app),
+        serve_asgi(app) as base_url,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                          base_url="http://testserver") as client,
+    ):
+        yield client, base_url

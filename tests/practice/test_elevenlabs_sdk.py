@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from elevenlabs.client import ElevenLabs
 from elevenlabs.conversational_ai.conversation import AsyncConversation
 
@@ -17,14 +16,6 @@ REP_LINES = [
     "What are your biggest challenges with getting new reps to quota?",
     "How do your managers coach calls today?",
 ]
-
-
-@pytest.fixture
-def public_url_is_live_server(app, live_server):
-    original = app.state.settings
-    app.state.settings = original.model_copy(update={"public_url": live_server})
-    yield
-    app.state.settings = original
 
 
 async def test_the_python_sdk_talks_to_the_offline_prospect(

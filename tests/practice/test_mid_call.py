@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import psycopg
 import pytest
 from websockets.asyncio.client import connect
@@ -15,7 +14,7 @@ from pitchlab.database_setup import libpq_dsn
 from pitchlab.security.tokens import new_opaque_token
 from tests.auth.helpers import PASSWORD, bearer, unique_email
 from tests.conftest import make_settings
-from tests.fakes.http_server import serve_asgi
+from tests.fakes.http_server import running
 from tests.fakes.tcp_proxy import through
 from tests.practice.helpers import (
     INIT,
@@ -36,12 +35,7 @@ MINUTE = 0.25
 async def fast_minutes(owner_url, tmp_path):
     """An app whose billed minute lasts a quarter of a second, behind its own server."""
     fast = create_app(make_settings(owner_url, tmp_path, billing_minute_seconds=MINUTE))
-    async with (
-        fast.router.lifespan_context(fast),
-        serve_asgi(fast) as base,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=fast),
-                          base_url="http://testserver") as client,
-    ):
+    async with running(fast) as (client, base):
         yield fast, client, base
 
 
@@ -159,12 +153,7 @@ async def behind_proxy(owner_url, proxy, tmp_path):
     """An app whose database connections go through ``proxy``, behind its own server."""
     proxied = through(owner_url, proxy)
     app = create_app(make_settings(proxied, tmp_path, database_connect_timeout_seconds=2))
-    async with (
-        app.router.lifespan_context(app),
-        serve_asgi(app) as base,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                          base_url="http://testserver") as client,
-    ):
+    async with running(app) as (client, base):
         yield app, client, base
 
 

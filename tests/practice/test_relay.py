@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 
-import httpx
 import pytest
 from websockets.asyncio.client import connect
 
@@ -14,8 +13,17 @@ from pitchlab.app import create_app
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
 from tests.fakes.elevenlabs_server import FakeElevenLabs
-from tests.fakes.http_server import serve_asgi
-from tests.practice.helpers import INIT, closed_with, opened, quota_and_usage, recv, rep, start, ws_url
+from tests.fakes.http_server import running, serve_asgi
+from tests.practice.helpers import (
+    INIT,
+    closed_with,
+    opened,
+    quota_and_usage,
+    recv,
+    rep,
+    start,
+    ws_url,
+)
 
 PLATFORM_KEY = "xi-platform-key-000111"
 AGENT = "agent_practice_prospect"
@@ -29,10 +37,8 @@ async def relay(owner_url, tmp_path):
         settings = make_settings(owner_url, tmp_path, elevenlabs_api_key=PLATFORM_KEY,
                                  elevenlabs_agent_id=AGENT, elevenlabs_base_url=fake_url)
         app = create_app(settings)
-        async with app.router.lifespan_context(app), serve_asgi(app) as base:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://testserver") as client:
-                yield app, client, base, fake
+        async with running(app) as (client, base):
+            yield app, client, base, fake
 
 
 async def _call(relay, owner_url, scenario="price-objection"):

@@ -10,7 +10,6 @@ import math
 import time
 from datetime import datetime
 
-import httpx
 import psycopg
 import pytest
 
@@ -19,7 +18,7 @@ from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
 from tests.fakes.elevenlabs_server import FakeElevenLabs
-from tests.fakes.http_server import serve_asgi
+from tests.fakes.http_server import running, serve_asgi
 from tests.practice.helpers import (
     INIT,
     NonReadingClient,
@@ -49,12 +48,7 @@ async def relay(owner_url, tmp_path):
             stream_send_timeout_seconds=SEND_TIMEOUT,
         )
         app = create_app(settings)
-        async with (
-            app.router.lifespan_context(app),
-            serve_asgi(app) as base,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                              base_url="http://testserver") as client,
-        ):
+        async with running(app) as (client, base):
             yield app, client, base
 
 

@@ -6,7 +6,6 @@ import contextlib
 import json
 import uuid
 
-import httpx
 import psycopg
 import pytest
 from websockets.asyncio.client import connect
@@ -17,7 +16,7 @@ from pitchlab.database_setup import libpq_dsn
 from pitchlab.practice.jobs import sweep_once
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
-from tests.fakes.http_server import serve_asgi
+from tests.fakes.http_server import running
 from tests.practice.helpers import (
     INIT,
     closed_with,
@@ -29,6 +28,7 @@ from tests.practice.helpers import (
     start,
     ws_url,
 )
+
 
 async def test_a_voice_call_with_the_offline_prospect(client, app, owner_url, live_server):
     tokens = await rep(client, app, owner_url)
@@ -101,10 +101,8 @@ async def fast_minutes(owner_url, tmp_path):
     """An app whose billed minute lasts 0.3 s, behind its own server."""
     settings = make_settings(owner_url, tmp_path, billing_minute_seconds=0.3)
     fast = create_app(settings)
-    async with fast.router.lifespan_context(fast), serve_asgi(fast) as base:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fast),
-                                     base_url="http://testserver") as client:
-            yield fast, client, base
+    async with running(fast) as (client, base):
+        yield fast, client, base
 
 
 async def test_the_call_is_cut_when_the_quota_runs_out(fast_minutes, owner_url):
