@@ -136,7 +136,7 @@ def render_report(feedback: dict[str, Any]) -> str:
     numbers = [
         ("talk_ratio", f"  Talk share (you)   {m['talk_ratio']:.0%}   (reference: about 43%)"),
         ("pace_wpm", f"  Pace               {m['pace_wpm']:.0f} wpm   (140-170)"),
-        ("filler_words", (f"  Filler words       {m['filler_words']['count']} "
+        ("filler_words.per_100_words", (f"  Filler words       {m['filler_words']['count']} "
                           f"({m['filler_words']['per_100_words']:.1f} per 100 words; "
                           "fewer than 4)")),
         ("questions_asked",
@@ -145,11 +145,12 @@ def render_report(feedback: dict[str, Any]) -> str:
          f"  Longest monologue  {m['longest_monologue_seconds']:.1f} s"),
         ("patience_seconds",
          f"  Patience           {m['patience_seconds']:.2f} s before answering (about 1 s)"),
-        ("sentiment", (f"  Prospect mood      {m['sentiment']['prospect']:+.2f} "
+        ("sentiment.prospect", (f"  Prospect mood      {m['sentiment']['prospect']:+.2f} "
                        f"(trend {m['sentiment']['prospect_trend']:+.2f})")),
     ]
     # what the call could not measure is left out; what it estimated says so
     lines = ["Feedback report", "=" * 15, "", m["summary"], ""]
+    # (names are the `not_measured` ones: dotted where the line shows one part of a metric)
     lines += [line + ("   estimated" if name in m.get("estimated", ()) else "")
               for name, line in numbers if name not in m.get("not_measured", ())]
     lines += ["", f"Skills (scored by {m['scored_by']})"]

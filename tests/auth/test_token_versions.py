@@ -45,7 +45,7 @@ async def test_logout_ends_the_users_access_tokens_at_once(client, app, owner_ur
     renewed = await _refresh(client, phone)
     assert renewed.status_code == 200
     assert await _me(client, renewed.json()) == 200
-    # a token issued in the same second as the logout is not caught by it
+    # signing in again after the logout works: the new token carries the bumped version
     again = await _login(client, laptop["email"])
     assert await _me(client, again) == 200
 
@@ -136,3 +136,35 @@ async def test_the_stream_and_the_sdk_entry_refuse_a_logged_out_token(
     async with connect(url, additional_headers=bearer(fresh)) as ws:
         await ws.send(json.dumps(INIT))
         assert "conversation_initiation_metadata" in await ws.recv()
+
+
+async def test_a_login_overtaken_by_a_password_change_opens_no_session(
+    client, app, owner_url, monkeypatch
+):
+    """The password is checked (slow bcrypt) before the tokens are issued; a password change
+    committed in between must not leave a new session behind for the old password."""
+    from pitchlab.security import passwords
+
+    tokens = await signed_up(client, app, owner_url)
+    check = passwords.verify_password_async
+
+    async def overtaken(password: str, hashed: str) -> bool:
+        correct = await check(password, hashed)
+        if password == PASSWORD:  # the owner changes the password while the login checks it
+            with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+                conn.execute("UPDATE users SET hashed_password = 'changed', "
+                             "token_version = token_version + 1 WHERE email = %s",
+                             (tokens["email"],))
+        return correct
+
+    monkeypatch.setattr(passwords, "verify_password_async", overtaken)
+    response = await client.post("/api/auth/login",
+                                 json={"email": tokens["email"], "password": PASSWORD})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        live = conn.execute(
+            "SELECT count(*) FROM refresh_tokens r JOIN users u ON u.id = r.user_id"
+            " WHERE u.email = %s AND r.revoked_at IS NULL AND r.used_at IS NULL",
+            (tokens["email"],)).fetchone()[0]
+    assert live == 1  # only the session from before (the change itself revokes nothing here)

@@ -115,16 +115,17 @@ def _answer_gaps(segs: list[Segment]) -> list[float]:
 def _not_measured(metrics: dict[str, Any], segs: list[Segment], span: float) -> list[str]:
     """The metrics this call gave nothing to compute from (their value is a 0 by convention)."""
     talk, words_of = metrics["talk_time_seconds"], metrics["word_count"]
-    typed = metrics["mode"] == "text"
     missing = {
         "talk_ratio": not (talk["rep"] + talk["prospect"]),
-        "pace_wpm": typed or not (talk["rep"] and words_of["rep"]),
+        "pace_wpm": not (talk["rep"] and words_of["rep"]),
         "filler_words.per_100_words": not words_of["rep"],
-        "patience_seconds": typed or not _answer_gaps(segs),
+        "patience_seconds": not _answer_gaps(segs),
         "interactivity": span <= 0,
         "sentiment.rep": not words_of["rep"],
         "sentiment.prospect": not words_of["prospect"],
     }
+    if metrics["mode"] == "text":
+        missing.update(dict.fromkeys(NOT_IN_TEXT, True))
     return [name for name, is_missing in missing.items() if is_missing]
 
 
@@ -152,8 +153,7 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
         "word_count": word_count,
-        "pace_wpm": (round(word_count["rep"] / (talk["rep"] / 60), 1)
-                     if talk["rep"] and mode != "text" else 0.0),
+        "pace_wpm": round(word_count["rep"] / (talk["rep"] / 60), 1) if talk["rep"] else 0.0,
         "filler_words": {
             "count": filler_total,
             "per_100_words": round(filler_total / word_count["rep"] * 100, 2) if word_count["rep"] else 0.0,
@@ -164,11 +164,13 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
             (s.seconds for s in segs if s.speaker == "prospect"), default=0.0),
         "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
-        "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps and mode != "text" else 0.0,
+        "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps else 0.0,
         "sentiment": _sentiment(segs),
         "estimated": list(ESTIMATED.get(mode or "", ())),
         "reference": REFERENCE,
     }
+    if mode == "text":
+        metrics.update(dict.fromkeys(NOT_IN_TEXT, 0.0))  # a typed call has neither: not 0, absent
     metrics["not_measured"] = _not_measured(metrics, segs, span)
     return metrics
 

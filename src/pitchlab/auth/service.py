@@ -175,6 +175,13 @@ async def login(
         await throttle.failed()
         raise _invalid_credentials()
     await throttle.succeeded()
+    # Tokens are issued under the user's lock, as refresh does (lock_user_for_tokens): a password
+    # change or "log out everywhere" that committed during the bcrypt check above has revoked
+    # everything, and a password checked against the old hash must not open a new family.
+    checked_hash = user.hashed_password
+    user = await tokens_repo.lock_user_for_tokens(session, user.id)
+    if user is None or user.hashed_password != checked_hash:
+        raise _invalid_credentials()
     # Past this point the caller knows the password, so saying why is no leak.
     _ensure_may_sign_in(user, settings)
     if passwords.needs_rehash(user.hashed_password, settings.bcrypt_rounds):

@@ -29,24 +29,25 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from pitchlab.auth.dependencies import context_for, token_still_valid
+from pitchlab.auth.dependencies import principal_from_token
 from pitchlab.billing import metering
 from pitchlab.db import Database, is_database_unavailable, system_context, tenant_context
 from pitchlab.errors import AppError
 from pitchlab.http.connection_abort import abort_connection
 from pitchlab.models import PracticeSession, User
 from pitchlab.practice import repository, service, turns
+from pitchlab.practice.live import CONSENT_WITHDRAWN
 from pitchlab.practice.scenarios import get_scenario
 from pitchlab.practice.schemas import ContextualUpdate, TextTurn
 from pitchlab.providers.voice import OfflineVoiceProvider, ProviderFailure, VoiceConversation
-from pitchlab.security.tokens import InvalidToken, decode_access_token
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLOSE_NORMAL, CLOSE_PROVIDER, CLOSE_TRY_AGAIN = 1000, 1011, 1013
 CLOSE_STALLED = 1008  # recorded only: the connection of a client that stopped reading is dropped
-CLOSE_UNAUTHORIZED, CLOSE_QUOTA, CLOSE_CONSENT, CLOSE_UNKNOWN = 4401, 4402, 4403, 4404
+CLOSE_UNAUTHORIZED, CLOSE_QUOTA, CLOSE_UNKNOWN = 4401, 4402, 4404
+CLOSE_CONSENT = CONSENT_WITHDRAWN  # 4403, also used when a withdrawal closes a live call
 FIRST_MESSAGE_TIMEOUT = 10.0
 # Messages waiting for the client. The meter's status updates are dropped rather than wait for
 # room; the provider's messages wait (so a slow client slows its provider), up to the timeout.
@@ -83,16 +84,13 @@ async def _user_from_bearer(websocket: WebSocket, database: Database) -> User | 
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    secret = websocket.app.state.settings.jwt_secret.get_secret_value()
-    try:
-        claims = decode_access_token(secret, token)
-    except InvalidToken:
-        return None
-    async with database.transaction(context_for(claims)) as session:
-        user = await session.get(User, claims.user_id)
-    if user is None or not token_still_valid(user, claims):
-        return None
-    return user
+    # The HTTP API's own check, so the stream can never accept a token the API refuses.
+    async with database.transaction() as session:
+        try:
+            principal = await principal_from_token(session, websocket.app.state.settings, token)
+        except AppError:
+            return None
+    return principal.user
 
 
 # --- the transcript, written as it grows --------------------------------------------------------
@@ -465,9 +463,7 @@ async def _admit(database: Database, settings, user: User, session_id: UUID):
         if row is None or row.status != "in_progress":
             raise StreamClosed(CLOSE_UNKNOWN, "unknown session")
         # consent may have been withdrawn since the call started
-        if row.mode == "voice" and not await repository.latest_consent(
-            session, user.id, "voice_recording"
-        ):
+        if not await _still_consents(session, row):
             raise StreamClosed(CLOSE_CONSENT, "voice_recording consent required")
         transcript = await repository.transcript_of(session, session_id)
         try:

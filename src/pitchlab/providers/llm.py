@@ -127,8 +127,7 @@ def _observed_or_not(skills: dict[str, Any]) -> dict[str, Any]:
     """One reading of each skill: scored with a score, or not observed with neither score nor
     evidence (a "scored" skill the model left without a score is not observed)."""
     return {
-        skill: scored if scored["status"] == "scored" and scored["score"] is not None
-        else local_scorer.not_observed()
+        skill: scored if local_scorer.is_scored(scored) else local_scorer.not_observed()
         for skill, scored in skills.items()
     }
 
