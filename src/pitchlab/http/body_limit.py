@@ -65,26 +65,22 @@ class BodyLimitMiddleware:
         if declared is not None and declared > limit:
             await _refuse(scope, receive, send, limit)  # nothing of the body is read
             return
-        await _LimitedRequest(self.app, scope, receive, send, limit).run()
+        limited = _LimitedRequest(scope, receive, send, limit, declared)
+        # A limit passed inside a route leaves through the app's own handler for BodyTooLarge.
+        await self.app(scope, limited.receive, limited.send)
 
 
 class _LimitedRequest:
-    """One request's byte count and whether its response has started."""
+    """One request's byte count, and whether some of its body is still to come."""
 
-    def __init__(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int):
-        self.app, self.scope, self.limit = app, scope, limit
+    def __init__(self, scope: Scope, receive: Receive, send: Send, limit: int,
+                 declared: int | None) -> None:
+        self.limit = limit
         self._receive, self._send = receive, send
         self.received = 0
-        self.body_pending = _has_body(scope)
-        self.response_started = False
-
-    async def run(self) -> None:
-        try:
-            await self.app(self.scope, self.receive, self.send)
-        except BodyTooLarge:
-            if self.response_started:
-                raise  # too late for a 413; the server drops the connection
-            await _refuse(self.scope, self._receive, self._send, self.limit)
+        self.body_pending = declared > 0 if declared is not None else _is_chunked(scope)
+        # A body this small is cheaper to read to its end than the connection it would cost.
+        self.drain_if_unread = declared is not None and declared <= DRAIN_LIMIT_BYTES
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -100,8 +96,7 @@ class _LimitedRequest:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self.response_started = True
-            if self.body_pending and _small_declared_body(self.scope):
+            if self.body_pending and self.drain_if_unread:
                 await self._drain()
             if self.body_pending:
                 message["headers"] = _with_connection_close(message.get("headers", []))
@@ -131,22 +126,11 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-# A body this small is cheaper to read to its end than the connection it would cost.
 DRAIN_LIMIT_BYTES = 64 * 1024
 
 
-def _small_declared_body(scope: Scope) -> bool:
-    declared = _declared_length(scope)
-    return declared is not None and declared <= DRAIN_LIMIT_BYTES
-
-
-def _has_body(scope: Scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            return value.strip() not in (b"", b"0")
-        if name == b"transfer-encoding":
-            return True
-    return False
+def _is_chunked(scope: Scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))
 
 
 def _with_connection_close(headers) -> list[tuple[bytes, bytes]]:
