@@ -152,12 +152,16 @@ class _Lines:
         await self._queue.put(None)
 
     async def expect(self, fragment: str, timeout: float) -> str:
-        async with asyncio.timeout(timeout):
-            while (line := await self._queue.get()) is not None:
-                if fragment in line:
-                    return line
+        try:
+            async with asyncio.timeout(timeout):
+                while (line := await self._queue.get()) is not None:
+                    if fragment in line:
+                        return line
+        except TimeoutError:
+            raise AssertionError(f"no {fragment!r} logged within {timeout} s:\n"
+                                 + "".join(self.seen[-300:])) from None
         raise AssertionError(f"the process ended before logging {fragment!r}:\n"
-                             + "".join(self.seen[-40:]))
+                             + "".join(self.seen[-300:]))
 
 
 async def test_pitchlab_worker_logs_each_restart_and_keeps_working(

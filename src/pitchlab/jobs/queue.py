@@ -70,6 +70,12 @@ def job(
     return register
 
 
+def load_job_modules() -> None:
+    """Import every module that declares jobs or event subscribers (imports are cached)."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
 def declared_jobs() -> dict[str, JobSpec]:
     return dict(_JOBS)
 
@@ -99,8 +105,7 @@ def build_job_app(
         kwargs={"connect_timeout": connect_timeout},
         timeout=connect_timeout * 2,
     )
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+    load_job_modules()
     app = procrastinate.App(connector=connector)
     for spec in _JOBS.values():
         task = app.task(name=spec.name, queue=spec.queue, retry=spec.retry, pass_context=True)(

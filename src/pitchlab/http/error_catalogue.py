@@ -1,0 +1,39 @@
+"""Where named domain errors leave the process: one table for HTTP, one for WebSocket close codes.
+
+Services raise ``DomainError`` subclasses (defined in each domain's ``errors.py``); only this edge
+knows statuses. An error class missing here is a bug a test catches (every ``DomainError`` subclass
+must have an HTTP status), not a silent 500.
+
+Each domain adds its errors in its own block, below.
+"""
+
+from __future__ import annotations
+
+from pitchlab.kit.errors import DomainError
+
+HTTP_STATUS: dict[type[DomainError], int] = {
+    # --- auth / users / companies ---
+    # --- practice ---
+    # --- billing ---
+    # --- feedback ---
+    # --- webhooks ---
+}
+
+# WebSocket close codes (4000 + the HTTP status, as the contract's stream section lists them).
+WEBSOCKET_CLOSE_CODE: dict[type[DomainError], int] = {
+    # --- practice ---
+}
+
+
+def http_status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]  # type: ignore[index]
+    raise LookupError(f"{type(error).__name__} has no HTTP status in the error catalogue")
+
+
+def close_code_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in WEBSOCKET_CLOSE_CODE:
+            return WEBSOCKET_CLOSE_CODE[cls]  # type: ignore[index]
+    return 4000 + http_status_of(error)

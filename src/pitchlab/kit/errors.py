@@ -1,0 +1,38 @@
+"""Named domain errors.
+
+A service says *what* went wrong by raising one of these (``QuotaExhausted``, ``ConsentRequired``,
+...), never *how* it leaves the process: the HTTP status and the WebSocket close code are decided at
+the edge, from one table each (``pitchlab.http.error_catalogue``). Each domain defines its errors in
+its own ``errors.py``; each class names exactly one contract code, and a contract code is named by
+exactly one class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. ``code`` is the contract's snake_case code."""
+
+    code: ClassVar[str]
+    default_message: ClassVar[str]
+
+    def __init__(
+        self, message: str | None = None, *, details: Mapping[str, Any] | None = None
+    ) -> None:
+        self.message = message or self.default_message
+        self.details: dict[str, Any] = dict(details or {})
+        super().__init__(self.message)
+
+
+class RetryLater(DomainError):
+    """A refusal the client may try again after ``retry_after_seconds``."""
+
+    def __init__(
+        self, message: str | None = None, *, retry_after_seconds: int,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_seconds = retry_after_seconds
