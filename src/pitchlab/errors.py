@@ -21,7 +21,9 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pitchlab.db import is_database_unavailable
+from pitchlab.http.error_catalogue import http_status_of
 from pitchlab.http.request_id import current_request_id
+from pitchlab.kit.errors import DomainError, RetryLater
 
 
 class AppError(Exception):
@@ -73,11 +75,22 @@ class ErrorOut(BaseModel):
     request_id: str | None
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses an endpoint can answer with."""
+def error_responses(*answers: int | type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for what an endpoint can answer with: statuses, or named domain errors
+    (whose statuses and codes come from the error catalogue)."""
+    codes: dict[int, list[str]] = {}
+    for answer in answers:
+        if isinstance(answer, int):
+            codes.setdefault(answer, [])
+        else:
+            codes.setdefault(http_status_of(answer), []).append(answer.code)
     return {
-        status: {"model": ErrorOut, "description": HTTPStatus(status).phrase}
-        for status in statuses
+        status: {
+            "model": ErrorOut,
+            "description": HTTPStatus(status).phrase
+            + (f" ({', '.join(sorted(set(names)))})" if names else ""),
+        }
+        for status, names in sorted(codes.items())
     }
 
 
@@ -101,6 +114,14 @@ def error_response(
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = None
+    if isinstance(exc, RetryLater):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return error_response(http_status_of(exc), exc.code, exc.message, exc.details, headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -232,6 +253,7 @@ def database_unavailable_response() -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for error_class in _DATABASE_ERRORS:

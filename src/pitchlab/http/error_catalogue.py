@@ -25,15 +25,17 @@ WEBSOCKET_CLOSE_CODE: dict[type[DomainError], int] = {
 }
 
 
-def http_status_of(error: DomainError) -> int:
-    for cls in type(error).__mro__:
+def http_status_of(error: DomainError | type[DomainError]) -> int:
+    error_class = error if isinstance(error, type) else type(error)
+    for cls in error_class.__mro__:
         if cls in HTTP_STATUS:
             return HTTP_STATUS[cls]  # type: ignore[index]
-    raise LookupError(f"{type(error).__name__} has no HTTP status in the error catalogue")
+    raise LookupError(f"{error_class.__name__} has no HTTP status in the error catalogue")
 
 
-def close_code_of(error: DomainError) -> int:
-    for cls in type(error).__mro__:
+def close_code_of(error: DomainError | type[DomainError]) -> int:
+    error_class = error if isinstance(error, type) else type(error)
+    for cls in error_class.__mro__:
         if cls in WEBSOCKET_CLOSE_CODE:
             return WEBSOCKET_CLOSE_CODE[cls]  # type: ignore[index]
     return 4000 + http_status_of(error)
