@@ -14,7 +14,8 @@ import logging
 import signal
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -32,13 +33,19 @@ from pitchlab.startup import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    # typer ships its own copy of click; TyperGroup.invoke is typed with that copy's Context
+    from typer._click import Context
+
     from pitchlab.config import Settings
+    from pitchlab.db import Database
+
+T = TypeVar("T")
 
 
 class _Commands(TyperGroup):
     """Runs a command; a startup failure becomes its two lines and exit code 2, no traceback."""
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except StartupError as exc:
@@ -46,9 +53,15 @@ class _Commands(TyperGroup):
             raise typer.Exit(EXIT_CODE) from None
 
 
+class _PlainOptions(TypedDict):
+    rich_markup_mode: Literal["markdown", "rich", None]
+    pretty_exceptions_enable: bool
+    no_args_is_help: bool
+
+
 # Plain help and tracebacks: rich's formatting alone takes longer to load than the help it
 # prints (``python -X importtime``), and ``--help`` should answer at once.
-_PLAIN = {"rich_markup_mode": None, "pretty_exceptions_enable": False, "no_args_is_help": True}
+_PLAIN = _PlainOptions(rich_markup_mode=None, pretty_exceptions_enable=False, no_args_is_help=True)
 cli = typer.Typer(
     cls=_Commands, help="Pitchlab: the API server, its workers and operator tools.", **_PLAIN
 )
@@ -102,8 +115,9 @@ def serve(
 ) -> None:
     """Run the API, after applying migrations.
 
-    With PITCHLAB_DATABASE_URL unset, it starts the embedded PostgreSQL first. Links in emails and each call's stream.url start with PITCHLAB_PUBLIC_URL; unset, with the
-    address served here (0.0.0.0 and :: as this machine's loopback)."""
+    With PITCHLAB_DATABASE_URL unset, it starts the embedded PostgreSQL first. Links in emails
+    and each call's stream.url start with PITCHLAB_PUBLIC_URL; unset, with the address served
+    here (0.0.0.0 and :: as this machine's loopback)."""
     started = time.perf_counter()
     settings = _settings()
     # The port first: a taken one stops the start before any migration runs.
@@ -140,6 +154,7 @@ def worker(
 
     settings, app_url = _prepared()
 
+    from pitchlab.database_setup import resolved_secret
     from pitchlab.db import Database
     from pitchlab.jobs.queue import WorkerResources, build_job_app
     from pitchlab.jobs.supervisor import Backoff, supervise_worker
@@ -152,10 +167,10 @@ def worker(
     )
 
     async def run() -> None:
-        _cancel_on_stop_signals(asyncio.current_task())
+        _cancel_on_stop_signals()
         database = Database(app_url, pool_size=concurrency, connect_timeout=timeout)
         job_app = build_job_app(app_url, pool_size=concurrency + 1, connect_timeout=timeout)
-        vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+        vault = Vault(KeyRing.parse(resolved_secret(settings.encryption_keys)))
         resources = WorkerResources(settings, database, build_providers(settings, vault))
         try:
             async with job_app.open_async():
@@ -172,11 +187,15 @@ def worker(
     asyncio.run(run())
 
 
-def _cancel_on_stop_signals(task) -> None:
+def _cancel_on_stop_signals() -> None:
+    """SIGINT and SIGTERM cancel the running task."""
     # Cancelling the worker is procrastinate's graceful stop: running jobs finish first. The
     # supervisor tells that apart from the worker stopping on its own, which it restarts.
     import asyncio
 
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("_cancel_on_stop_signals runs inside the task it cancels")
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, task.cancel)
@@ -214,13 +233,13 @@ def create_superadmin(
     typer.echo(str(user_id))
 
 
-def _run_with_database(app_url: URL, work):
+def _run_with_database(app_url: URL, work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work(database)`` on a small pool of the application role, then close it."""
     import asyncio
 
     from pitchlab.db import Database
 
-    async def run():
+    async def run() -> T:
         database = Database(app_url, pool_size=1)
         try:
             return await work(database)
@@ -238,8 +257,9 @@ def outbox(
 ) -> None:
     """The emails Pitchlab composed, newest first, with links.
 
-    The offline email provider's mailbox, your inbox in development. Beside a running server it reads that server's database (the embedded one included)
-    without starting or migrating anything."""
+    The offline email provider's mailbox, your inbox in development. Beside a running server it
+    reads that server's database (the embedded one included) without starting or migrating
+    anything."""
     messages = _read_mailbox(_settings(), to, limit)
     if as_json:
         typer.echo(json.dumps(messages, indent=2))
@@ -253,11 +273,12 @@ def outbox(
             typer.echo(f"  {link}")
 
 
-def _read_mailbox(settings: Settings, to: str | None, limit: int) -> list[dict]:
+def _read_mailbox(settings: Settings, to: str | None, limit: int) -> list[dict[str, Any]]:
     from pitchlab import database_probe
     from pitchlab.notifications.mailbox import read_mailbox
 
     timeout = settings.database_connect_timeout_seconds
+    conninfo: str | None
     # Attach: the configured database, or the embedded server another process keeps running;
     # read at once when it is at head. Anything else takes the full start below.
     if settings.database_url is not None:
@@ -275,10 +296,10 @@ def _read_mailbox(settings: Settings, to: str | None, limit: int) -> list[dict]:
             # the embedded server stopped meanwhile, or has no database yet: start it below
     settings, _ = _prepared(settings)
 
-    from pitchlab.database_setup import libpq_dsn
+    from pitchlab.database_setup import libpq_dsn, resolved_secret
     from pitchlab.db import normalize_url
 
-    owner = libpq_dsn(normalize_url(settings.database_url.get_secret_value()))
+    owner = libpq_dsn(normalize_url(resolved_secret(settings.database_url)))
     with database_probe.connect(owner, timeout) as conn:
         return read_mailbox(conn, to, limit)
 
@@ -288,10 +309,11 @@ def keys_rotate() -> None:
     """Re-encrypt every stored API key under the first key of PITCHLAB_ENCRYPTION_KEYS."""
     settings, app_url = _prepared()
 
+    from pitchlab.database_setup import resolved_secret
     from pitchlab.security.key_rotation import rotate_api_keys
     from pitchlab.security.vault import KeyRing, Vault
 
-    vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
+    vault = Vault(KeyRing.parse(resolved_secret(settings.encryption_keys)))
     rotated = _run_with_database(app_url, lambda db: rotate_api_keys(db, vault))
     typer.echo(f"re-encrypted {rotated} API key(s) under key {vault.ring.current_id}")
 
@@ -300,10 +322,11 @@ def keys_rotate() -> None:
 def demo() -> None:
     """A scripted practice call and its feedback report.
 
-    The call is against the offline prospect, through the real API. It uses one demo account (pitchlab-demo@example.com, printed with its password) and reuses it
-    on every run; when it can no longer start a call (its trial or minutes are used up, or its
-    password was changed) it is deleted with its company, calls and mail and created afresh. So
-    at most one demo company is ever left, and you can sign in as it afterwards."""
+    The call is against the offline prospect, through the real API. It uses one demo account
+    (pitchlab-demo@example.com, printed with its password) and reuses it on every run; when it
+    can no longer start a call (its trial or minutes are used up, or its password was changed)
+    it is deleted with its company, calls and mail and created afresh. So at most one demo
+    company is ever left, and you can sign in as it afterwards."""
     import asyncio
 
     settings, _ = _prepared()
@@ -319,4 +342,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -18,7 +18,7 @@ import logging
 import subprocess
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import psycopg
 from psycopg import sql
@@ -39,9 +39,16 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 EMBEDDED_DATABASE = database_probe.EMBEDDED_DATABASE
 
+
+class _EmbeddedServer(Protocol):
+    """What is used of a ``pgserver`` server (the package has no type hints)."""
+
+    def get_uri(self) -> str: ...
+
+
 # The embedded server must live as long as the process that started it; pgserver stops it when
 # the last process using it exits.
-_embedded_servers: dict[Path, object] = {}
+_embedded_servers: dict[Path, _EmbeddedServer] = {}
 
 
 def alembic_config(owner_url: URL, app_role: str = DEFAULT_APP_ROLE) -> Config:
@@ -81,12 +88,15 @@ def downgrade(owner_url: URL, revision: str = "base", *, app_role: str = DEFAULT
 def libpq_dsn(url: URL) -> str:
     """A SQLAlchemy URL as the conninfo string that psycopg and libpq take. Key/value form, so
     that any password (spaces, quotes, ``@``) survives, which a rendered URL does not promise."""
-    params = {
+    params: dict[str, str | int | None] = {
         "host": url.host, "port": url.port, "user": url.username, "password": url.password,
         "dbname": url.database,
     }
-    params.update(url.query)  # e.g. host=/socket/dir for a unix socket, sslmode
-    return make_conninfo(**{key: value for key, value in params.items() if value is not None})
+    # e.g. host=/socket/dir for a unix socket, sslmode; a repeated one (host=a&host=b) is
+    # libpq's comma-separated list
+    for key, value in url.query.items():
+        params[key] = value if isinstance(value, str) else ",".join(value)
+    return make_conninfo("", **{key: value for key, value in params.items() if value is not None})
 
 
 _ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
@@ -178,7 +188,7 @@ def start_embedded_server(data_dir: Path) -> URL:
     return maintenance_url.set(database=EMBEDDED_DATABASE)
 
 
-def _pgserver(pgdata: Path):
+def _pgserver(pgdata: Path) -> _EmbeddedServer:
     with warnings.catch_warnings():
         # pgserver keeps its lock file in the user's runtime dir; where there is no
         # XDG_RUNTIME_DIR (containers, ssh sessions) platformdirs falls back to a private dir
@@ -213,6 +223,14 @@ def owner_url(settings: Settings) -> URL:
     return start_embedded_server(settings.data_dir)
 
 
+def resolved_secret(secret: SecretStr | None) -> str:
+    """The value of a setting that ``prepare_database`` resolves (the database URL, and the
+    secrets ``Settings.with_generated_secrets`` fills), read from the settings it returned."""
+    if secret is None:
+        raise RuntimeError("read a resolved secret from the settings prepare_database returned")
+    return secret.get_secret_value()
+
+
 def prepare_database(settings: Settings, *, migrate: bool = True) -> tuple[Settings, URL]:
     """Resolve the database, create the application role if it is missing, apply migrations,
     and set the role's password if (and only if) it was given explicitly.
@@ -229,7 +247,7 @@ def prepare_database(settings: Settings, *, migrate: bool = True) -> tuple[Setti
     with database_probe.connect(libpq_dsn(url), timeout) as conn:  # says what is wrong, if so
         at_head = database_probe.is_at_head(conn)
     role = settings.database_app_role
-    password = settings.database_app_password.get_secret_value()
+    password = resolved_secret(settings.database_app_password)
     created = create_app_role_if_missing(url, role, password)
     if migrate and not at_head:
         upgrade(url, app_role=role)

@@ -84,7 +84,7 @@ class TenantAwareSession(Session):
 
 @event.listens_for(TenantAwareSession, "after_begin")
 def _apply_context_on_begin(
-    session: Session, transaction: SessionTransaction, connection: Connection
+    session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
     # Runs at the start of every transaction, so the context survives commits.
     context: DbContext = session.info.get(_CONTEXT_KEY, NO_TENANT)
@@ -234,10 +234,10 @@ class Database:
                 raise
         self.availability.report_available()
 
-    async def ping(self, timeout: float) -> bool:
-        """Whether the database answers ``SELECT 1`` within ``timeout`` seconds."""
+    async def ping(self, within_seconds: float) -> bool:
+        """Whether the database answers ``SELECT 1`` within ``within_seconds``."""
         try:
-            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+            async with asyncio.timeout(within_seconds), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except (TimeoutError, OSError, sa_exc.SQLAlchemyError, psycopg.Error):
             return False

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import delete, func, select
 
 from pitchlab.app import create_app
@@ -43,24 +44,29 @@ REP_LINES = [
 SKILL_LABELS = {"discovery": "Discovery", "objection_handling": "Objection handling",
                 "rapport": "Rapport", "value_articulation": "Value articulation",
                 "closing": "Closing"}
+Say = Callable[[str], None]  # where the demo's lines go (the terminal)
 
 
-async def run_demo(settings: Settings, say: Callable[[str], None]) -> dict[str, Any]:
+async def run_demo(settings: Settings, say: Say) -> dict[str, Any]:
     app = create_app(settings.model_copy(update={"run_worker_in_process": False}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as api:
             headers, started = await _start_call(app, api, say)
             session_id = await _call(api, headers, started, say)
-            await run_worker(app.state.jobs, WorkerResources(app.state.settings, app.state.database,
-                                                             app.state.providers),
-                             wait=False, install_signal_handlers=False)
-            feedback = (await api.get(f"/api/sessions/{session_id}/feedback", headers=headers)).json()
+            resources = WorkerResources(
+                app.state.settings, app.state.database, app.state.providers
+            )
+            await run_worker(app.state.jobs, resources, wait=False, install_signal_handlers=False)
+            feedback_url = f"/api/sessions/{session_id}/feedback"
+            feedback = (await api.get(feedback_url, headers=headers)).json()
     say(render_report(feedback))
     return feedback
 
 
-async def _start_call(app, api: httpx.AsyncClient, say) -> tuple[dict[str, str], dict]:
+async def _start_call(
+    app: FastAPI, api: httpx.AsyncClient, say: Say
+) -> tuple[dict[str, str], dict[str, Any]]:
     """Sign in as the demo account and start a call; an account that cannot is replaced, once."""
     for replaced in (False, True):
         headers = await _login(api)
@@ -87,7 +93,7 @@ async def _login(api: httpx.AsyncClient) -> dict[str, str] | None:
     return {"Authorization": f"Bearer {_ok(response)['access_token']}"}
 
 
-async def _replace_account(app, api: httpx.AsyncClient, say) -> None:
+async def _replace_account(app: FastAPI, api: httpx.AsyncClient, say: Say) -> None:
     """Delete the demo account (its company, and with it its calls, usage and tokens) and its
     mail, then sign it up again and verify it through the link in the outbox."""
     canonical = canonical_email(DEMO_EMAIL)
@@ -107,7 +113,9 @@ async def _replace_account(app, api: httpx.AsyncClient, say) -> None:
     say(f"Created the demo account {DEMO_EMAIL}; every run reuses it.")
 
 
-async def _call(api: httpx.AsyncClient, headers, started: dict, say) -> str:
+async def _call(
+    api: httpx.AsyncClient, headers: dict[str, str], started: dict[str, Any], say: Say
+) -> str:
     persona = started["scenario"]["persona"]
     say(f"Practice call: {started['scenario']['name']} with {persona['name']}, "
         f"{persona['title']} at {persona['company']}\n")
@@ -120,12 +128,14 @@ async def _call(api: httpx.AsyncClient, headers, started: dict, say) -> str:
         say(f"  Prospect: {reply['agent_response_event']['agent_response']}")
     ended = _ok(await api.post(f"/api/sessions/{started['id']}/end", headers=headers))
     say(f"\nCall ended: {ended['minutes_billed']} minute(s) billed.\n")
-    return started["id"]
+    return str(started["id"])
 
 
-def _ok(response: httpx.Response, parse: bool = True):
+def _ok(response: httpx.Response, parse: bool = True) -> Any:
+    """The answer's JSON (or None, ``parse=False``); an error answer stops the demo."""
     if response.status_code >= 400:
-        raise RuntimeError(f"{response.request.method} {response.request.url.path}: {response.text}")
+        request = response.request
+        raise RuntimeError(f"{request.method} {request.url.path}: {response.text}")
     return response.json() if parse else None
 
 
@@ -159,7 +169,8 @@ def render_report(feedback: dict[str, Any]) -> str:
         if scored["score"] is None:
             lines.append(f"  {label:<20}not observed")
             continue
-        lines.append(f"  {label:<20}{'#' * scored['score']}{'.' * (5 - scored['score'])} {scored['score']}/5")
+        score = scored["score"]
+        lines.append(f"  {label:<20}{'#' * score}{'.' * (5 - score)} {score}/5")
         lines += [f"      \"{quote}\"" for quote in scored["evidence"][:1]]
     lines += ["", "Strengths"] + [f"  + {s}" for s in m["strengths"]]
     lines += ["", "To improve"] + [f"  - {s}" for s in m["improvements"]]

@@ -13,6 +13,12 @@ import errno
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from pitchlab.config import Settings
 
 EXIT_CODE = 2
 DATABASE_URL = "PITCHLAB_DATABASE_URL"
@@ -49,7 +55,7 @@ def check_data_dir(data_dir: Path) -> None:
         ) from None
 
 
-def needs_data_dir(settings) -> bool:
+def needs_data_dir(settings: Settings) -> bool:
     """Whether a start writes to PITCHLAB_DATA_DIR: the embedded server, generated secrets."""
     generated = ("database_app_password", "jwt_secret", "encryption_keys")
     return settings.database_url is None or any(getattr(settings, n) is None for n in generated)
@@ -102,9 +108,9 @@ def served_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def settings_error(exc: Exception) -> StartupError:
+def settings_error(exc: ValidationError) -> StartupError:
     """A ``pydantic.ValidationError`` from reading the settings, as the first bad variable."""
-    first = exc.errors()[0]  # type: ignore[attr-defined]
+    first = exc.errors()[0]
     field = str(first["loc"][0]) if first.get("loc") else "settings"
     message = first["msg"].removeprefix("Value error, ")
     return StartupError(

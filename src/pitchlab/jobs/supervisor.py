@@ -70,7 +70,7 @@ async def supervise_worker(
                 await run_worker(job_app, resources, concurrency=concurrency,
                                  install_signal_handlers=False, name=name)
                 reason = watch.failure or "the worker stopped on its own"
-            except Exception as exc:  # noqa: BLE001 - whatever stopped it, it must come back
+            except Exception as exc:  # whatever stopped it, it must come back
                 reason = watch.failure or describe_error(exc)
         health.running = False
         health.last_error = reason
@@ -95,7 +95,7 @@ async def _wait_until_reconnected(
             if not await resources.database.ping(PROBE_TIMEOUT_SECONDS):
                 raise ConnectionError("the database does not answer")
             await _reopen_pool(job_app)
-        except Exception as exc:  # noqa: BLE001 - still (or again) down: back to waiting
+        except Exception as exc:  # still (or again) down: back to waiting
             health.failed_checks += 1
             log.info("job worker: database still unreachable (%s)", describe_error(exc))
             continue

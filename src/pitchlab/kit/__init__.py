@@ -1,1 +1,3 @@
-"""The shared kernel every domain builds on: named errors and domain events. It imports no domain."""
+"""The shared kernel every domain builds on: named errors and domain events.
+
+It imports no domain."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import URL
 
 from pitchlab.config import Settings
 from pitchlab.db import checked_role_name, normalize_url
@@ -14,8 +15,8 @@ from pitchlab.models.base import owned_by_models
 _MIGRATION_LOCK_KEY = 7_305_114_201
 
 
-def _owner_url():
-    url = context.config.attributes.get("owner_url")
+def _owner_url() -> URL:
+    url: URL | None = context.config.attributes.get("owner_url")
     if url is not None:
         return url
     settings = Settings()

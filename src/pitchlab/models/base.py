@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from sqlalchemy import DateTime, Text, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+if TYPE_CHECKING:
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True), str: Text()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True), str: Text()
+    }
 
 
 def uuid_pk() -> Mapped[UUID]:
@@ -24,8 +30,11 @@ def updated_at() -> Mapped[datetime]:
     return mapped_column(server_default=func.now(), onupdate=func.now())
 
 
-def owned_by_models(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Alembic ``include_name`` hook: procrastinate's tables are migrated as its schema, not ours."""
+def owned_by_models(
+    name: str | None, type_: NameFilterType, _parent_names: NameFilterParentNames
+) -> bool:
+    """Alembic ``include_name`` hook: procrastinate's tables are migrated as its schema, not
+    ours."""
     if type_ == "table" and name:
         return not name.startswith("procrastinate_")
     return True

@@ -29,7 +29,10 @@ depends_on: str | Sequence[str] | None = None
 def app_role() -> tuple[str, str]:
     """The application role as a quoted identifier and as a string literal. The name is the
     deployment's (env.py hands it over, checked); it is quoted here all the same."""
-    name = op.get_context().config.attributes["app_role"]
+    config = op.get_context().config
+    if config is None:
+        raise RuntimeError("run the migrations through env.py: it names the application role")
+    name: str = config.attributes["app_role"]
     return '"' + name.replace('"', '""') + '"', "'" + name.replace("'", "''") + "'"
 
 

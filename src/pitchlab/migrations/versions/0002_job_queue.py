@@ -27,7 +27,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.execute(SchemaManager.get_schema())
     # Tables are covered by 0001's default privileges; ids come from sequences.
-    name = op.get_context().config.attributes["app_role"]  # the deployment's, checked by env.py
+    config = op.get_context().config
+    if config is None:
+        raise RuntimeError("run the migrations through env.py: it names the application role")
+    name: str = config.attributes["app_role"]  # the deployment's, checked by env.py
     role = '"' + name.replace('"', '""') + '"'
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
