@@ -52,7 +52,9 @@ def long_call(minutes: int = 60, seed: int = 7) -> list[dict]:
         pool = REP if speaker == "rep" else PROSPECT
         text = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 7)))
         length = int(len(text.split()) / 2.5 * 1000)
-        turns.append({"speaker": speaker, "text": text, "start_ms": clock, "end_ms": clock + length})
+        turns.append(
+            {"speaker": speaker, "text": text, "start_ms": clock, "end_ms": clock + length}
+        )
         clock += length + rng.randint(300, 1500)
         speaker = "rep" if speaker == "prospect" else "prospect"
     return turns
@@ -68,21 +70,23 @@ def time_analysis(runs: int) -> None:
         metrics = compute_metrics(turns)
         score_locally(turns, metrics)
         timings.append((time.perf_counter() - started) * 1000)
-    print(f"analyse + score a 60-minute call ({len(turns)} turns, {word_total} words), {runs} runs:")
+    print(f"analyse + score a 60-minute call ({len(turns)} turns, {word_total} words), "
+          f"{runs} runs:")
     print(f"  min {min(timings):.1f} ms, median {statistics.median(timings):.1f} ms, p95 "
-          f"{statistics.quantiles(timings, n=20)[18]:.1f} ms, max {max(timings):.1f} ms (target 50 ms)")
+          f"{statistics.quantiles(timings, n=20)[18]:.1f} ms, max {max(timings):.1f} ms "
+          "(target 50 ms)")
 
 
 async def time_end_to_feedback(settings: Settings, calls: int) -> None:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         company, users = uuid.uuid4(), []
-        with psycopg.connect(libpq_dsn(normalize_url(settings.database_url.get_secret_value())),
-                             autocommit=True) as conn:
+        owner_dsn = libpq_dsn(normalize_url(settings.database_url.get_secret_value()))
+        with psycopg.connect(owner_dsn, autocommit=True) as conn:
             conn.execute("INSERT INTO companies (id, name, trial_expires_at) VALUES (%s, 'Bench',"
                          " now() + interval '1 day')", (company,))
-            conn.execute("INSERT INTO minute_quotas (company_id, total_minutes) VALUES (%s, 100000)",
-                         (company,))
+            conn.execute("INSERT INTO minute_quotas (company_id, total_minutes)"
+                         " VALUES (%s, 100000)", (company,))
             user = uuid.uuid4()
             conn.execute("INSERT INTO users (id, company_id, email, hashed_password, role,"
                          " email_verified_at) VALUES (%s, %s, %s, 'x', 'user', now())",
@@ -100,8 +104,11 @@ async def time_end_to_feedback(settings: Settings, calls: int) -> None:
                     await api.post(f"/api/sessions/{sid}/stream", json={"text": line})
                 started = time.perf_counter()
                 await api.post(f"/api/sessions/{sid}/end")
-                while (await api.get(f"/api/sessions/{sid}/feedback")).status_code != 200:
-                    await asyncio.sleep(0.01)  # benchmark polling, as a client would
+                # polls, as a client would: the observable is the API's answer
+                while True:
+                    if (await api.get(f"/api/sessions/{sid}/feedback")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.01)
                 waits.append(time.perf_counter() - started)
     print(f"POST /end to feedback ready (local scorer, in-process worker), {calls} calls:")
     print(f"  median {statistics.median(waits) * 1000:.0f} ms, p95 "
@@ -119,7 +126,8 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
     configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
-    server = normalize_url(configured) if configured else start_embedded_server(workdir).set(database="postgres")
+    server = (normalize_url(configured) if configured
+              else start_embedded_server(workdir).set(database="postgres"))
     name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -131,7 +139,8 @@ def main() -> None:
         asyncio.run(time_end_to_feedback(settings, args.calls))
     finally:
         with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,16 @@ from websockets.http11 import Response
 AUDIO_PREFIX = '{"user_audio_chunk":"'
 METADATA = json.dumps({"type": "conversation_initiation_metadata",
                        "conversation_initiation_metadata_event": {
-                           "conversation_id": "conv_bench", "agent_output_audio_format": "pcm_16000",
+                           "conversation_id": "conv_bench",
+                           "agent_output_audio_format": "pcm_16000",
                            "user_input_audio_format": "pcm_16000"}})
 
 
 def make_signed_url_responder(port: int):
-    def respond(connection, request):
+    def respond(_connection, request):
         if request.path.startswith("/v1/convai/conversation/get-signed-url"):
-            body = json.dumps({"signed_url": f"ws://127.0.0.1:{port}/v1/convai/conversation?s=1"}).encode()
+            signed_url = f"ws://127.0.0.1:{port}/v1/convai/conversation?s=1"
+            body = json.dumps({"signed_url": signed_url}).encode()
             return Response(HTTPStatus.OK, "OK", Headers({"content-type": "application/json",
                                                          "content-length": str(len(body))}), body)
         return None
@@ -47,7 +49,8 @@ async def conversation(ws) -> None:
 
 
 async def main(port: int) -> None:
-    async with serve(conversation, "127.0.0.1", port, process_request=make_signed_url_responder(port),
+    async with serve(conversation, "127.0.0.1", port,
+                     process_request=make_signed_url_responder(port),
                      compression=None, max_size=16 * 1024 * 1024):
         print("ready", flush=True)
         await asyncio.Future()

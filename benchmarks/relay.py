@@ -136,7 +136,7 @@ async def phase(streams: list, frames: int, pids: list[int]) -> tuple[list[float
     offsets = [FRAME_SECONDS * i / len(streams) for i in range(len(streams))]
     await asyncio.gather(*(drive(ws, i, frames, rtts, offsets[i]) for i, ws in enumerate(streams)))
     after = [cpu_seconds(pid) for pid in pids]
-    return rtts, [a - b for a, b in zip(after, before)]
+    return rtts, [a - b for a, b in zip(after, before, strict=True)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -210,7 +210,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="audio per stream and round")
     parser.add_argument("--rounds", type=int, default=3, help="direct/relayed round pairs per N")
-    parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10, 25, 50])
+    parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1, 10, 25, 50])
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
@@ -218,14 +219,17 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
     configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
-    server = normalize_url(configured) if configured else start_embedded_server(workdir).set(database="postgres")
+    server = (normalize_url(configured) if configured
+              else start_embedded_server(workdir).set(database="postgres"))
     name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     owner_url = server.set(database=name)
 
     fake_port, relay_port = free_port(), free_port()
-    fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py", str(fake_port)], {}, "ready")
+    fake = start_process(
+        [sys.executable, "benchmarks/fake_voice_provider.py", str(fake_port)], {}, "ready"
+    )
     relay = start_process(
         [sys.executable, "-m", "pitchlab.cli", "serve", "--port", str(relay_port)],
         {"PITCHLAB_DATABASE_URL": owner_url.render_as_string(hide_password=False),
@@ -239,13 +243,15 @@ def main() -> None:
     try:
         tokens = prepare_company(owner_url, max(args.streams))
         # uvloop, like the relay and the fake: the load generator must not be the slowest hop
-        uvloop.run(run(args, f"http://127.0.0.1:{relay_port}", fake_port, relay.pid, fake.pid, tokens))
+        relay_url = f"http://127.0.0.1:{relay_port}"
+        uvloop.run(run(args, relay_url, fake_port, relay.pid, fake.pid, tokens))
     finally:
         for process in (relay, fake):
             process.terminate()
             process.wait(timeout=30)
         with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
 
 
 if __name__ == "__main__":

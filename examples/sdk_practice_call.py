@@ -116,16 +116,18 @@ async def hold_call_or_cancel(http: httpx.AsyncClient, base_url: str, token: str
         raise
 
 
-async def wait_for_feedback(http: httpx.AsyncClient, session_id: str, timeout: float) -> dict:
+async def wait_for_feedback(
+    http: httpx.AsyncClient, session_id: str, patience_seconds: float
+) -> dict:
     """The report is written by a job after the call ends: 202 while pending, then 200."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience_seconds
     while True:
         response = await http.get(f"/api/sessions/{session_id}/feedback")
         body = checked(response, 200, 202)
         if response.status_code == 200:
             return body
         if time.monotonic() > deadline:
-            raise ApiError(f"no feedback after {timeout:.0f} s (is a worker running?)")
+            raise ApiError(f"no feedback after {patience_seconds:.0f} s (is a worker running?)")
         await asyncio.sleep(0.5)
 
 

@@ -84,7 +84,7 @@ def platform_tags_wanted(system: str, machine: str, libc: tuple[str, str]):
             need = (int(found[2]), int(found[3]))
             return need <= have, need
         return linux
-    return lambda tag: (False, 0)
+    return lambda _tag: (False, 0)
 
 
 def _version(text: str) -> tuple[int, int]:
