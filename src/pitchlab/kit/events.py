@@ -8,7 +8,11 @@ for a committed one. A failing subscriber is retried by its job without touching
 
 Subscribers live in the subscribing domain (``feedback`` subscribes to ``SessionCompleted``), so
 the publisher imports none of them; they register through ``@subscriber`` in a module listed in
-``pitchlab.jobs.queue.JOB_MODULES``.
+``pitchlab.jobs.queue.JOB_MODULES``. A subscriber hears exactly the event type it names (not its
+subclasses).
+
+The job's arguments are the event's fields as JSON (UUIDs and datetimes as strings); the
+subscriber gets them back as the typed event.
 """
 
 from __future__ import annotations
@@ -35,6 +39,17 @@ Event = TypeVar("Event", bound=DomainEvent)
 Handler = Callable[[procrastinate.JobContext, Event], Awaitable[None]]
 
 _SUBSCRIBERS: dict[type[DomainEvent], list[str]] = {}
+# The fields become keyword arguments of ``defer_in_transaction`` and of the job function, whose
+# own parameters these are: an event field of one of these names would collide with them.
+RESERVED_FIELD_NAMES = frozenset({"session", "name", "queueing_lock", "context"})
+_ADAPTERS: dict[type[DomainEvent], TypeAdapter[Any]] = {}
+
+
+def _adapter(event_type: type[DomainEvent]) -> TypeAdapter[Any]:
+    """One adapter per event type: building one costs more than using it."""
+    if event_type not in _ADAPTERS:
+        _ADAPTERS[event_type] = TypeAdapter(event_type)
+    return _ADAPTERS[event_type]
 
 
 def subscriber(
@@ -43,6 +58,9 @@ def subscriber(
 ) -> Callable[[Handler[Event]], Handler[Event]]:
     """Run the decorated ``handler(context, event)`` as job ``name`` for every ``event_type``
     published. ``name`` is the job's name: it must stay stable while jobs may be queued."""
+    reserved = RESERVED_FIELD_NAMES & {field.name for field in dataclasses.fields(event_type)}
+    if reserved:
+        raise TypeError(f"{event_type.__name__} may not have a field named {sorted(reserved)}")
     adapter = TypeAdapter(event_type)
 
     def register(handler: Handler[Event]) -> Handler[Event]:
@@ -58,12 +76,13 @@ def subscriber(
 
 
 def subscribers_of(event_type: type[DomainEvent]) -> list[str]:
+    """The job names of ``event_type``'s subscribers, across every module that declares jobs."""
     load_job_modules()
     return list(_SUBSCRIBERS.get(event_type, ()))
 
 
 async def publish(session: AsyncSession, event: DomainEvent) -> None:
     """Queue every subscriber of ``event`` in ``session``'s transaction."""
-    payload = TypeAdapter(type(event)).dump_python(event, mode="json")
+    payload = _adapter(type(event)).dump_python(event, mode="json")
     for job_name in subscribers_of(type(event)):
         await defer_in_transaction(session, job_name, **payload)
