@@ -62,7 +62,9 @@ UPDATES = {
     "invitations": ("role", "admin"),
     "consents": ("granted", False),
 }
-COMPANY_COLUMN = {table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES}
+COMPANY_COLUMN = {
+    table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES
+}
 
 
 async def _insert(conn: psycopg.AsyncConnection, table: str, values: dict) -> uuid.UUID:
@@ -229,7 +231,7 @@ async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_globa
     assert {r[0] for r in rows} == set(TENANT_TABLES) | set(SYSTEM_TABLES) | global_tables
 
 
-async def _system_rows(owner) -> dict[str, uuid.UUID]:
+async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:
     company_id = await _insert(owner, "companies", {"id": uuid.uuid4(), "name": "Sys"})
     user_id = await _insert(owner, "users", {
         "company_id": company_id, "email": "sys@example.com", "hashed_password": "x",
@@ -255,7 +257,7 @@ async def _system_rows(owner) -> dict[str, uuid.UUID]:
 async def test_system_tables_are_invisible_and_unwritable_without_the_system_context(
     app_conn, owner_conn, table
 ):
-    rows, company_id = await _system_rows(owner_conn)
+    _, company_id = await _system_rows(owner_conn)
     delete = sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
     for company in (None, company_id):  # no context, and even the row's own company
         async with app_conn.transaction():

@@ -38,7 +38,7 @@ async def test_a_session_without_context_sees_nothing(database, two_companies):
 
 
 async def test_the_tenant_context_survives_commits(database, two_companies):
-    a, b = two_companies
+    a, _ = two_companies
     async with database.transaction(tenant_context(a)) as session:
         assert await _visible_companies(session) == {a}
         await session.commit()  # a new transaction begins on the next statement
@@ -56,7 +56,6 @@ async def test_switching_context_inside_a_transaction_applies_at_once(database, 
 
 
 async def test_pooled_connections_do_not_carry_a_context_over(database, two_companies):
-    a, _ = two_companies
     async with database.transaction(system_context("test_listing")) as session:
         assert len(await _visible_companies(session)) == 2
     # same pool, likely the same connection: the setting was transaction-local

@@ -55,7 +55,8 @@ class FakeElevenLabs:
         if request.query_params.get("agent_id") != self.agent_id:
             return JSONResponse({"detail": {"status": "agent_not_found"}}, status_code=404)
         ws_base = self.base_url.replace("http://", "ws://")
-        return JSONResponse({"signed_url": f"{ws_base}/v1/convai/conversation?agent_id={self.agent_id}"
+        return JSONResponse({"signed_url": f"{ws_base}/v1/convai/conversation"
+                                           f"?agent_id={self.agent_id}"
                                            f"&conversation_signature={uuid.uuid4().hex}"})
 
     async def _conversation(self, ws: WebSocket) -> None:
@@ -86,10 +87,14 @@ class FakeElevenLabs:
                             "agent_response_event": {"agent_response": text,
                                                      "event_id": self._next_id()}})
 
+    @staticmethod
+    async def _audio(ws: WebSocket, audio_base_64: str, event_id: int) -> None:
+        await ws.send_json({"type": "audio", "audio_event": {
+            "audio_base_64": audio_base_64, "event_id": event_id}})
+
     async def _handle(self, ws: WebSocket, message: dict) -> str | None:
         if "user_audio_chunk" in message:
-            await ws.send_json({"type": "audio", "audio_event": {
-                "audio_base_64": message["user_audio_chunk"], "event_id": self._next_id()}})
+            await self._audio(ws, message["user_audio_chunk"], self._next_id())
             return None
         if message.get("type") == "pong":
             self.pongs.append(message["event_id"])
@@ -127,11 +132,13 @@ class FakeElevenLabs:
         is stale and must not reach the rep; the cut-off reply is corrected."""
         stale = self._next_id()
         await self._agent_says(ws, "Let me tell you all about our long history of")
-        await ws.send_json({"type": "audio", "audio_event": {"audio_base_64": "c3RhbGU=", "event_id": stale}})
+        await self._audio(ws, "c3RhbGU=", stale)
         cut = self._next_id()
         await ws.send_json({"type": "interruption", "interruption_event": {"event_id": cut}})
-        await ws.send_json({"type": "audio", "audio_event": {"audio_base_64": "bGF0ZQ==", "event_id": stale}})
-        await ws.send_json({"type": "agent_response_correction", "agent_response_correction_event": {
-            "original_agent_response": "Let me tell you all about our long history of",
-            "corrected_agent_response": "Let me tell you", "event_id": cut}})
-        await ws.send_json({"type": "audio", "audio_event": {"audio_base_64": "ZnJlc2g=", "event_id": self._next_id()}})
+        await self._audio(ws, "bGF0ZQ==", stale)
+        await ws.send_json({
+            "type": "agent_response_correction",
+            "agent_response_correction_event": {
+                "original_agent_response": "Let me tell you all about our long history of",
+                "corrected_agent_response": "Let me tell you", "event_id": cut}})
+        await self._audio(ws, "ZnJlc2g=", self._next_id())

@@ -41,4 +41,6 @@ class FakeResend:
 
 
 def _error(status: int, name: str, message: str) -> JSONResponse:
-    return JSONResponse({"statusCode": status, "name": name, "message": message}, status_code=status)
+    return JSONResponse(
+        {"statusCode": status, "name": name, "message": message}, status_code=status
+    )

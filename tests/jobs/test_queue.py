@@ -31,7 +31,8 @@ async def queue(app_url, settings):
     database = Database(app_url, pool_size=2)
     job_app = build_job_app(app_url)
     async with job_app.open_async():
-        yield job_app, WorkerResources(settings, database, build_providers(settings, Vault(KeyRing.parse(TEST_ENCRYPTION_KEYS))))
+        vault = Vault(KeyRing.parse(TEST_ENCRYPTION_KEYS))
+        yield job_app, WorkerResources(settings, database, build_providers(settings, vault))
     await database.dispose()
 
 
