@@ -13,12 +13,10 @@ import errno
 import socket
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
-
-    from pitchlab.config import Settings
+    from pydantic import SecretStr, ValidationError
 
 EXIT_CODE = 2
 DATABASE_URL = "PITCHLAB_DATABASE_URL"
@@ -55,10 +53,24 @@ def check_data_dir(data_dir: Path) -> None:
         ) from None
 
 
-def needs_data_dir(settings: Settings) -> bool:
+class StartSettings(Protocol):
+    """What the start checks read of ``pitchlab.config.Settings`` (not imported: these checks
+    stay below the configuration, and light)."""
+
+    @property
+    def database_url(self) -> SecretStr | None: ...
+    @property
+    def database_app_password(self) -> SecretStr | None: ...
+    @property
+    def jwt_secret(self) -> SecretStr | None: ...
+    @property
+    def encryption_keys(self) -> SecretStr | None: ...
+
+
+def needs_data_dir(settings: StartSettings) -> bool:
     """Whether a start writes to PITCHLAB_DATA_DIR: the embedded server, generated secrets."""
-    generated = ("database_app_password", "jwt_secret", "encryption_keys")
-    return settings.database_url is None or any(getattr(settings, n) is None for n in generated)
+    generated = (settings.database_app_password, settings.jwt_secret, settings.encryption_keys)
+    return settings.database_url is None or any(secret is None for secret in generated)
 
 
 def bind_listening_socket(host: str, port: int) -> socket.socket:
