@@ -26,6 +26,17 @@ class DomainError(Exception):
         self.details: dict[str, Any] = dict(details or {})
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own rebuilds ``type(self)(*self.args)``, which cannot make a RetryLater
+        # (its ``retry_after_seconds`` is keyword-only): copies and pickles rebuild from the state.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[DomainError], args: tuple[Any, ...], state: dict[str, Any]) -> DomainError:
+    error = cls.__new__(cls, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class RetryLater(DomainError):
     """A refusal the client may try again after ``retry_after_seconds``."""
