@@ -141,16 +141,21 @@ async def handle(resources: WorkerResources, inbox_id: UUID, *, last_try: bool) 
             row = await repository.lock_unhandled(session, inbox_id)
             if row is None:
                 return  # handled already (a second job of one event), or gone
-            handler = handler_for(row.source, row.event_type)
-            if handler is not None:
-                context = HandlingContext(session, resources.settings, resources.providers)
-                await handler(_inbox_event(row), context)
-                await session.flush()
-            outcome = WebhookStatus.PROCESSED if handler else WebhookStatus.IGNORED
+            context = HandlingContext(session, resources.settings, resources.providers)
+            outcome = await _dispatch(row, context)
             await repository.mark_handled(session, inbox_id, outcome)
     except Exception as exc:
         await _record_failure(resources, inbox_id, exc, last_try=last_try)
         raise
+
+
+async def _dispatch(row: WebhookEvent, context: HandlingContext) -> WebhookStatus:
+    handler = handler_for(row.source, row.event_type)
+    if handler is None:
+        return WebhookStatus.IGNORED
+    await handler(_inbox_event(row), context)
+    await context.session.flush()  # the handler's writes fail here, as the handler's failure
+    return WebhookStatus.PROCESSED
 
 
 def _inbox_event(row: WebhookEvent) -> InboxEvent:
