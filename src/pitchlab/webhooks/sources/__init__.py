@@ -4,7 +4,9 @@ A source is a class that follows ``WebhookSource``; its module names it as ``SOU
 module of this package is a source: ``POST /api/webhooks/<name>`` is served for each one found
 here, so adding a provider (Calendly, issue 12) is one new file, ``sources/calendly.py``. What an
 event *does* is not the source's business: the domain that cares registers a handler for it
-(``webhooks.service.handles``).
+(``webhooks.service.handles``). A provider whose payload carries no event id (Calendly's does
+not) derives one in ``verify`` from what identifies the event (its name and the invitee's URI):
+that id is what makes a redelivery a duplicate.
 """
 
 from __future__ import annotations
