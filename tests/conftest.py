@@ -36,7 +36,10 @@ TENANT_TABLES = [
     "usage_records", "minute_quotas", "invitations", "consents",
 ]
 # Tables that only a transaction in the system context may see at all.
-SYSTEM_TABLES = ["email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets"]
+SYSTEM_TABLES = [
+    "email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets",
+    "webhook_events",
+]
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ from pitchlab.providers import Providers, build_providers
 from pitchlab.security.ratelimit import RateLimiter
 from pitchlab.security.vault import KeyRing, Vault
 from pitchlab.users.router import router as users_router
+from pitchlab.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Pitchlab's API: spoken sales role-play with an AI prospect, feedback on every call, companies with
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(stream_router)
     app.include_router(elevenlabs_compat_router)
     app.include_router(feedback_router)
+    app.include_router(webhooks_router)
     install_openapi(app)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.

@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     resend_base_url: str = "https://api.resend.com"
     email_from: str = "Pitchlab <no-reply@pitchlab.local>"
     stripe_api_key: SecretStr | None = None
+    # Stripe's signing secret for POST /api/webhooks/stripe (whsec_...). Unset or blank: every
+    # delivery is refused (400), never verified against an empty key.
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
     calendly_api_token: SecretStr | None = None

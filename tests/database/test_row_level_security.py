@@ -250,6 +250,9 @@ async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:
             "session_id": await _insert(owner, "sessions", {
                 "company_id": company_id, "user_id": user_id, "status": "in_progress",
                 "scenario_id": "discovery-busy-vp", "mode": "text"})}),
+        "webhook_events": await _insert(owner, "webhook_events", {
+            "source": "stripe", "event_id": "evt_1", "event_type": "invoice.paid",
+            "raw_body": b"{}", "payload": "{}"}),
     }, company_id
 
 

@@ -10,6 +10,12 @@ Each domain adds its errors in its own block, below.
 from __future__ import annotations
 
 from pitchlab.kit.errors import DomainError
+from pitchlab.webhooks.errors import (
+    InvalidPayload,
+    InvalidSignature,
+    StaleTimestamp,
+    WebhookNotConfigured,
+)
 
 HTTP_STATUS: dict[type[DomainError], int] = {
     # --- auth / users / companies ---
@@ -17,6 +23,11 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- billing ---
     # --- feedback ---
     # --- webhooks ---
+    # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
+    WebhookNotConfigured: 400,
+    InvalidSignature: 400,
+    StaleTimestamp: 400,
+    InvalidPayload: 400,
 }
 
 # WebSocket close codes (4000 + the HTTP status, as the contract's stream section lists them).

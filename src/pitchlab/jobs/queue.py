@@ -48,6 +48,7 @@ JOB_MODULES = (
     "pitchlab.notifications.jobs",
     "pitchlab.practice.jobs",
     "pitchlab.feedback.jobs",
+    "pitchlab.webhooks.jobs",
     "pitchlab.jobs.maintenance",
 )
 

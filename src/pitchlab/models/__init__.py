@@ -12,6 +12,7 @@ from pitchlab.models.identity import (
     User,
 )
 from pitchlab.models.practice import Feedback, PracticeSession, StreamTicket, Transcript
+from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
 __all__ = [
     "Base",
@@ -29,4 +30,6 @@ __all__ = [
     "Transcript",
     "UsageRecord",
     "User",
+    "WebhookEvent",
+    "WebhookStatus",
 ]

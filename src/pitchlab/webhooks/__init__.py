@@ -1,1 +1,2 @@
-"""The webhook inbox: deliveries from providers that call us (Stripe, Calendly), stored once, handled by a job."""
+"""The webhook inbox: deliveries from providers that call us (Stripe, Calendly), stored once
+and handled by a job."""
