@@ -52,6 +52,9 @@ CHECKED_TEXT: dict[str, type[BaseModel]] = {
 
 
 class StreamClosed(Exception):
+    """How a stream ends: its close code and reason, and for a refusal at admission a last
+    message for the client (the status that says why)."""
+
     def __init__(self, code: int, reason: str,
                  last_words: Mapping[str, Any] | None = None) -> None:
         super().__init__(reason)
