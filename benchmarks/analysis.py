@@ -26,13 +26,13 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
+from pitchlab.analysis import clear_caches
+from pitchlab.analysis.local_scorer import score_locally
 from pitchlab.analysis.metrics import compute_metrics
-from pitchlab.analysis.text import clear_caches
 from pitchlab.app import create_app
 from pitchlab.config import Settings
 from pitchlab.database_setup import libpq_dsn, prepare_database, start_embedded_server
 from pitchlab.db import normalize_url
-from pitchlab.feedback.local_scorer import score_locally
 from pitchlab.security.tokens import issue_access_token
 
 REP = ["What does your onboarding look like today?", "Um, so we basically help teams ramp faster.",

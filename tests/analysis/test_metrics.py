@@ -108,7 +108,7 @@ SENTENCE = st.sampled_from([
 @st.composite
 def calls(draw):
     turns, clock = [], 0
-    for index in range(draw(st.integers(1, 8))):
+    for _ in range(draw(st.integers(1, 8))):
         speaker = draw(st.sampled_from(["rep", "prospect"]))
         sentences = draw(st.lists(SENTENCE, min_size=1, max_size=4))
         clock += draw(st.integers(0, 3000))
@@ -144,7 +144,8 @@ def test_splitting_a_turn_at_a_sentence_boundary_changes_nothing(turns, data):
         return
     first_words = len(parts[0].split())
     total_words = len(original["text"].split())
-    cut = original["start_ms"] + (original["end_ms"] - original["start_ms"]) * first_words // total_words
+    length = original["end_ms"] - original["start_ms"]
+    cut = original["start_ms"] + length * first_words // total_words
     split = [*turns[:index],
              turn(original["speaker"], parts[0], original["start_ms"], cut),
              turn(original["speaker"], parts[1], cut, original["end_ms"]),

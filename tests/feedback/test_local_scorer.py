@@ -3,14 +3,14 @@ occasion for is "not observed", never a low score)."""
 
 from __future__ import annotations
 
-from pitchlab.analysis.metrics import compute_metrics
-from pitchlab.feedback.local_scorer import (
+from pitchlab.analysis.local_scorer import (
     SKILLS,
     coaching_notes,
     not_observed,
     score_locally,
     summarize,
 )
+from pitchlab.analysis.metrics import compute_metrics
 
 NOT_OBSERVED = {"score": None, "status": "not_observed", "evidence": []}
 
@@ -28,7 +28,7 @@ def test_no_words_from_the_rep_is_nothing_to_score():
     for call in ([], turns(("prospect", "Marcus speaking.")), turns(("rep", "..."))):
         for mode, verb in ((None, "say"), ("voice", "say"), ("text", "type")):
             result = scored(call, mode)
-            assert result["skill_scores"] == {skill: NOT_OBSERVED for skill in SKILLS}
+            assert result["skill_scores"] == dict.fromkeys(SKILLS, NOT_OBSERVED)
             assert result["strengths"] == [] and len(result["improvements"]) == 1
             assert result["summary"].startswith(f"Nothing to score: you did not {verb} anything")
 

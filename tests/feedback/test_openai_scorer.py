@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from pitchlab.analysis import rubric
 from pitchlab.analysis.metrics import compute_metrics
-from pitchlab.feedback import rubric
 from pitchlab.providers.llm import OpenAISkillScorer
 from pitchlab.security.vault import KeyRing, Vault
 from tests.conftest import TEST_ENCRYPTION_KEYS

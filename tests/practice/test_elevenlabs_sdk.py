@@ -48,5 +48,5 @@ async def test_the_python_sdk_talks_to_the_offline_prospect(
                                    headers=bearer(tokens))).json()
     said = [(t["speaker"], t["text"]) for t in transcript["turns"]]
     assert said == [("prospect", opening),
-                    *[pair for line, answer in zip(REP_LINES, answers)
+                    *[pair for line, answer in zip(REP_LINES, answers, strict=True)
                       for pair in (("rep", line), ("prospect", answer))]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pitchlab.practice.prospect import Prospect, classify, replay
+from pitchlab.practice.prospect import replay
 from pitchlab.practice.scenarios import SCENARIOS, get_scenario
+from pitchlab.providers.prospect import Prospect, classify
 
 VP = get_scenario("discovery-busy-vp")
+VP_BRIEF = VP.prospect_brief()
 
 
 def test_the_library_has_six_distinct_scenarios_with_full_personas():
@@ -15,7 +17,10 @@ def test_the_library_has_six_distinct_scenarios_with_full_personas():
         persona = scenario.persona
         assert persona.pains and persona.objections and persona.win_condition
         assert scenario.difficulty in {"easy", "medium", "hard"}
-        assert persona.name in scenario.agent_prompt()
+        brief = scenario.prospect_brief()
+        assert brief.persona is persona and brief.scenario_id == scenario.id
+        assert brief.interest_needed == scenario.interest_needed
+        assert persona.name in brief.agent_prompt()
 
 
 def test_classify_reads_the_moves():
@@ -28,17 +33,17 @@ def test_classify_reads_the_moves():
 
 
 def test_pitching_before_discovery_gets_the_brush_off():
-    prospect = Prospect(VP)
+    prospect = Prospect(VP_BRIEF)
     assert prospect.reply("Our platform is the best coaching tool.") == VP.persona.brush_off
 
 
 def test_asking_for_a_meeting_too_early_raises_an_objection():
-    prospect = Prospect(VP)
+    prospect = Prospect(VP_BRIEF)
     assert prospect.reply("Can we book a demo next week?") == VP.persona.objections[0]
 
 
 def test_good_discovery_and_handled_objections_earn_the_next_step():
-    prospect = Prospect(VP)
+    prospect = Prospect(VP_BRIEF)
     lines = [
         "Hi Marcus, thanks for taking the call.",
         "What are your biggest challenges with new rep ramp?",
@@ -56,8 +61,8 @@ def test_good_discovery_and_handled_objections_earn_the_next_step():
 
 def test_the_same_lines_get_the_same_replies_and_replay_rebuilds_the_state():
     lines = ["Hello", "What keeps you up at night?", "We help teams ramp faster.", "fair point"]
-    first = [Prospect(VP).reply(line) for line in lines[:1]]
-    a, b = Prospect(VP), Prospect(VP)
+    first = [Prospect(VP_BRIEF).reply(line) for line in lines[:1]]
+    a, b = Prospect(VP_BRIEF), Prospect(VP_BRIEF)
     assert [a.reply(x) for x in lines] == [b.reply(x) for x in lines]
     assert replay(VP, lines).state == a.state
     assert first == ["Hi. What's this about?"]

@@ -44,7 +44,8 @@ async def test_a_voice_call_with_the_offline_prospect(client, app, owner_url, li
         opening = await recv(ws, "agent_response")
         assert opening["agent_response_event"]["agent_response"].startswith("Marcus speaking")
 
-        await ws.send(json.dumps({"type": "user_message", "text": "How do you ramp new reps today?"}))
+        await ws.send(json.dumps({"type": "user_message",
+                                  "text": "How do you ramp new reps today?"}))
         reply = await recv(ws, "agent_response")
         assert "six months" in reply["agent_response_event"]["agent_response"]
         await ws.send(json.dumps({"type": "user_activity"}))
@@ -83,7 +84,8 @@ async def test_bearer_auth_and_unknown_or_foreign_sessions(client, app, owner_ur
         assert json.loads(await ws.recv())["type"] == "conversation_initiation_metadata"
     async with connect(url, additional_headers=bearer(mallory)) as ws:
         assert await closed_with(ws) == 4404
-    async with connect(f"{base}/api/sessions/{uuid.uuid4()}/stream", additional_headers=bearer(alice)) as ws:
+    elsewhere = f"{base}/api/sessions/{uuid.uuid4()}/stream"
+    async with connect(elsewhere, additional_headers=bearer(alice)) as ws:
         assert await closed_with(ws) == 4404
     async with connect(url) as ws:  # neither ticket nor token
         assert await closed_with(ws) == 4401
@@ -129,14 +131,16 @@ async def test_the_call_is_cut_when_the_quota_runs_out(fast_minutes, owner_url):
 async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
     tokens = await rep(client, app, owner_url)
     session = await start(client, tokens, mode="text")
-    await client.post(f"/api/sessions/{session['id']}/stream", headers=bearer(tokens), json={"text": "Hello"})
+    await client.post(f"/api/sessions/{session['id']}/stream", headers=bearer(tokens),
+                      json={"text": "Hello"})
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         conn.execute("UPDATE sessions SET last_activity_at = now() - interval '3 minutes'")
     assert await sweep_once(app.state.database, app.state.settings) == 1
     body = (await client.get(f"/api/sessions/{session['id']}", headers=bearer(tokens))).json()
     assert body["status"] == "completed" and body["end_reason"] == "idle_timeout"
     assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
-    transcript = (await client.get(f"/api/sessions/{session['id']}/transcript", headers=bearer(tokens))).json()
+    transcript = (await client.get(f"/api/sessions/{session['id']}/transcript",
+                                   headers=bearer(tokens))).json()
     # the prospect's opening line, the rep's turn and the reply
     assert len(transcript["turns"]) == 3 and transcript["text"]
 
@@ -189,7 +193,9 @@ async def test_garbage_frames_do_not_break_the_call(client, app, owner_url, live
         assert reply["agent_response_event"]["agent_response"].startswith("Well, since you ask")
 
 
-async def test_reconnecting_after_the_quota_ran_out_is_refused_with_4402(client, app, owner_url, live_server):
+async def test_reconnecting_after_the_quota_ran_out_is_refused_with_4402(
+    client, app, owner_url, live_server
+):
     tokens = await rep(client, app, owner_url)
     set_company_quota(owner_url, tokens["email"], total=2)
     session = await start(client, tokens, mode="voice")

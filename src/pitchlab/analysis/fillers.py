@@ -57,7 +57,7 @@ def _fillers_in(tokens: list[str]) -> list[str]:
         elif word in _ALWAYS:
             found.append(word)
         elif word == "like" and (
-            "," in (before, after) or before not in _LIKE_GOVERNORS and after != "to"
+            "," in (before, after) or (before not in _LIKE_GOVERNORS and after != "to")
         ):
             found.append("like")
         elif word in ("kind", "sort") and after == "of" and before not in _DETERMINERS:

@@ -66,7 +66,8 @@ def segments(turns: list[dict[str, Any]]) -> list[Segment]:
         text = " ".join(turn["text"].split())
         if merged and merged[-1].speaker == turn["speaker"]:
             last = merged[-1]
-            ended = last.text if last.text.endswith((".", "?", "!")) or not last.text else last.text + "."
+            ended = (last.text if last.text.endswith((".", "?", "!")) or not last.text
+                     else last.text + ".")
             merged[-1] = Segment(last.speaker, f"{ended} {text}".strip(), last.start_ms,
                                  max(last.end_ms, turn["end_ms"]))
         else:
@@ -156,10 +157,12 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
         "pace_wpm": round(word_count["rep"] / (talk["rep"] / 60), 1) if talk["rep"] else 0.0,
         "filler_words": {
             "count": filler_total,
-            "per_100_words": round(filler_total / word_count["rep"] * 100, 2) if word_count["rep"] else 0.0,
+            "per_100_words": (round(filler_total / word_count["rep"] * 100, 2)
+                              if word_count["rep"] else 0.0),
             "by_word": dict(sorted(found.items())),
         },
-        "longest_monologue_seconds": max((s.seconds for s in segs if s.speaker == "rep"), default=0.0),
+        "longest_monologue_seconds": max(
+            (s.seconds for s in segs if s.speaker == "rep"), default=0.0),
         "longest_customer_story_seconds": max(
             (s.seconds for s in segs if s.speaker == "prospect"), default=0.0),
         "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),

@@ -38,7 +38,7 @@ def is_question(sentence: str) -> bool:
         return False
     first, second = tokens[0], tokens[1]
     if first in _WH:
-        return second not in _EXCLAMATIVE_NEXT or first == "how" and second == "about"
+        return second not in _EXCLAMATIVE_NEXT or (first == "how" and second == "about")
     return first in _AUX and second in _SUBJECTS
 
 

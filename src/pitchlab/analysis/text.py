@@ -1,7 +1,7 @@
 """Splitting speech into sentences and words, the way the analytics count them.
 
 Memoized: the metrics and the scorer read the same sentences, so each text is split once per
-analysis. ``clear_caches`` empties them (benchmarks call it between runs).
+analysis. ``pitchlab.analysis.clear_caches`` empties them (benchmarks call it between runs).
 """
 
 from __future__ import annotations
@@ -21,11 +21,3 @@ def sentences(text: str) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)  # segment-sized keys: a few MB at most
 def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
-
-
-def clear_caches() -> None:
-    from pitchlab.analysis.questions import is_question
-
-    sentences.cache_clear()
-    words.cache_clear()
-    is_question.cache_clear()

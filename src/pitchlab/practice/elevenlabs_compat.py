@@ -12,31 +12,27 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel
 
 from pitchlab.auth.dependencies import principal_from_token
 from pitchlab.deps import AppSettings, DbSession
 from pitchlab.errors import AppError, error_responses
 from pitchlab.practice import service
 from pitchlab.practice.router import stream_url
+from pitchlab.providers.elevenlabs_protocol import API_KEY_HEADER, SIGNED_URL_PATH, SignedUrlOut
 
 router = APIRouter(tags=["elevenlabs compatibility"])
 
 # The SDKs send their "API key" in this header; here it carries a Pitchlab access token. A
 # security scheme of its own, so that the OpenAPI description says so.
 _xi_api_key = APIKeyHeader(
-    name="xi-api-key", scheme_name="xi-api-key", auto_error=False,
+    name=API_KEY_HEADER, scheme_name=API_KEY_HEADER, auto_error=False,
     description="A Pitchlab access token (from POST /api/auth/login), where the ElevenLabs SDKs "
     "send their API key.",
 )
 
 
-class SignedUrlOut(BaseModel):
-    signed_url: str
-
-
 @router.get(
-    "/v1/convai/conversation/get-signed-url",
+    SIGNED_URL_PATH,
     response_model=SignedUrlOut,
     summary="Signed stream URL for an ElevenLabs SDK client",
     description="`agent_id` is the id of one of your live practice sessions; `xi-api-key` is your "

@@ -7,10 +7,11 @@ progress) and closes then.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from uuid import UUID
 
-Closer = Callable[[int, str], Awaitable[None]]
+Closer = Callable[[int, str], Coroutine[Any, Any, None]]
 CONSENT_WITHDRAWN = 4403  # the stream's close code for a voice call without recording consent
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Consent, PracticeSession, StreamTicket, Subscription, Transcript
+from pitchlab.models import Consent, PracticeSession, StreamTicket, Subscription, Transcript, User
 
 PRACTISING_STATUSES = ("trialing", "active", "past_due")
 
@@ -160,3 +160,16 @@ async def idle_sessions(session: AsyncSession, idle_seconds: float) -> list[Prac
         .with_for_update(skip_locked=True)
     )
     return list(result.scalars())
+
+
+# --- the live stream (practice/stream.py, practice/recorder.py) ---------------------------------
+
+async def recording_allowed(session: AsyncSession, row: PracticeSession) -> bool:
+    """Whether the call may be recorded: a text call always, a voice call while its rep's
+    latest voice_recording consent is a grant."""
+    return row.mode != "voice" or await latest_consent(session, row.user_id, "voice_recording")
+
+
+async def find_user(session: AsyncSession, user_id: UUID) -> User | None:
+    """The user a stream ticket was issued to."""
+    return await session.get(User, user_id)

@@ -1,28 +1,14 @@
 """The built-in scenario library: who the rep is calling, and how that person behaves.
 
-Each persona carries what the offline prospect needs to play it (pains it reveals to good
-questions, objections it raises, what it takes to win) and a prompt for a hosted voice agent.
+Each persona carries what a voice provider needs to play it (pains it reveals to good questions,
+objections it raises, what it takes to win); ``Scenario.prospect_brief`` hands it over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Persona:
-    name: str
-    title: str
-    company: str
-    personality: str
-    pains: tuple[str, ...]
-    objections: tuple[str, ...]
-    win_condition: str
-    opening_line: str
-    # what the prospect says when the rep earns a next step
-    agreement: str
-    # said when the rep pitches before understanding anything
-    brush_off: str
+from pitchlab.providers.prospect import Persona, ProspectBrief
 
 
 @dataclass(frozen=True)
@@ -37,25 +23,17 @@ class Scenario:
     # "cold_call" | "discovery" | "demo" | "objection_handling" | "closing"
     call_type: str = field(default="discovery")
 
-    def agent_prompt(self) -> str:
-        p = self.persona
-        return (
-            f"You are {p.name}, {p.title} at {p.company}, on a sales call you did not ask for. "
-            f"Personality: {p.personality}. "
-            f"Your real problems, which you only reveal when asked good open questions: "
-            f"{'; '.join(p.pains)}. "
-            f"Objections you raise, one at a time, when the rep pitches: {'; '.join(p.objections)}. "
-            f"You agree to a concrete next step only when {p.win_condition}. "
-            "Stay in character, keep answers short and spoken, never mention that you are an AI "
-            "or that this is a role-play."
-        )
+    def prospect_brief(self) -> ProspectBrief:
+        """What a voice provider is told about the prospect it plays."""
+        return ProspectBrief(self.id, self.persona, self.interest_needed)
 
 
 def _scenario(
     scenario_id: str, title: str, description: str, difficulty: str, interest_needed: int,
-    call_type: str, /, **persona: object,
+    call_type: str, /, *, pains: tuple[str, ...], objections: tuple[str, ...], **persona: str,
 ) -> Scenario:
-    return Scenario(scenario_id, title, description, difficulty, Persona(**persona), interest_needed,
+    return Scenario(scenario_id, title, description, difficulty,
+                    Persona(pains=pains, objections=objections, **persona), interest_needed,
                     call_type)
 
 
@@ -64,7 +42,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "cold-call-gatekeeper", "Cold call past a gatekeeper",
         "Reach the decision maker through an executive assistant who screens every call.",
         "medium", 3, "cold_call",
-        name="Dana Whitfield", title="Executive Assistant to the COO", company="Northwind Logistics",
+        name="Dana Whitfield", title="Executive Assistant to the COO",
+        company="Northwind Logistics",
         personality="polite, protective of the COO's time, allergic to sales scripts",
         pains=("the COO complains about late shipments every Monday",
                "the operations team spends Fridays reconciling spreadsheets by hand",
@@ -110,7 +89,8 @@ SCENARIOS: tuple[Scenario, ...] = (
                     "I can't take this to the CFO at that number."),
         win_condition="the rep quantifies value against the cost instead of discounting first",
         opening_line="Thanks for sending the proposal. I have to be honest about the number.",
-        agreement="Okay, if you can help me build that business case, let's book time with the CFO.",
+        agreement="Okay, if you can help me build that business case, let's book time with the "
+                  "CFO.",
         brush_off="If all you can do is cut the price, I'm not sure this is the right fit.",
     ),
     _scenario(

@@ -12,7 +12,6 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +27,7 @@ from pitchlab.models import Company, PracticeSession, Transcript
 from pitchlab.practice import repository, turns
 from pitchlab.practice.prospect import replay
 from pitchlab.practice.scenarios import DEFAULT_SCENARIO_ID, Scenario, get_scenario
+from pitchlab.providers import elevenlabs_protocol as protocol
 from pitchlab.security.tokens import hash_opaque_token, new_opaque_token
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ async def _charge_minutes_until(
 
 async def text_turn(
     session: AsyncSession, settings: Settings, principal: Principal, session_id: UUID, text: str
-) -> list[dict[str, Any]]:
+) -> list[protocol.ServerMessage]:
     """One rep turn in text mode; returns the protocol messages to stream back."""
     row = await own_live_session(session, principal, session_id)
     await charge_due_minutes(session, settings, row)
@@ -265,24 +265,19 @@ async def text_turn(
     await repository.touch(session, row.id)
     remaining = await metering.minutes_remaining(session, row.company_id, row.user_id)
     return [
-        *([_agent_response(opening)] if opening is not None else []),
-        {"type": "user_transcript", "user_transcription_event": {"user_transcript": text}},
+        *([protocol.agent_response(opening)] if opening is not None else []),
+        protocol.user_transcript(text),
         status_message(row, remaining),
-        _agent_response(reply),
+        protocol.agent_response(reply),
     ]
 
 
-def _agent_response(text: str) -> dict[str, Any]:
-    return {"type": "agent_response", "agent_response_event": {"agent_response": text}}
-
-
-def status_message(row: PracticeSession, minutes_remaining: int) -> dict[str, Any]:
-    return {
-        "type": "session_status",
-        "minutes_remaining": minutes_remaining,
-        "seconds_elapsed": int((_now() - row.started_at).total_seconds()),
-        "minutes_billed": row.minutes_billed,
-    }
+def status_message(row: PracticeSession, minutes_remaining: int) -> protocol.SessionStatus:
+    return protocol.session_status(
+        minutes_remaining=minutes_remaining,
+        seconds_elapsed=int((_now() - row.started_at).total_seconds()),
+        minutes_billed=row.minutes_billed,
+    )
 
 
 # --- ending ------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ class Providers:
 
 
 def build_providers(settings: Settings, vault: Vault) -> Providers:
-    return Providers(email=build_email_sender(settings), voice=build_voice_provider(settings, vault),
+    return Providers(email=build_email_sender(settings),
+                     voice=build_voice_provider(settings, vault),
                      scorer=build_scorer(settings, vault))
 
 

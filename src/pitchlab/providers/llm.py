@@ -25,8 +25,8 @@ from typing import Any, Literal, Protocol
 from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
+from pitchlab.analysis import local_scorer, rubric
 from pitchlab.analysis.metrics import measured
-from pitchlab.feedback import local_scorer, rubric
 from pitchlab.security.vault import Vault, key_for
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,20 @@ class Scoring:
     raw_output: dict[str, Any] | None = field(default=None)
 
 
+Turns = list[dict[str, Any]]
+Metrics = dict[str, Any]
+
+
 class SkillScorer(Protocol):
-    async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring: ...
+    async def score(self, turns: Turns, metrics: Metrics, user: Any) -> Scoring: ...
 
 
 class LocalSkillScorer:
-    async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
-        return Scoring("local", local_scorer.RUBRIC_VERSION, local_scorer.score_locally(turns, metrics))
+    async def score(
+        self, turns: Turns, metrics: Metrics, user: Any,  # noqa: ARG002 (SkillScorer's signature)
+    ) -> Scoring:
+        return Scoring("local", local_scorer.RUBRIC_VERSION,
+                       local_scorer.score_locally(turns, metrics))
 
 
 class _SkillOut(BaseModel):
@@ -73,7 +80,7 @@ class OpenAISkillScorer:
         self.max_retries = max_retries
         self.local = LocalSkillScorer()
 
-    async def score(self, turns: list[dict[str, Any]], metrics: dict[str, Any], user: Any) -> Scoring:
+    async def score(self, turns: Turns, metrics: Metrics, user: Any) -> Scoring:
         key = key_for(self.vault, user, "openai", self._platform_key)
         if key is None or not local_scorer.rep_said_something(turns):
             return await self.local.score(turns, metrics, user)
@@ -106,7 +113,8 @@ class OpenAISkillScorer:
                                                          turns)
         return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION, result, raw)
 
-    async def _fallback(self, turns, metrics, user, reason: str, raw) -> Scoring:
+    async def _fallback(self, turns: Turns, metrics: Metrics, user: Any, reason: str,
+                        raw: dict[str, Any] | None) -> Scoring:
         log.warning("scoring with %s failed (%s); using the local scorer", self.model, reason)
         local = await self.local.score(turns, metrics, user)
         return Scoring(local.scored_by, local.rubric_version,

@@ -1,21 +1,24 @@
 """Voice conversations: the Protocol the stream talks to, and its offline adapter.
 
 A conversation receives the client's protocol messages and produces protocol messages for the
-client, in the ElevenLabs Conversational AI shapes. ``LocalProspectConversation`` plays the
-scenario's persona in text with no vendor at all; ``ElevenLabsRelay`` (relay.py) forwards to a
-hosted ElevenLabs agent.
+client, in the ElevenLabs Conversational AI shapes (elevenlabs_protocol.py).
+``LocalProspectConversation`` plays the brief's persona in text with no vendor at all;
+``ElevenLabsRelay`` (elevenlabs.py) forwards to a hosted ElevenLabs agent.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
+from uuid import UUID
 
-from pitchlab.practice.prospect import Prospect, replay
-from pitchlab.practice.scenarios import Scenario
+from pitchlab.models import User
+from pitchlab.providers import elevenlabs_protocol as protocol
+from pitchlab.providers.prospect import Prospect, ProspectBrief, replay
 
-AUDIO_FORMAT = "pcm_16000"
+# What a conversation gives the client: a message to encode, or raw JSON text to pass on untouched.
+Outgoing = Mapping[str, Any] | str
 
 
 class ProviderFailure(Exception):
@@ -27,17 +30,17 @@ class ProviderFailure(Exception):
 
 
 class VoiceConversation(Protocol):
-    async def start(self, initiation: dict[str, Any]) -> dict[str, Any]:
+    async def start(self, initiation: protocol.Message) -> Mapping[str, Any]:
         """Open the conversation; return the metadata event's fields (conversation_id, formats)."""
         ...
 
-    async def send(self, message: dict[str, Any] | None, raw: str) -> None:
+    async def send(self, message: protocol.Message | None, raw: str) -> None:
         """A client message, parsed (None for an audio chunk, passed on raw)."""
         ...
 
-    def events(self) -> AsyncIterator[dict[str, Any] | str]:
-        """Messages for the client: dicts, or raw JSON text to forward untouched. Ends when the
-        provider ends the call; raises ProviderFailure when it breaks it."""
+    def events(self) -> AsyncIterator[Outgoing]:
+        """Messages for the client. Ends when the provider ends the call; raises
+        ProviderFailure when it breaks it."""
         ...
 
     async def close(self) -> None: ...
@@ -50,38 +53,39 @@ class LocalProspectConversation:
     accepted and ignored, and the client is told once.
     """
 
-    def __init__(self, scenario: Scenario, conversation_id: str, rep_lines_so_far: list[str]) -> None:
+    def __init__(self, brief: ProspectBrief, conversation_id: str,
+                 rep_lines_so_far: list[str]) -> None:
         self.conversation_id = conversation_id
-        self.prospect: Prospect = replay(scenario, rep_lines_so_far)
+        self.prospect: Prospect = replay(brief, rep_lines_so_far)
         self.resumed = bool(rep_lines_so_far)
-        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.queue: asyncio.Queue[Outgoing | None] = asyncio.Queue()
         self.event_id = 0
         self.told_about_audio = False
 
-    async def start(self, initiation: dict[str, Any]) -> dict[str, Any]:
+    async def start(
+        self, initiation: protocol.Message,  # noqa: ARG002 (nothing in it changes the prospect)
+    ) -> Mapping[str, Any]:
         if not self.resumed:
             self._say(self.prospect.opening())
-        return {"conversation_id": self.conversation_id,
-                "agent_output_audio_format": AUDIO_FORMAT, "user_input_audio_format": AUDIO_FORMAT}
+        return protocol.metadata_event(self.conversation_id)
 
-    async def send(self, message: dict[str, Any] | None, raw: str) -> None:
+    async def send(
+        self, message: protocol.Message | None, raw: str,  # noqa: ARG002 (read parsed only)
+    ) -> None:
         if message is None:
             if not self.told_about_audio:
                 self.told_about_audio = True
-                await self.queue.put({"type": "error", "error_event": {
-                    "code": 1003, "error_type": "audio_not_supported",
-                    "message": "The offline prospect talks in text: send user_message."}})
+                await self.queue.put(protocol.audio_not_supported())
             return
-        if message.get("type") == "user_message" and isinstance(message.get("text"), str):
-            self._say(self.prospect.reply(message["text"]))
+        text = protocol.text_of(message)
+        if protocol.kind(message) == protocol.USER_MESSAGE and isinstance(text, str):
+            self._say(self.prospect.reply(text))
 
     def _say(self, text: str) -> None:
         self.event_id += 1
-        self.queue.put_nowait({"type": "agent_response",
-                               "agent_response_event": {"agent_response": text,
-                                                        "event_id": self.event_id}})
+        self.queue.put_nowait(protocol.agent_response(text, self.event_id))
 
-    async def events(self) -> AsyncIterator[dict[str, Any] | str]:
+    async def events(self) -> AsyncIterator[Outgoing]:
         while (event := await self.queue.get()) is not None:
             yield event
 
@@ -90,8 +94,8 @@ class LocalProspectConversation:
 
 
 class VoiceProvider(Protocol):
-    def open(self, *, scenario: Scenario, session_id: Any, rep_lines_so_far: list[str],
-             user: Any) -> VoiceConversation: ...
+    def open(self, *, prospect: ProspectBrief, session_id: UUID, rep_lines_so_far: list[str],
+             user: User) -> VoiceConversation: ...
 
     async def aclose(self) -> None: ...
 
@@ -102,6 +106,8 @@ class OfflineVoiceProvider:
     async def aclose(self) -> None:
         pass
 
-    def open(self, *, scenario: Scenario, session_id: Any, rep_lines_so_far: list[str],
-             user: Any) -> VoiceConversation:
-        return LocalProspectConversation(scenario, str(session_id), rep_lines_so_far)
+    def open(
+        self, *, prospect: ProspectBrief, session_id: UUID, rep_lines_so_far: list[str],
+        user: User,  # noqa: ARG002 (VoiceProvider's signature: no key to look up offline)
+    ) -> VoiceConversation:
+        return LocalProspectConversation(prospect, str(session_id), rep_lines_so_far)

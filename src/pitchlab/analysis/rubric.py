@@ -74,7 +74,7 @@ RESPONSE_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "required": list(SKILL_ANCHORS),
-            "properties": {skill: _SKILL for skill in SKILL_ANCHORS},
+            "properties": dict.fromkeys(SKILL_ANCHORS, _SKILL),
         },
         "summary": {"type": "string"},
         "strengths": {"type": "array", "items": {"type": "string"}},

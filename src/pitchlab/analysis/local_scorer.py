@@ -56,7 +56,8 @@ class Cue:
     phrases: tuple[str, ...] = ()
 
     def __call__(self, said: Said) -> bool:
-        return not self.single.isdisjoint(said.words) or any(p in said.lowered for p in self.phrases)
+        return (not self.single.isdisjoint(said.words)
+                or any(p in said.lowered for p in self.phrases))
 
 
 def _cue(*terms: str) -> Cue:
@@ -255,7 +256,8 @@ def summarize(metrics: dict[str, Any], skills: dict[str, Any]) -> str:
 def coaching_notes(metrics: dict[str, Any], skills: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Strengths and improvements against the reference bands and the skill scores; only
     measured numbers and scored skills are commented on."""
-    good, grow = [], []
+    good: list[str] = []
+    grow: list[str] = []
     share, pace = rep_share(metrics), metrics["pace_wpm"]
     fillers, questions = metrics["filler_words"]["per_100_words"], metrics["questions_asked"]
     _, past = _verbs(metrics)
