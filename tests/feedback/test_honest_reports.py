@@ -106,7 +106,9 @@ async def test_a_text_calls_clock_made_numbers_are_marked_estimated(client, app,
     assert NOT_TYPED <= set(metrics["not_measured"])
     assert metrics["pace_wpm"] == 0 and metrics["patience_seconds"] == 0
     talk = metrics["talk_time_seconds"]
-    assert talk["rep"] + talk["prospect"] <= metrics["duration_seconds"]
+    # Each figure is rounded to the millisecond on its own: where the turns fill the whole call,
+    # the two rounded shares may exceed the rounded duration by up to 1.5 ms.
+    assert talk["rep"] + talk["prospect"] <= metrics["duration_seconds"] + 0.0015 + 1e-9
     assert metrics["longest_monologue_seconds"] <= metrics["duration_seconds"]
     assert not any(word in _prose(metrics) for word in ABOUT_PACE_OR_PAUSES)
     assert "you wrote" in metrics["summary"].lower() and "% of the words" in metrics["summary"]
