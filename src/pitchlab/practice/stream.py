@@ -30,7 +30,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from pitchlab.auth.dependencies import principal_from_token
-from pitchlab.billing import metering
+from pitchlab.billing import service as billing
+from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.db import Database, is_database_unavailable, system_context, tenant_context
 from pitchlab.errors import AppError
 from pitchlab.http.connection_abort import abort_connection
@@ -371,8 +372,8 @@ class StreamSession:
         minute = self.minutes_billed + 1
         try:
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-                charged = await metering.charge_minute(session, self.row.id, minute)
-        except metering.QuotaExhausted:
+                charged = await billing.charge_minute(session, self.row.id, minute)
+        except QuotaExhausted:
             self.offer({**service.status_message(self.row, 0),
                         "minutes_billed": self.minutes_billed})
             raise StreamClosed(CLOSE_QUOTA, "quota exhausted") from None
@@ -393,7 +394,7 @@ class StreamSession:
 
     async def _status(self) -> dict[str, Any]:
         async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-            remaining = await metering.minutes_remaining(session, self.row.company_id, self.row.user_id)
+            remaining = await billing.minutes_remaining(session, self.row.company_id, self.row.user_id)
         self.row.minutes_billed = self.minutes_billed
         return service.status_message(self.row, remaining)
 
@@ -468,7 +469,7 @@ async def _admit(database: Database, settings, user: User, session_id: UUID):
         transcript = await repository.transcript_of(session, session_id)
         try:
             await service.charge_due_minutes(session, settings, row)
-        except AppError:
+        except QuotaExhausted:
             raise StreamClosed(CLOSE_QUOTA, "quota exhausted",
                                service.status_message(row, 0)) from None
         return row, (list(transcript.turns) if transcript else [])
