@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -22,19 +22,8 @@ from pitchlab.models.values import (
     FeedbackStatus,
     SessionMode,
     SessionStatus,
-    Speaker,
     one_of,
 )
-
-
-class Turn(TypedDict):
-    """One turn of a transcript, as ``transcripts.turns`` stores it: who spoke, what they said,
-    and when, in ms from the start of the call."""
-
-    speaker: Speaker
-    text: str
-    start_ms: int
-    end_ms: int
 
 
 class PracticeSession(Base):

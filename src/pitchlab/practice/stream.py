@@ -394,7 +394,9 @@ class StreamSession:
 
     async def _status(self) -> dict[str, Any]:
         async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-            remaining = await billing.minutes_remaining(session, self.row.company_id, self.row.user_id)
+            remaining = await billing.minutes_remaining(
+                session, self.row.company_id, self.row.user_id
+            )
         self.row.minutes_billed = self.minutes_billed
         return service.status_message(self.row, remaining)
 
