@@ -144,6 +144,39 @@ async def touch(session: AsyncSession, session_id: UUID) -> bool:
     return result.scalar_one_or_none() is not None
 
 
+# --- feedback's progress, kept on the session ----------------------------------------------------
+
+async def feedback_ready(session: AsyncSession, session_id: UUID) -> None:
+    await session.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .values(feedback_status=FeedbackStatus.READY, feedback_error=None)
+    )
+
+
+async def feedback_failed(session: AsyncSession, session_id: UUID, reason: str) -> None:
+    """Only feedback still pending fails: a ready report is not taken back."""
+    await session.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id,
+               PracticeSession.feedback_status == FeedbackStatus.PENDING)
+        .values(feedback_status=FeedbackStatus.FAILED, feedback_error=reason)
+    )
+
+
+async def awaiting_feedback(
+    session: AsyncSession, ended_seconds_ago: float
+) -> list[PracticeSession]:
+    """Calls whose feedback is still pending although they ended this long ago."""
+    result = await session.execute(
+        select(PracticeSession).where(
+            PracticeSession.feedback_status == FeedbackStatus.PENDING,
+            PracticeSession.ended_at < func.now() - _seconds(ended_seconds_ago),
+        )
+    )
+    return list(result.scalars())
+
+
 async def add_ticket(
     session: AsyncSession, *, session_id: UUID, user_id: UUID, token_hash: str,
     expires_at: datetime,
@@ -174,38 +207,5 @@ async def idle_sessions(session: AsyncSession, idle_seconds: float) -> list[Prac
         select(PracticeSession)
         .where(_LIVE, PracticeSession.last_activity_at < func.now() - _seconds(idle_seconds))
         .with_for_update(skip_locked=True)
-    )
-    return list(result.scalars())
-
-
-# --- feedback's progress, kept on the session ----------------------------------------------------
-
-async def feedback_ready(session: AsyncSession, session_id: UUID) -> None:
-    await session.execute(
-        update(PracticeSession)
-        .where(PracticeSession.id == session_id)
-        .values(feedback_status=FeedbackStatus.READY, feedback_error=None)
-    )
-
-
-async def feedback_failed(session: AsyncSession, session_id: UUID, reason: str) -> None:
-    """Only feedback still pending fails: a ready report is not taken back."""
-    await session.execute(
-        update(PracticeSession)
-        .where(PracticeSession.id == session_id,
-               PracticeSession.feedback_status == FeedbackStatus.PENDING)
-        .values(feedback_status=FeedbackStatus.FAILED, feedback_error=reason)
-    )
-
-
-async def awaiting_feedback(
-    session: AsyncSession, ended_seconds_ago: float
-) -> list[PracticeSession]:
-    """Calls whose feedback is still pending although they ended this long ago."""
-    result = await session.execute(
-        select(PracticeSession).where(
-            PracticeSession.feedback_status == FeedbackStatus.PENDING,
-            PracticeSession.ended_at < func.now() - _seconds(ended_seconds_ago),
-        )
     )
     return list(result.scalars())
