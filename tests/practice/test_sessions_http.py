@@ -151,7 +151,8 @@ async def test_every_session_endpoint_hides_other_companies_sessions(client, app
 
 async def test_twenty_concurrent_charges_on_ten_minutes_charge_exactly_ten(app, owner_url, app_url):
     """Each charge on its own connection, as from twenty processes at once."""
-    from pitchlab.billing import metering
+    from pitchlab.billing import service as billing
+    from pitchlab.billing.errors import QuotaExhausted
     from pitchlab.db import Database, tenant_context
 
     company, users, sessions = uuid.uuid4(), [uuid.uuid4() for _ in range(20)], []
@@ -171,8 +172,8 @@ async def test_twenty_concurrent_charges_on_ten_minutes_charge_exactly_ten(app, 
     async def charge(database, session_id):
         try:
             async with database.transaction(tenant_context(company)) as session:
-                return await metering.charge_minute(session, session_id, 1)
-        except metering.QuotaExhausted:
+                return await billing.charge_minute(session, session_id, 1)
+        except QuotaExhausted:
             return False
 
     try:

@@ -1,15 +1,16 @@
-"""Feedback jobs: generate after each call (retried, then marked failed with the reason), and a
-sweep that re-queues feedback a crash left pending."""
+"""Feedback jobs: generate after each completed call (retried, then marked failed with the
+reason), and a sweep that re-queues feedback a crash left pending."""
 
 from __future__ import annotations
 
 import logging
-from uuid import UUID
 
 import procrastinate
 
 from pitchlab.feedback import service
 from pitchlab.jobs.queue import job, resources
+from pitchlab.kit.events import subscriber
+from pitchlab.practice.events import SessionCompleted
 
 log = logging.getLogger(__name__)
 
@@ -19,24 +20,26 @@ SWEEP_JOB = "requeue_stranded_feedback"
 STRANDED_AFTER_SECONDS = 120
 
 
-@job(service.FEEDBACK_JOB, queue="feedback",
-     retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2))
-async def generate_feedback(context: procrastinate.JobContext, session_id: str) -> None:
+@subscriber(SessionCompleted, name=service.FEEDBACK_JOB, queue="feedback",
+            retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=2))
+async def generate_feedback(context: procrastinate.JobContext, event: SessionCompleted) -> None:
     deps = resources(context)
     try:
-        await service.generate(deps.database, deps.providers.scorer, UUID(session_id))
+        await service.generate(deps.database, deps.providers.scorer, event.session_id)
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
             # the client gets a reason it can show; the detail (maybe SQL, maybe a vendor's
             # message) stays in the log
-            log.error("feedback for %s failed for good", session_id, exc_info=exc)
-            await service.mark_failed(deps.database, UUID(session_id),
+            log.error("feedback for %s failed for good", event.session_id, exc_info=exc)
+            await service.mark_failed(deps.database, event.session_id,
                                       f"scoring failed after {MAX_ATTEMPTS} attempts")
             return
         raise
 
 
 @job(SWEEP_JOB, queue="sweeps", periodic_cron="* * * * *")
-async def requeue_stranded_feedback(context: procrastinate.JobContext, timestamp: int) -> None:
+async def requeue_stranded_feedback(
+    context: procrastinate.JobContext, timestamp: int  # noqa: ARG001 (the tick, unused)
+) -> None:
     await service.requeue_stranded(resources(context).database, STRANDED_AFTER_SECONDS)

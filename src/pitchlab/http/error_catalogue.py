@@ -9,7 +9,15 @@ Each domain adds its errors in its own block, below.
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import DomainError
+from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.kit.errors import DomainError, EmailNotVerified, Forbidden, NotFound
+from pitchlab.practice.errors import (
+    ConsentRequired,
+    InvalidCursor,
+    SessionInProgress,
+    SessionNotInProgress,
+    UnknownScenario,
+)
 from pitchlab.webhooks.errors import (
     InvalidPayload,
     InvalidSignature,
@@ -18,10 +26,21 @@ from pitchlab.webhooks.errors import (
 )
 
 HTTP_STATUS: dict[type[DomainError], int] = {
+    # --- shared (kit.errors; each domain's subclasses inherit the status) ---
+    NotFound: 404,
+    Forbidden: 403,
+    EmailNotVerified: 403,
     # --- auth / users / companies ---
     # --- practice ---
+    UnknownScenario: 422,
+    SessionInProgress: 409,
+    SessionNotInProgress: 409,
+    ConsentRequired: 403,
+    InvalidCursor: 422,
     # --- billing ---
-    # --- feedback ---
+    QuotaExhausted: 402,
+    SubscriptionInactive: 402,
+    # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,
@@ -40,7 +59,7 @@ def http_status_of(error: DomainError | type[DomainError]) -> int:
     error_class = error if isinstance(error, type) else type(error)
     for cls in error_class.__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     raise LookupError(f"{error_class.__name__} has no HTTP status in the error catalogue")
 
 
@@ -48,5 +67,5 @@ def close_code_of(error: DomainError | type[DomainError]) -> int:
     error_class = error if isinstance(error, type) else type(error)
     for cls in error_class.__mro__:
         if cls in WEBSOCKET_CLOSE_CODE:
-            return WEBSOCKET_CLOSE_CODE[cls]  # type: ignore[index]
+            return WEBSOCKET_CLOSE_CODE[cls]
     return 4000 + http_status_of(error)

@@ -47,3 +47,26 @@ class RetryLater(DomainError):
     ) -> None:
         super().__init__(message, details=details)
         self.retry_after_seconds = retry_after_seconds
+
+
+# --- codes more than one domain answers with (each domain subclasses them for its own message) --
+
+class NotFound(DomainError):
+    """Nothing the caller may see has this id (another company's row is "not found" too)."""
+
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+    default_message = "You may not do this."
+
+
+class EmailNotVerified(DomainError):
+    """Signing in (auth) and starting a call (practice) both wait for a confirmed address."""
+
+    code = "email_not_verified"
+    default_message = "Confirm your email address first."

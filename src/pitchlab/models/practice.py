@@ -17,6 +17,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pitchlab.models.base import Base, created_at, uuid_pk
+from pitchlab.models.values import (
+    ChoiceText,
+    FeedbackStatus,
+    SessionMode,
+    SessionStatus,
+    one_of,
+)
 
 
 class PracticeSession(Base):
@@ -24,7 +31,7 @@ class PracticeSession(Base):
 
     __tablename__ = "sessions"
     __table_args__ = (
-        CheckConstraint("status IN ('in_progress', 'completed', 'cancelled')"),
+        CheckConstraint(one_of("status", SessionStatus)),
         CheckConstraint(
             "ended_at IS NULL OR ended_at >= started_at", name="sessions_ended_after_start"
         ),
@@ -35,9 +42,9 @@ class PracticeSession(Base):
             ondelete="CASCADE",
         ),
         UniqueConstraint("id", "company_id", name="sessions_id_company_key"),
-        CheckConstraint("mode IN ('voice', 'text')"),
+        CheckConstraint(one_of("mode", SessionMode)),
         CheckConstraint("minutes_billed >= 0"),
-        CheckConstraint("feedback_status IN ('pending', 'ready', 'failed')"),
+        CheckConstraint(one_of("feedback_status", FeedbackStatus)),
         Index("sessions_user_id_company_id_idx", "user_id", "company_id"),
         Index("sessions_company_id_idx", "company_id"),
         Index("sessions_one_live_per_user", "user_id", unique=True,
@@ -53,13 +60,14 @@ class PracticeSession(Base):
     company_id: Mapped[UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = created_at()
     ended_at: Mapped[datetime | None]
-    status: Mapped[str]
+    status: Mapped[SessionStatus] = mapped_column(ChoiceText(SessionStatus))
     scenario_id: Mapped[str]
-    mode: Mapped[str]
+    mode: Mapped[SessionMode] = mapped_column(ChoiceText(SessionMode))
     minutes_billed: Mapped[int] = mapped_column(server_default=text("0"))
     last_activity_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # an EndReason; plain text, so that a reason this code no longer knows still reads back
     end_reason: Mapped[str | None]
-    feedback_status: Mapped[str | None]
+    feedback_status: Mapped[FeedbackStatus | None] = mapped_column(ChoiceText(FeedbackStatus))
     feedback_error: Mapped[str | None]
     provider_conversation_id: Mapped[str | None]
 

@@ -17,6 +17,7 @@ from pitchlab.auth.dependencies import principal_from_token
 from pitchlab.deps import AppSettings, DbSession
 from pitchlab.errors import AppError, error_responses
 from pitchlab.practice import service
+from pitchlab.practice.errors import SessionNotFound
 from pitchlab.practice.router import stream_url
 from pitchlab.providers.elevenlabs_protocol import API_KEY_HEADER, SIGNED_URL_PATH, SignedUrlOut
 
@@ -54,7 +55,7 @@ async def get_signed_url(
     try:
         session_id = UUID(agent_id)
     except ValueError:
-        raise service.not_found() from None
+        raise SessionNotFound from None
     row = await service.own_live_session(session, principal, session_id)
     ticket = await service.issue_ticket(session, settings, row)
     return SignedUrlOut(signed_url=stream_url(settings, row.id, ticket))

@@ -6,32 +6,44 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Consent, PracticeSession, StreamTicket, Subscription, Transcript, User
+from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript, User
+from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus
 
-PRACTISING_STATUSES = ("trialing", "active", "past_due")
+_LIVE = PracticeSession.status == SessionStatus.IN_PROGRESS
+
+
+def _seconds(seconds: float) -> ColumnElement[Any]:
+    return func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+async def add_session(
+    session: AsyncSession, *, user_id: UUID, company_id: UUID, scenario_id: str,
+    mode: SessionMode,
+) -> PracticeSession:
+    """Insert a live call. Raises IntegrityError (the one-live-call index) when the user has one
+    already: the caller decides what that means."""
+    row = PracticeSession(user_id=user_id, company_id=company_id, scenario_id=scenario_id,
+                          mode=mode, status=SessionStatus.IN_PROGRESS)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def add_transcript(session: AsyncSession, row: PracticeSession) -> None:
+    session.add(Transcript(session_id=row.id, company_id=row.company_id, transcript_text="",
+                           turns=[]))
 
 
 async def live_session_of(
     session: AsyncSession, user_id: UUID, *, for_update: bool = False
 ) -> PracticeSession | None:
-    query = select(PracticeSession).where(
-        PracticeSession.user_id == user_id, PracticeSession.status == "in_progress"
-    )
+    query = select(PracticeSession).where(PracticeSession.user_id == user_id, _LIVE)
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def has_paying_subscription(session: AsyncSession, company_id: UUID) -> bool:
-    found = await session.scalar(
-        select(func.count()).select_from(Subscription).where(
-            Subscription.company_id == company_id, Subscription.status.in_(PRACTISING_STATUSES)
-        )
-    )
-    return bool(found)
 
 
 async def latest_consent(session: AsyncSession, user_id: UUID, kind: str) -> bool:
@@ -83,6 +95,13 @@ async def transcript_of(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def live_transcript(session: AsyncSession, session_id: UUID) -> Transcript:
+    """A live call's transcript (created with the call), locked for a new turn."""
+    return (await session.execute(
+        select(Transcript).where(Transcript.session_id == session_id).with_for_update()
+    )).scalar_one()
+
+
 async def save_live_turns(
     session: AsyncSession, session_id: UUID, turns: list[dict[str, Any]]
 ) -> bool:
@@ -97,8 +116,8 @@ async def save_live_turns(
     )
     recording = (
         select(PracticeSession.id)
-        .where(PracticeSession.id == session_id, PracticeSession.status == "in_progress",
-               or_(PracticeSession.mode == "text", func.coalesce(consent, False)))
+        .where(PracticeSession.id == session_id, _LIVE,
+               or_(PracticeSession.mode == SessionMode.TEXT, func.coalesce(consent, False)))
         .exists()
     )
     result = await session.execute(
@@ -110,7 +129,7 @@ async def save_live_turns(
     return result.scalar_one_or_none() is not None
 
 
-async def save_turns(session: AsyncSession, transcript: Transcript, turns: list[dict[str, Any]]) -> None:
+def save_turns(transcript: Transcript, turns: list[dict[str, Any]]) -> None:
     transcript.turns = turns  # a new list: SQLAlchemy notices the change
 
 
@@ -118,11 +137,44 @@ async def touch(session: AsyncSession, session_id: UUID) -> bool:
     """Heartbeat: the session is alive. False when it is not in progress any more."""
     result = await session.execute(
         update(PracticeSession)
-        .where(PracticeSession.id == session_id, PracticeSession.status == "in_progress")
+        .where(PracticeSession.id == session_id, _LIVE)
         .values(last_activity_at=func.now())
         .returning(PracticeSession.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+# --- feedback's progress, kept on the session ----------------------------------------------------
+
+async def feedback_ready(session: AsyncSession, session_id: UUID) -> None:
+    await session.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .values(feedback_status=FeedbackStatus.READY, feedback_error=None)
+    )
+
+
+async def feedback_failed(session: AsyncSession, session_id: UUID, reason: str) -> None:
+    """Only feedback still pending fails: a ready report is not taken back."""
+    await session.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id,
+               PracticeSession.feedback_status == FeedbackStatus.PENDING)
+        .values(feedback_status=FeedbackStatus.FAILED, feedback_error=reason)
+    )
+
+
+async def awaiting_feedback(
+    session: AsyncSession, ended_seconds_ago: float
+) -> list[PracticeSession]:
+    """Calls whose feedback is still pending although they ended this long ago."""
+    result = await session.execute(
+        select(PracticeSession).where(
+            PracticeSession.feedback_status == FeedbackStatus.PENDING,
+            PracticeSession.ended_at < func.now() - _seconds(ended_seconds_ago),
+        )
+    )
+    return list(result.scalars())
 
 
 async def add_ticket(
@@ -153,10 +205,7 @@ async def spend_ticket(session: AsyncSession, token_hash: str, session_id: UUID)
 async def idle_sessions(session: AsyncSession, idle_seconds: float) -> list[PracticeSession]:
     result = await session.execute(
         select(PracticeSession)
-        .where(
-            PracticeSession.status == "in_progress",
-            PracticeSession.last_activity_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, idle_seconds),
-        )
+        .where(_LIVE, PracticeSession.last_activity_at < func.now() - _seconds(idle_seconds))
         .with_for_update(skip_locked=True)
     )
     return list(result.scalars())

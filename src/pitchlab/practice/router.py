@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
@@ -10,11 +11,23 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from pitchlab.auth.dependencies import CurrentPrincipal
+from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession
 from pitchlab.errors import error_responses
+from pitchlab.kit.errors import EmailNotVerified
 from pitchlab.models import PracticeSession
-from pitchlab.practice import repository, service, turns
-from pitchlab.practice.scenarios import SCENARIOS, get_scenario
+from pitchlab.practice import service, turns
+from pitchlab.practice.errors import (
+    ConsentRequired,
+    InvalidCursor,
+    OnlyAdminsListOthers,
+    SessionInProgress,
+    SessionNotFound,
+    SessionNotInProgress,
+    UnknownScenario,
+)
+from pitchlab.practice.scenarios import SCENARIOS
 from pitchlab.practice.schemas import (
     ScenarioList,
     ScenarioOut,
@@ -33,15 +46,17 @@ from pitchlab.practice.schemas import (
 router = APIRouter(tags=["practice"])
 
 
-def stream_url(settings, session_id: UUID, ticket: str) -> str:
-    base = settings.public_url.rstrip("/").replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+def stream_url(settings: Settings, session_id: UUID, ticket: str) -> str:
+    # public_url is resolved at start-up (the served address when unset); without it, a path
+    base = (settings.public_url or "").rstrip("/")
+    base = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     return f"{base}/api/sessions/{session_id}/stream?ticket={ticket}"
 
 
 def session_out(row: PracticeSession) -> SessionOut:
     return SessionOut(
         id=row.id, user_id=row.user_id, status=row.status, mode=row.mode,
-        scenario=ScenarioOut.of(get_scenario(row.scenario_id)), started_at=row.started_at,
+        scenario=ScenarioOut.of_id(row.scenario_id), started_at=row.started_at,
         ended_at=row.ended_at, duration_seconds=service.duration_seconds(row),
         minutes_billed=row.minutes_billed, feedback_status=row.feedback_status,
         end_reason=row.end_reason,
@@ -50,7 +65,7 @@ def session_out(row: PracticeSession) -> SessionOut:
 
 @router.get("/api/scenarios", response_model=ScenarioList, summary="The scenario library",
             responses=error_responses(401))
-async def list_scenarios(principal: CurrentPrincipal) -> ScenarioList:
+async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
     return ScenarioList(items=[ScenarioOut.of(s) for s in SCENARIOS])
 
 
@@ -61,7 +76,8 @@ async def list_scenarios(principal: CurrentPrincipal) -> ScenarioList:
     "subscription (402 `subscription_inactive`), minutes left on the company quota and the "
     "user's cap (402 `quota_exhausted`), no other live call (409 `session_in_progress`), and for "
     "voice a `voice_recording` consent (403 `consent_required`).",
-    responses=error_responses(401, 402, 403, 409, 422),
+    responses=error_responses(401, EmailNotVerified, SubscriptionInactive, QuotaExhausted,
+                              SessionInProgress, ConsentRequired, UnknownScenario, 422),
 )
 async def start(
     body: SessionStart, principal: CurrentPrincipal, session: DbSession,
@@ -84,7 +100,8 @@ async def start(
     responses={200: {"content": {"application/x-ndjson": {}},
                      "description": "One protocol message per line, ending with the "
                                     "prospect's `agent_response`."},
-               **error_responses(401, 402, 404, 409, 422)},
+               **error_responses(401, QuotaExhausted, SessionNotFound, SessionNotInProgress,
+                                 UnknownScenario, 422)},
 )
 async def text_turn(
     session_id: UUID, body: TextTurn, principal: CurrentPrincipal, session: DbSession,
@@ -92,7 +109,7 @@ async def text_turn(
 ) -> StreamingResponse:
     messages = await service.text_turn(session, settings, principal, session_id, body.text)
 
-    async def lines():
+    async def lines() -> AsyncIterator[str]:
         for message in messages:
             yield json.dumps(message) + "\n"
 
@@ -102,7 +119,7 @@ async def text_turn(
 @router.post(
     "/api/sessions/{session_id:uuid}/end", response_model=SessionEnded,
     summary="End a call (idempotent: a second call returns the same body and bills nothing)",
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, SessionNotFound, 422),
 )
 async def end(
     session_id: UUID, request: Request, principal: CurrentPrincipal, session: DbSession,
@@ -113,6 +130,7 @@ async def end(
     row = await service.end_session(session, settings, row, status=reason,
                                     reason=service.end_reason(principal, row))
     request.app.state.live_streams.close(row.id)
+    assert row.ended_at is not None  # end_session ended it, or it had ended before
     return SessionEnded(
         id=row.id, status=row.status, started_at=row.started_at, ended_at=row.ended_at,
         duration_seconds=service.duration_seconds(row) or 0, minutes_billed=row.minutes_billed,
@@ -121,7 +139,7 @@ async def end(
 
 
 @router.get("/api/sessions", response_model=SessionList, summary="My calls (admins: ?user_id=)",
-            responses=error_responses(401, 403, 422))
+            responses=error_responses(401, OnlyAdminsListOthers, InvalidCursor, 422))
 async def list_sessions(
     principal: CurrentPrincipal, session: DbSession,
     user_id: UUID | None = None,
@@ -135,18 +153,20 @@ async def list_sessions(
 
 
 @router.get("/api/sessions/{session_id:uuid}", response_model=SessionOut, summary="One call",
-            responses=error_responses(401, 404, 422))
-async def get_session(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> SessionOut:
+            responses=error_responses(401, SessionNotFound, 422))
+async def get_session(
+    session_id: UUID, principal: CurrentPrincipal, session: DbSession
+) -> SessionOut:
     return session_out(await service.visible_session(session, principal, session_id))
 
 
 @router.get("/api/sessions/{session_id:uuid}/transcript", response_model=TranscriptOut,
-            summary="What was said, turn by turn", responses=error_responses(401, 404, 422))
-async def transcript(session_id: UUID, principal: CurrentPrincipal, session: DbSession) -> TranscriptOut:
-    row = await service.visible_session(session, principal, session_id)
-    stored = await repository.transcript_of(session, row.id)
-    if stored is None:
-        raise service.not_found()
+            summary="What was said, turn by turn",
+            responses=error_responses(401, SessionNotFound, 422))
+async def transcript(
+    session_id: UUID, principal: CurrentPrincipal, session: DbSession
+) -> TranscriptOut:
+    row, stored = await service.visible_transcript(session, principal, session_id)
     return TranscriptOut(
         # rendered from the turns on every read, so that text stored before the rendering
         # stopped line breaks from forging speakers is shown safely too

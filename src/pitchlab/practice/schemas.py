@@ -9,7 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field, field_validator
 
 from pitchlab.http.validation import NOT_BLANK_PATTERN, RequestBody
-from pitchlab.practice.scenarios import Scenario
+from pitchlab.models.values import EndReason, FeedbackStatus, SessionMode, SessionStatus, Speaker
+from pitchlab.practice.scenarios import Scenario, get_scenario
 
 
 class Request(RequestBody):
@@ -33,6 +34,17 @@ class ScenarioOut(BaseModel):
                      "personality": p.personality, "win_condition": p.win_condition},
         )
 
+    @classmethod
+    def of_id(cls, scenario_id: str) -> ScenarioOut:
+        """The scenario a call was held in. One since retired from the library still names its
+        id: a call's history outlives the scenarios."""
+        scenario = get_scenario(scenario_id)
+        if scenario is not None:
+            return cls.of(scenario)
+        return cls(id=scenario_id, name="Retired scenario",
+                   description="This scenario is no longer in the library: GET /api/scenarios "
+                   "lists the current ones.", difficulty="unknown", persona={})
+
 
 class ScenarioList(BaseModel):
     items: list[ScenarioOut]
@@ -40,7 +52,7 @@ class ScenarioList(BaseModel):
 
 class SessionStart(Request):
     scenario_id: str | None = Field(default=None, max_length=100)
-    mode: Literal["voice", "text"] = "voice"
+    mode: Literal[SessionMode.VOICE, SessionMode.TEXT] = SessionMode.VOICE
 
 
 class StreamAccess(BaseModel):
@@ -51,8 +63,8 @@ class StreamAccess(BaseModel):
 
 class SessionStarted(BaseModel):
     id: UUID
-    status: str
-    mode: str
+    status: SessionStatus
+    mode: SessionMode
     started_at: datetime
     scenario: ScenarioOut
     minutes_remaining: int
@@ -62,15 +74,18 @@ class SessionStarted(BaseModel):
 class SessionOut(BaseModel):
     id: UUID
     user_id: UUID
-    status: str
-    mode: str
+    status: SessionStatus
+    mode: SessionMode
     scenario: ScenarioOut
     started_at: datetime
     ended_at: datetime | None
     duration_seconds: int | None
     minutes_billed: int
-    feedback_status: str | None
-    end_reason: str | None
+    feedback_status: FeedbackStatus | None
+    # text, not the enum: a reason stored by an older version still reads back
+    end_reason: str | None = Field(
+        description="Who or what ended the call: " + ", ".join(f"`{r}`" for r in EndReason) + "."
+    )
 
 
 class SessionList(BaseModel):
@@ -79,17 +94,17 @@ class SessionList(BaseModel):
 
 
 class SessionEnd(Request):
-    reason: Literal["completed", "cancelled"] = "completed"
+    reason: Literal[SessionStatus.COMPLETED, SessionStatus.CANCELLED] = SessionStatus.COMPLETED
 
 
 class SessionEnded(BaseModel):
     id: UUID
-    status: str
+    status: SessionStatus
     started_at: datetime
     ended_at: datetime
     duration_seconds: int
     minutes_billed: int
-    feedback_status: str | None
+    feedback_status: FeedbackStatus | None
 
 
 MAX_TURN_CHARS = 4000
@@ -118,7 +133,7 @@ class ContextualUpdate(Request):
 
 
 class TurnOut(BaseModel):
-    speaker: Literal["rep", "prospect"]
+    speaker: Speaker
     text: str
     start_ms: int
     end_ms: int

@@ -1,7 +1,9 @@
 """Practice calls: start, text turns, end, reading them back, and the idle sweep.
 
-Every function runs in the caller's unit of work (flushes, never commits). Quotas are charged
-through billing.metering so that a failed charge rolls back with everything else.
+Every function runs in the caller's unit of work (flushes, never commits). Minutes are charged
+through billing's service, so that a refused charge rolls back with everything else. A call that
+completes publishes ``SessionCompleted`` in the same transaction: feedback reacts to it, and
+nothing here knows who does.
 """
 
 from __future__ import annotations
@@ -18,13 +20,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.auth.dependencies import Principal
-from pitchlab.billing import metering
+from pitchlab.billing import service as billing
+from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
 from pitchlab.db import system_context, temporary_context
-from pitchlab.errors import AppError
-from pitchlab.feedback.service import queue_feedback
-from pitchlab.models import Company, PracticeSession, Transcript
+from pitchlab.kit.errors import EmailNotVerified
+from pitchlab.kit.events import publish
+from pitchlab.models import PracticeSession, Transcript
+from pitchlab.models.values import EndReason, FeedbackStatus, SessionMode, SessionStatus
 from pitchlab.practice import repository, turns
+from pitchlab.practice.errors import (
+    ConsentRequired,
+    InvalidCursor,
+    OnlyAdminsListOthers,
+    OperatorsDoNotPractise,
+    SessionInProgress,
+    SessionNotFound,
+    SessionNotInProgress,
+    UnknownScenario,
+)
+from pitchlab.practice.events import SessionCompleted
 from pitchlab.practice.prospect import replay
 from pitchlab.practice.scenarios import DEFAULT_SCENARIO_ID, Scenario, get_scenario
 from pitchlab.providers import elevenlabs_protocol as protocol
@@ -32,9 +47,7 @@ from pitchlab.security.tokens import hash_opaque_token, new_opaque_token
 
 log = logging.getLogger(__name__)
 
-
-def not_found() -> AppError:
-    return AppError("not_found", "No such session.", 404)
+VOICE_RECORDING = "voice_recording"  # the consent a voice call needs
 
 
 def _now() -> datetime:
@@ -53,72 +66,53 @@ class Started:
 
 async def start_session(
     session: AsyncSession, settings: Settings, principal: Principal, scenario_id: str | None,
-    mode: str,
+    mode: SessionMode,
 ) -> Started:
     user = principal.user
     if user.company_id is None:
-        raise AppError("forbidden", "Platform operators do not hold practice calls.", 403)
+        raise OperatorsDoNotPractise
+    company_id = user.company_id
     # The checks, in the order the product promises them.
     if user.email_verified_at is None:
-        raise AppError("email_not_verified", "Confirm your email address first.", 403)
-    company = await session.get(Company, user.company_id)
-    if company is None or not await _may_practise(session, company):
-        raise AppError("subscription_inactive",
-                       "The trial has ended and there is no active subscription.", 402)
+        raise EmailNotVerified
+    await billing.ensure_may_practise(session, company_id, _now())
     scenario = get_scenario(scenario_id or DEFAULT_SCENARIO_ID)
     if scenario is None:
-        raise AppError("unknown_scenario",
-                       "No scenario has this id: GET /api/scenarios lists the ones you can use.",
-                       422, details={"scenario_id": scenario_id, "scenarios": "GET /api/scenarios"})
-    if await metering.minutes_remaining(session, company.id, user.id) < 1:
-        raise AppError("quota_exhausted", "No practice minutes are left.", 402)
+        raise UnknownScenario(scenario_id)
+    if await billing.minutes_remaining(session, company_id, user.id) < 1:
+        raise QuotaExhausted
     if await repository.live_session_of(session, user.id) is not None:
-        raise _already_live()
-    if mode == "voice" and not await repository.latest_consent(session, user.id, "voice_recording"):
-        raise AppError("consent_required",
-                       "Voice calls need your consent to voice recording first: POST "
-                       "/api/users/me/consents with kind \"voice_recording\" and granted true "
-                       "(or start a text call).", 403,
-                       details={"kind": "voice_recording",
-                                "consents": "POST /api/users/me/consents"})
-    row = await _insert_session(session, user.id, company.id, scenario.id, mode)
-    session.add(Transcript(session_id=row.id, company_id=company.id, transcript_text="", turns=[]))
-    try:
-        await metering.charge_minute(session, row.id, 1)
-    except metering.QuotaExhausted:
-        raise AppError("quota_exhausted", "No practice minutes are left.", 402) from None
+        raise SessionInProgress
+    if mode == SessionMode.VOICE and not await repository.latest_consent(
+        session, user.id, VOICE_RECORDING
+    ):
+        raise ConsentRequired(VOICE_RECORDING)
+    row = await _insert_session(session, user.id, company_id, scenario.id, mode)
+    await repository.add_transcript(session, row)
+    await billing.charge_minute(session, row.id, 1)
     await session.refresh(row)
     ticket = await issue_ticket(session, settings, row)
-    remaining = await metering.minutes_remaining(session, company.id, user.id)
+    remaining = await billing.minutes_remaining(session, company_id, user.id)
     return Started(row, scenario, remaining, ticket)
 
 
 async def live_voice_call_of(session: AsyncSession, user_id: UUID) -> UUID | None:
     """The user's live voice call, if any (whose recording a consent withdrawal stops)."""
     row = await repository.live_session_of(session, user_id)
-    return row.id if row is not None and row.mode == "voice" else None
+    return row.id if row is not None and row.mode == SessionMode.VOICE else None
 
 
-def _already_live() -> AppError:
-    return AppError("session_in_progress", "You already have a practice call in progress.", 409)
-
-
-async def _may_practise(session: AsyncSession, company: Company) -> bool:
-    if company.trial_expires_at is not None and company.trial_expires_at > _now():
-        return True
-    return await repository.has_paying_subscription(session, company.id)
-
-
-async def _insert_session(session, user_id, company_id, scenario_id, mode) -> PracticeSession:
-    row = PracticeSession(user_id=user_id, company_id=company_id, scenario_id=scenario_id,
-                          mode=mode, status="in_progress")
+async def _insert_session(
+    session: AsyncSession, user_id: UUID, company_id: UUID, scenario_id: str, mode: SessionMode
+) -> PracticeSession:
     try:
         async with session.begin_nested():  # the one-live-call index settles races
-            session.add(row)
-            await session.flush()
+            return await repository.add_session(
+                session, user_id=user_id, company_id=company_id, scenario_id=scenario_id,
+                mode=mode,
+            )
     except IntegrityError:
-        raise _already_live() from None
-    return row
+        raise SessionInProgress from None
 
 
 async def issue_ticket(session: AsyncSession, settings: Settings, row: PracticeSession) -> str:
@@ -150,17 +144,29 @@ async def visible_session(
         session, session_id, user_id=_own_scope(principal), for_update=for_update
     )
     if row is None:
-        raise not_found()
+        raise SessionNotFound
     return row
 
 
-async def own_live_session(session: AsyncSession, principal: Principal, session_id: UUID) -> PracticeSession:
+async def visible_transcript(
+    session: AsyncSession, principal: Principal, session_id: UUID
+) -> tuple[PracticeSession, Transcript]:
+    row = await visible_session(session, principal, session_id)
+    stored = await repository.transcript_of(session, row.id)
+    if stored is None:
+        raise SessionNotFound
+    return row, stored
+
+
+async def own_live_session(
+    session: AsyncSession, principal: Principal, session_id: UUID
+) -> PracticeSession:
     row = await repository.find_session(session, session_id, user_id=principal.user.id,
                                         for_update=True)
     if row is None:
-        raise not_found()
-    if row.status != "in_progress":
-        raise AppError("session_not_in_progress", "This call has ended.", 409)
+        raise SessionNotFound
+    if row.status != SessionStatus.IN_PROGRESS:
+        raise SessionNotInProgress
     return row
 
 
@@ -170,7 +176,7 @@ async def list_sessions(
 ) -> tuple[list[PracticeSession], str | None]:
     # The caller's own calls by default; admins may name another user of their company.
     if _own_scope(principal) is not None and user_id not in (None, principal.user.id):
-        raise AppError("forbidden", "Only admins can list other users' sessions.", 403)
+        raise OnlyAdminsListOthers
     rows = await repository.list_sessions(
         session, user_id=user_id or principal.user.id, after=_decode_cursor(cursor),
         limit=limit + 1,
@@ -194,7 +200,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
             raise ValueError("cursor fields are strings")
         return datetime.fromisoformat(started), UUID(row_id)
     except (ValueError, TypeError):
-        raise AppError("invalid_cursor", "This cursor is not valid.", 422) from None
+        raise InvalidCursor from None
 
 
 def duration_seconds(row: PracticeSession) -> int | None:
@@ -216,14 +222,13 @@ def minutes_begun(row: PracticeSession, settings: Settings, at: datetime) -> int
     return max(1, math.ceil(elapsed / settings.billing_minute_seconds))
 
 
-async def charge_due_minutes(session: AsyncSession, settings: Settings, row: PracticeSession) -> None:
-    """Charge every minute that has begun since the last charge; 402 (and the caller's whole
-    transaction rolled back) when one does not fit."""
+async def charge_due_minutes(
+    session: AsyncSession, settings: Settings, row: PracticeSession
+) -> None:
+    """Charge every minute that has begun since the last charge; QuotaExhausted (and the
+    caller's whole transaction rolled back) when one does not fit."""
     for minute in range(row.minutes_billed + 1, minutes_begun(row, settings, _now()) + 1):
-        try:
-            await metering.charge_minute(session, row.id, minute)
-        except metering.QuotaExhausted:
-            raise AppError("quota_exhausted", "No practice minutes are left.", 402) from None
+        await billing.charge_minute(session, row.id, minute)
     await session.refresh(row)
 
 
@@ -235,9 +240,9 @@ async def _charge_minutes_until(
     for minute in range(row.minutes_billed + 1, minutes_begun(row, settings, ended_at) + 1):
         try:
             async with session.begin_nested():  # a minute that does not fit leaves no trace
-                if not await metering.charge_minute(session, row.id, minute):
+                if not await billing.charge_minute(session, row.id, minute):
                     break
-        except metering.QuotaExhausted:
+        except QuotaExhausted:
             break
     await session.refresh(row)
 
@@ -249,7 +254,9 @@ async def text_turn(
     row = await own_live_session(session, principal, session_id)
     await charge_due_minutes(session, settings, row)
     scenario = get_scenario(row.scenario_id)
-    transcript = await repository.transcript_of(session, row.id, for_update=True)
+    if scenario is None:  # retired while the call was live: there is no prospect to play
+        raise UnknownScenario(row.scenario_id)
+    transcript = await repository.live_transcript(session, row.id)
     said = list(transcript.turns)
     prospect = replay(scenario, turns.rep_lines(said))
     reply = prospect.reply(text)
@@ -261,9 +268,9 @@ async def text_turn(
         said = turns.add_turn(said, "prospect", opening, 0)
     said = turns.add_turn(said, "rep", text, now)
     said = turns.add_turn(said, "prospect", reply, now)
-    await repository.save_turns(session, transcript, said)
+    repository.save_turns(transcript, said)
     await repository.touch(session, row.id)
-    remaining = await metering.minutes_remaining(session, row.company_id, row.user_id)
+    remaining = await billing.minutes_remaining(session, row.company_id, row.user_id)
     return [
         *([protocol.agent_response(opening)] if opening is not None else []),
         protocol.user_transcript(text),
@@ -282,46 +289,62 @@ def status_message(row: PracticeSession, minutes_remaining: int) -> protocol.Ses
 
 # --- ending ------------------------------------------------------------------------------------
 
-def end_reason(principal: Principal, row: PracticeSession) -> str:
+def end_reason(principal: Principal, row: PracticeSession) -> EndReason:
     """Who ended the call: ``ended_by_user`` when the call's own user did (whatever their
     role), else ``ended_by_admin`` (or ``ended_by_super_admin``) for someone else's call."""
     if principal.user.id == row.user_id:
-        return "ended_by_user"
-    return f"ended_by_{principal.user.role}"
+        return EndReason.ENDED_BY_USER
+    return EndReason(f"ended_by_{principal.user.role}")
 
 
 async def end_session(
-    session: AsyncSession, settings: Settings, row: PracticeSession, *, status: str, reason: str,
-    ended_at: datetime | None = None,
+    session: AsyncSession, settings: Settings, row: PracticeSession, *, status: SessionStatus,
+    reason: EndReason, ended_at: datetime | None = None,
 ) -> PracticeSession:
     """End a live call: the minutes begun until it ended charged, status, usage row, final
-    transcript, feedback pending. A call that has ended already is returned as it is, and
-    nothing is billed again. ``row`` must be locked (FOR UPDATE) by the caller."""
-    if row.status != "in_progress":
+    transcript; a completed call's feedback pending and ``SessionCompleted`` published. A call
+    that has ended already is returned as it is, and nothing is billed or published again.
+    ``row`` must be locked (FOR UPDATE) by the caller."""
+    if row.status != SessionStatus.IN_PROGRESS:
         return row
     ended_at = max(ended_at or _now(), row.started_at)
     await _charge_minutes_until(session, settings, row, ended_at)
+    completed = status == SessionStatus.COMPLETED
     row.status = status
     row.ended_at = ended_at
     row.end_reason = reason
-    row.feedback_status = "pending" if status == "completed" else None
-    await metering.record_usage(
+    row.feedback_status = FeedbackStatus.PENDING if completed else None
+    # The usage row closes the call's ledger with its last charges, in this transaction (not in
+    # reaction to an event): an erased account's cascade takes the session right after.
+    await billing.record_usage(
         session, session_id=row.id, company_id=row.company_id, user_id=row.user_id,
         minutes=row.minutes_billed,
     )
-    transcript = await repository.transcript_of(session, row.id, for_update=True)
-    if transcript is not None:
-        # nothing is said after the call ended (a reply still "being spoken" is cut there)
-        duration_ms = int((ended_at - row.started_at).total_seconds() * 1000)
-        fitted = turns.fit_to_call(transcript.turns, duration_ms)
-        if fitted != transcript.turns:
-            await repository.save_turns(session, transcript, fitted)
-        transcript.transcript_text = turns.render_text(fitted)
+    await _close_transcript(session, row, ended_at)
     await session.flush()
-    if row.feedback_status == "pending":
-        # same transaction: the call ends if and only if its feedback is queued
-        await queue_feedback(session, row.id)
+    if completed:
+        # same transaction: the call completes if and only if its event is queued
+        await publish(session, _completed(row, ended_at))
     return row
+
+
+def _completed(row: PracticeSession, ended_at: datetime) -> SessionCompleted:
+    return SessionCompleted(session_id=row.id, company_id=row.company_id, user_id=row.user_id,
+                            ended_at=ended_at, minutes_billed=row.minutes_billed)
+
+
+async def _close_transcript(
+    session: AsyncSession, row: PracticeSession, ended_at: datetime
+) -> None:
+    transcript = await repository.transcript_of(session, row.id, for_update=True)
+    if transcript is None:
+        return
+    # nothing is said after the call ended (a reply still "being spoken" is cut there)
+    duration_ms = int((ended_at - row.started_at).total_seconds() * 1000)
+    fitted = turns.fit_to_call(transcript.turns, duration_ms)
+    if fitted != transcript.turns:
+        repository.save_turns(transcript, fitted)
+    transcript.transcript_text = turns.render_text(fitted)
 
 
 async def end_live_call_of(
@@ -329,11 +352,12 @@ async def end_live_call_of(
 ) -> UUID | None:
     """Cancel the user's live call, if any (billed, usage row written): before an account is
     erased, so that its usage row exists before the session is gone. Its id, so the caller can
-    close its stream."""
+    close its stream. ``reason`` is an EndReason's value."""
     row = await repository.live_session_of(session, user_id, for_update=True)
     if row is None:
         return None
-    await end_session(session, settings, row, status="cancelled", reason=reason)
+    await end_session(session, settings, row, status=SessionStatus.CANCELLED,
+                      reason=EndReason(reason))
     return row.id
 
 
@@ -343,9 +367,58 @@ async def sweep_idle_sessions(session: AsyncSession, settings: Settings) -> int:
     the quota goes), the quiet minutes since are not; the transcript keeps what was said."""
     ended = 0
     for row in await repository.idle_sessions(session, settings.session_idle_timeout_seconds):
-        await end_session(session, settings, row, status="completed", reason="idle_timeout",
-                          ended_at=row.last_activity_at)
+        await end_session(session, settings, row, status=SessionStatus.COMPLETED,
+                          reason=EndReason.IDLE_TIMEOUT, ended_at=row.last_activity_at)
         ended += 1
     if ended:
         log.info("ended %d idle session(s)", ended)
     return ended
+
+
+# --- feedback's view of a call --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EndedCall:
+    """What feedback reads of a call it scores."""
+
+    session_id: UUID
+    company_id: UUID
+    user_id: UUID
+    mode: SessionMode
+    call_type: str | None  # the scenario's; None once the scenario is retired
+    duration_seconds: float | None
+    turns: list[dict[str, Any]]
+
+
+async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> EndedCall | None:
+    """The call, while its feedback is pending: None once it is ready or failed, or when the
+    call is gone."""
+    row = await repository.find_session(session, session_id, user_id=None)
+    if row is None or row.feedback_status != FeedbackStatus.PENDING:
+        return None
+    transcript = await repository.transcript_of(session, session_id)
+    scenario = get_scenario(row.scenario_id)
+    return EndedCall(
+        session_id=row.id, company_id=row.company_id, user_id=row.user_id, mode=row.mode,
+        call_type=scenario.call_type if scenario else None,
+        duration_seconds=(row.ended_at - row.started_at).total_seconds() if row.ended_at else None,
+        turns=list(transcript.turns) if transcript else [],
+    )
+
+
+async def feedback_ready(session: AsyncSession, session_id: UUID) -> None:
+    await repository.feedback_ready(session, session_id)
+
+
+async def feedback_failed(session: AsyncSession, session_id: UUID, reason: str) -> None:
+    """The reason is shown to the client: short, and no internals."""
+    await repository.feedback_failed(session, session_id, reason[:500])
+
+
+async def completed_calls_awaiting_feedback(
+    session: AsyncSession, ended_seconds_ago: float
+) -> list[SessionCompleted]:
+    """The completions of calls whose feedback is still pending this long after they ended."""
+    return [_completed(row, row.ended_at)
+            for row in await repository.awaiting_feedback(session, ended_seconds_ago)
+            if row.ended_at is not None]

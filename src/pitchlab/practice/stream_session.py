@@ -23,7 +23,8 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
-from pitchlab.billing import metering
+from pitchlab.billing import service as billing
+from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
 from pitchlab.db import Database, is_database_unavailable, tenant_context
 from pitchlab.http.connection_abort import abort_connection
@@ -283,8 +284,8 @@ class StreamSession:
         minute = self.minutes_billed + 1
         try:
             async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-                charged = await metering.charge_minute(session, self.row.id, minute)
-        except metering.QuotaExhausted:
+                charged = await billing.charge_minute(session, self.row.id, minute)
+        except QuotaExhausted:
             self.offer(self._status_of(0))
             raise StreamClosed(CLOSE_QUOTA, "quota exhausted") from None
         if not charged:
@@ -294,7 +295,7 @@ class StreamSession:
 
     async def _status(self) -> protocol.SessionStatus:
         async with self.database.transaction(tenant_context(self.row.company_id)) as session:
-            remaining = await metering.minutes_remaining(
+            remaining = await billing.minutes_remaining(
                 session, self.row.company_id, self.row.user_id)
         return self._status_of(remaining)
 

@@ -10,21 +10,23 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from pitchlab.models.values import FeedbackStatus, SessionMode, one_of
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UPGRADE = """
+UPGRADE = f"""
 ALTER TABLE sessions
     ADD COLUMN scenario_id text NOT NULL DEFAULT 'discovery-busy-vp',
-    ADD COLUMN mode text NOT NULL DEFAULT 'voice' CHECK (mode IN ('voice', 'text')),
+    ADD COLUMN mode text NOT NULL DEFAULT 'voice' CHECK ({one_of("mode", SessionMode)}),
     -- minutes charged so far; the quota rows moved by exactly this much
     ADD COLUMN minutes_billed integer NOT NULL DEFAULT 0 CHECK (minutes_billed >= 0),
     -- refreshed by a live stream and by every turn; the sweep ends sessions gone quiet
     ADD COLUMN last_activity_at timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN end_reason text,
-    ADD COLUMN feedback_status text CHECK (feedback_status IN ('pending', 'ready', 'failed')),
+    ADD COLUMN feedback_status text CHECK ({one_of("feedback_status", FeedbackStatus)}),
     ADD COLUMN provider_conversation_id text;
 ALTER TABLE sessions ALTER COLUMN scenario_id DROP DEFAULT, ALTER COLUMN mode DROP DEFAULT;
 -- one live call per rep, enforced where races cannot slip past it

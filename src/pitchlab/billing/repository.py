@@ -1,0 +1,124 @@
+"""SQL of the minute ledger, the usage rows and the subscriptions.
+
+A minute is charged by two UPDATEs in one transaction: the session's ``minutes_billed`` moves from
+n-1 to n (so charging minute n twice is a no-op), and every applicable quota row (the company's,
+and the user's own cap when there is one) moves by one, all or none, only while each stays within
+its total. Rows are locked in a fixed order, so concurrent charges queue instead of overspending
+or deadlocking. The rules that use these statements are in ``service.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import NamedTuple
+from uuid import UUID
+
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.models import Company, Subscription
+
+_CLAIM_MINUTE = text(
+    """
+    UPDATE sessions SET minutes_billed = :minute, last_activity_at = now()
+    WHERE id = :session_id AND status = 'in_progress' AND minutes_billed = :minute - 1
+    RETURNING company_id, user_id
+    """
+)
+
+_CHARGE_QUOTAS = text(
+    """
+    WITH quota AS (
+        SELECT id, user_id, used_minutes, total_minutes FROM minute_quotas
+        WHERE company_id = :company_id AND (user_id IS NULL OR user_id = :user_id)
+        ORDER BY user_id NULLS FIRST
+        FOR UPDATE
+    ), verdict AS (
+        SELECT bool_and(used_minutes + :minutes <= total_minutes)
+               AND bool_or(user_id IS NULL) AS fits
+        FROM quota
+    )
+    UPDATE minute_quotas SET used_minutes = used_minutes + :minutes, updated_at = now()
+    WHERE id IN (SELECT id FROM quota) AND (SELECT fits FROM verdict)
+    RETURNING id
+    """
+)
+
+_REMAINING = text(
+    """
+    SELECT min(total_minutes - used_minutes), bool_or(user_id IS NULL) FROM minute_quotas
+    WHERE company_id = :company_id AND (user_id IS NULL OR user_id = :user_id)
+    """
+)
+
+_RECORD_USAGE = text(
+    """
+    INSERT INTO usage_records (user_id, session_id, company_id, minutes_used)
+    VALUES (:user_id, :session_id, :company_id, :minutes)
+    ON CONFLICT (session_id) DO NOTHING
+    """
+)
+
+
+class Payer(NamedTuple):
+    """Whose quotas a session's minutes are charged to."""
+
+    company_id: UUID
+    user_id: UUID
+
+
+async def claim_minute(session: AsyncSession, session_id: UUID, minute: int) -> Payer | None:
+    """Move a live session's ``minutes_billed`` from ``minute - 1`` to ``minute``. None when the
+    minute was claimed already or the session is not live any more."""
+    claimed = (await session.execute(
+        _CLAIM_MINUTE, {"session_id": session_id, "minute": minute}
+    )).first()
+    return None if claimed is None else Payer(claimed.company_id, claimed.user_id)
+
+
+async def charge_quotas(
+    session: AsyncSession, company_id: UUID, user_id: UUID, minutes: int
+) -> bool:
+    """Move every quota row that applies by ``minutes``, all or none. False when one would go
+    over its total, or the company has no quota row."""
+    result = await session.execute(
+        _CHARGE_QUOTAS, {"company_id": company_id, "user_id": user_id, "minutes": minutes}
+    )
+    return bool(result.all())
+
+
+async def least_remaining(
+    session: AsyncSession, company_id: UUID, user_id: UUID
+) -> tuple[int | None, bool]:
+    """(the fewest minutes left on any quota row that applies, whether the company has one)."""
+    least, has_company_quota = (await session.execute(
+        _REMAINING, {"company_id": company_id, "user_id": user_id}
+    )).one()
+    return least, bool(has_company_quota)
+
+
+async def insert_usage(
+    session: AsyncSession, *, session_id: UUID, company_id: UUID, user_id: UUID, minutes: int
+) -> None:
+    await session.execute(_RECORD_USAGE, {
+        "session_id": session_id, "company_id": company_id, "user_id": user_id, "minutes": minutes,
+    })
+
+
+async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) -> bool:
+    """The company's trial has not expired at ``now`` (the trial's end is on its row)."""
+    return bool(await session.scalar(
+        select(exists().where(Company.id == company_id, Company.trial_expires_at > now))
+    ))
+
+
+async def has_subscription_in(
+    session: AsyncSession, company_id: UUID, statuses: Collection[str]
+) -> bool:
+    found = await session.scalar(
+        select(func.count()).select_from(Subscription).where(
+            Subscription.company_id == company_id, Subscription.status.in_(statuses)
+        )
+    )
+    return bool(found)

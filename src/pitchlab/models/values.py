@@ -1,0 +1,107 @@
+"""The closed sets of words the tables store, defined once.
+
+Schemas, models and the migrations' CHECK constraints all name these, so a status cannot be
+spelled two ways. They live with the models (which import no domain) so that every layer above
+may use them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Dialect, Text
+from sqlalchemy.types import TypeDecorator
+
+
+class Choice(StrEnum):
+    """A stored word. It reads as its value (``'voice'``, not ``<SessionMode.VOICE: 'voice'>``),
+    so that a validation message lists the words a client may send."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def one_of(column: str, choices: type[Choice]) -> str:
+    """The SQL condition that keeps ``column`` within ``choices``: ``mode IN ('voice', 'text')``."""
+    words = ", ".join(f"'{choice.value}'" for choice in choices)
+    return f"{column} IN ({words})"
+
+
+C = TypeVar("C", bound=Choice)
+
+
+class ChoiceText(TypeDecorator[C], Generic[C]):
+    """A text column that holds one of ``choices`` (its CHECK constraint guarantees it) and reads
+    back as the enum member."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, choices: type[C]) -> None:
+        super().__init__()
+        self.choices = choices
+
+    def process_bind_param(self, value: Any, _dialect: Dialect) -> str | None:
+        return None if value is None else self.choices(value).value
+
+    def process_result_value(self, value: Any, _dialect: Dialect) -> C | None:
+        return None if value is None else self.choices(value)
+
+
+# --- practice -------------------------------------------------------------------------------
+
+class SessionStatus(Choice):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class SessionMode(Choice):
+    VOICE = "voice"
+    TEXT = "text"
+
+
+class EndReason(Choice):
+    """Why a call ended: who ended it, or what did."""
+
+    ENDED_BY_USER = "ended_by_user"  # the call's own rep (whatever their role)
+    ENDED_BY_ADMIN = "ended_by_admin"  # an admin of the company, for someone else's call
+    ENDED_BY_SUPER_ADMIN = "ended_by_super_admin"
+    IDLE_TIMEOUT = "idle_timeout"  # no stream and no turn for too long: the sweep ended it
+    ACCOUNT_DELETED = "account_deleted"  # the rep erased their account mid-call
+
+
+class Speaker(Choice):
+    REP = "rep"
+    PROSPECT = "prospect"
+
+
+# --- feedback -------------------------------------------------------------------------------
+
+class FeedbackStatus(Choice):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class SkillStatus(Choice):
+    """A skill's verdict in a feedback report: scored 1..5, or not observed (no score)."""
+
+    SCORED = "scored"
+    NOT_OBSERVED = "not_observed"
+
+
+# --- billing --------------------------------------------------------------------------------
+
+class SubscriptionStatus(Choice):
+    """Stripe's subscription statuses, as its webhooks report them."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
