@@ -9,9 +9,22 @@ Each domain adds its errors in its own block, below.
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import DomainError
+from pitchlab.kit.errors import (
+    DomainError,
+    EmailNotVerified,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 
 HTTP_STATUS: dict[type[DomainError], int] = {
+    # --- shared (pitchlab.kit.errors) ---
+    Unauthorized: 401,
+    Forbidden: 403,
+    EmailNotVerified: 403,
+    NotFound: 404,
+    RateLimited: 429,
     # --- auth / users / companies ---
     # --- practice ---
     # --- billing ---
