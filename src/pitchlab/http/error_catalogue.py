@@ -42,7 +42,7 @@ def http_status_of(error: DomainError | type[DomainError]) -> int:
     error_class = error if isinstance(error, type) else type(error)
     for cls in error_class.__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     raise LookupError(f"{error_class.__name__} has no HTTP status in the error catalogue")
 
 
@@ -50,5 +50,5 @@ def close_code_of(error: DomainError | type[DomainError]) -> int:
     error_class = error if isinstance(error, type) else type(error)
     for cls in error_class.__mro__:
         if cls in WEBSOCKET_CLOSE_CODE:
-            return WEBSOCKET_CLOSE_CODE[cls]  # type: ignore[index]
+            return WEBSOCKET_CLOSE_CODE[cls]
     return 4000 + http_status_of(error)
