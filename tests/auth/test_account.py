@@ -9,6 +9,7 @@ import httpx
 import psycopg
 import pytest
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from tests.auth.helpers import PASSWORD, bearer, drain_jobs, invoke_cli, outbox, signed_up
 from pitchlab.app import create_app
 from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS, make_settings
@@ -63,7 +64,7 @@ async def test_api_keys_are_stored_encrypted_and_only_last4_comes_back(client, a
 
     # the sealed key opens only for its own user and provider
     user_id = response.json()["id"]
-    vault = app.state.vault
+    vault = context_of(app).vault
 
 
     sealed = json.loads(stored)

@@ -15,6 +15,7 @@ import pytest
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from pitchlab.notifications.jobs import MAX_ATTEMPTS
 from pitchlab.providers.email import EmailMessage, ResendEmailSender
 from tests.auth.helpers import drain_jobs, outbox, register, token_from_link, unique_email
@@ -40,7 +41,7 @@ async def resend_app(owner_url, tmp_path):
 
 async def test_verification_email_goes_out_through_resend(resend_app, owner_url):
     app, client, fake = resend_app
-    assert isinstance(app.state.providers.email, ResendEmailSender)
+    assert isinstance(context_of(app).providers.email, ResendEmailSender)
     email = unique_email()
     assert (await register(client, email)).status_code == 202
     await drain_jobs(app)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 
-from pitchlab.errors import install_error_handlers
+from pitchlab.http.errors import install_error_handlers
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
 from pitchlab.http.request_id import RequestIdMiddleware
 from tests.http.test_envelope import assert_envelope

@@ -4,11 +4,23 @@ Services raise ``DomainError`` subclasses (defined in each domain's ``errors.py`
 knows statuses. An error class missing here is a bug a test catches (every ``DomainError`` subclass
 must have an HTTP status), not a silent 500.
 
-Each domain adds its errors in its own block, below.
+Each domain adds its errors in its own block, below. This module is the one place in ``http`` that
+imports domains (their ``errors`` modules): the import-linter cycle contract ignores exactly those
+imports, as nothing a domain imports leads back here but ``http.errors``.
 """
 
 from __future__ import annotations
 
+from pitchlab.auth.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidEmailLink,
+    InvalidInvite,
+    InvalidToken,
+    WeakPassword,
+)
 from pitchlab.kit.errors import (
     DomainError,
     EmailNotVerified,
@@ -17,6 +29,7 @@ from pitchlab.kit.errors import (
     RateLimited,
     Unauthorized,
 )
+from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
 
 HTTP_STATUS: dict[type[DomainError], int] = {
     # --- shared (pitchlab.kit.errors) ---
@@ -26,6 +39,16 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     RateLimited: 429,
     # --- auth / users / companies ---
+    InvalidCredentials: 401,
+    InvalidToken: 401,
+    InvalidEmailLink: 400,  # the emailed link: a bad request, not a missing sign-in
+    InvalidInvite: 400,
+    AccountDisabled: 403,
+    EmailTaken: 409,
+    WeakPassword: 422,
+    InvalidEmail: 422,
+    InvalidCurrentPassword: 403,
+    InvalidPassword: 403,
     # --- practice ---
     # --- billing ---
     # --- feedback ---
