@@ -38,7 +38,8 @@ def outbox(owner_url, to: str) -> list[dict]:
             "SELECT kind, subject, links, status, text_body, provider FROM email_outbox"
             " WHERE lower(to_address) = lower(%s) ORDER BY created_at", (to,)
         ).fetchall()
-    return [dict(zip(("kind", "subject", "links", "status", "text", "provider"), r)) for r in rows]
+    fields = ("kind", "subject", "links", "status", "text", "provider")
+    return [dict(zip(fields, r, strict=True)) for r in rows]
 
 
 def token_from_link(link: str) -> str:

@@ -35,7 +35,9 @@ async def resend_app(owner_url, tmp_path):
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 yield app, client, fake
 
 
@@ -123,7 +125,7 @@ def _stored(owner_url, email: str) -> dict:
         ).fetchone()
     keys = ("to", "subject", "kind", "status", "provider", "text", "html", "links", "created_at",
             "sent_at")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 async def test_with_resend_no_link_is_logged_or_kept_once_sent(resend_app, owner_url, caplog):

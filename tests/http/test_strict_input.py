@@ -132,7 +132,8 @@ def _request_bodies() -> list[type[RequestBody]]:
 
 
 _JSON_NATIVE = (str, int, float, bool, type(None))
-_STRING_FORMS = (UUID, datetime, date, AwareDatetime)  # the types JSON sends as strings: relaxed on purpose
+# the types JSON sends as strings: relaxed on purpose
+_STRING_FORMS = (UUID, datetime, date, AwareDatetime)
 
 
 def _relaxed(metadata: typing.Iterable[Any]) -> bool:

@@ -32,15 +32,15 @@ CUTS = [
 ]
 
 
-async def _poll(check, *, timeout: float, interval: float = 0.05, what: str):
-    """Await ``check()`` until it returns something truthy, or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
+async def _poll(check, *, within: float, interval: float = 0.05, what: str):
+    """Await ``check()`` until it returns something truthy, or fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(interval)
 
 
@@ -89,11 +89,11 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
             health = context_of(app).worker_health
             await proxy.stop()
             # The worker notices the cut by itself (its listener loses its connection)...
-            await _poll(lambda: _worker_is(app, running=False), timeout=45, what="worker down")
+            await _poll(lambda: _worker_is(app, running=False), within=45, what="worker down")
             status, checks = await _readyz(client)
             assert status == 503 and checks["worker"] == "down"
             # ...and, once it has stopped, its supervisor checks the database with backoff.
-            await _poll(lambda: _true(health.last_error), timeout=45, what="the worker to stop")
+            await _poll(lambda: _true(health.last_error), within=45, what="the worker to stop")
             # Throughout the cut the worker stays down and /readyz says so.
             cut_ends = time.monotonic() + cut_seconds
             while time.monotonic() < cut_ends:
@@ -103,7 +103,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
             assert health.failed_checks >= 3  # the backoff ran: checks failed, waits grew
             await proxy.start()
 
-            await _poll(lambda: _worker_is(app, running=True), timeout=backoff_max + 15,
+            await _poll(lambda: _worker_is(app, running=True), within=backoff_max + 15,
                         what="the worker to restart")
             assert context_of(app).worker_health.restarts >= 1
             assert await _readyz(client) == (200, {"database": "ok", "migrations": "at head",
@@ -116,7 +116,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
             async def delivered():
                 return await asyncio.to_thread(_outbox_status, owner_url, email) == "sent"
 
-            await _poll(delivered, timeout=60, what="the email to be sent")
+            await _poll(delivered, within=60, what="the email to be sent")
 
             # ...and a call ended after the restore gets its feedback.
             sid = await _ended_call(client, tokens)
@@ -126,7 +126,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
                                             headers=bearer(tokens))
                 return response.status_code == 200 and response.json()["status"] == "ready"
 
-            await _poll(feedback_ready, timeout=60, what="the feedback to be ready")
+            await _poll(feedback_ready, within=60, what="the feedback to be ready")
 
 
 async def _worker_is(app, *, running: bool) -> bool:
@@ -152,14 +152,14 @@ class _Lines:
             await self._queue.put(text)
         await self._queue.put(None)
 
-    async def expect(self, fragment: str, timeout: float) -> str:
+    async def expect(self, fragment: str, within: float) -> str:
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while (line := await self._queue.get()) is not None:
                     if fragment in line:
                         return line
         except TimeoutError:
-            raise AssertionError(f"no {fragment!r} logged within {timeout} s:\n"
+            raise AssertionError(f"no {fragment!r} logged within {within} s:\n"
                                  + "".join(self.seen[-300:])) from None
         raise AssertionError(f"the process ended before logging {fragment!r}:\n"
                              + "".join(self.seen[-300:]))
@@ -183,15 +183,15 @@ async def test_pitchlab_worker_logs_each_restart_and_keeps_working(
     )
     lines = _Lines(process.stderr)
     try:
-        await lines.expect("Starting worker", timeout=60)
+        await lines.expect("Starting worker", within=60)
         for _ in range(2):  # two outages in a row: each one is survived and logged
             await proxy.stop()
-            stopped = await lines.expect("job worker stopped", timeout=60)
+            stopped = await lines.expect("job worker stopped", within=60)
             assert "WARNING" in stopped
             await proxy.start()
-            restarted = await lines.expect("restarting the job worker", timeout=60)
+            restarted = await lines.expect("restarting the job worker", within=60)
             assert "WARNING" in restarted and "(attempt " in restarted
-            await lines.expect("Starting worker", timeout=60)
+            await lines.expect("Starting worker", within=60)
 
         # The restarted worker runs jobs: email queued now (by the API, not through the
         # proxy) is delivered by it.
@@ -201,7 +201,7 @@ async def test_pitchlab_worker_logs_each_restart_and_keeps_working(
         async def delivered():
             return await asyncio.to_thread(_outbox_status, owner_url, email) == "sent"
 
-        await _poll(delivered, timeout=60, what="the worker to send the email")
+        await _poll(delivered, within=60, what="the worker to send the email")
     finally:
         if process.returncode is None:
             process.terminate()
