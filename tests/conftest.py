@@ -6,6 +6,7 @@ the embedded server starts in a temporary folder. Each test starts from empty ta
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from pitchlab.database_setup import (
     upgrade,
 )
 from pitchlab.db import app_role_url, normalize_url
+from pitchlab.deps import context_of, install_context
 from pitchlab.security.ratelimit import RateLimiter
 
 TEST_APP_PASSWORD = "test-app-role-password"
@@ -153,7 +155,7 @@ async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[No
     yield
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
-        app.state.rate_limiter = RateLimiter(None)
+        install_context(app, dataclasses.replace(context_of(app), limiter=RateLimiter(None)))
 
 
 @pytest.fixture(scope="session")
@@ -181,7 +183,8 @@ async def proxy(owner_url: URL):
 @pytest.fixture
 def public_url_is_live_server(app, live_server):
     """The session's app builds its links (``stream.url``) for ``live_server``, for this test."""
-    original = app.state.settings
-    app.state.settings = original.model_copy(update={"public_url": live_server})
+    original = context_of(app)
+    settings = original.settings.model_copy(update={"public_url": live_server})
+    install_context(app, dataclasses.replace(original, settings=settings))
     yield
-    app.state.settings = original
+    install_context(app, dataclasses.replace(context_of(app), settings=original.settings))

@@ -9,26 +9,29 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.engine import URL
 
 from pitchlab import __version__
-from pitchlab.config import DEFAULT_PUBLIC_URL, Settings
+from pitchlab.auth.router import router as auth_router
+from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
-from pitchlab.errors import install_error_handlers
-from pitchlab.auth.router import router as auth_router
+from pitchlab.deps import AppContext, install_context, report_database_outage, unit_of_work
+from pitchlab.errors import install_app_error_handler
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
 from pitchlab.http.connection_abort import ConnectionAbortMiddleware
 from pitchlab.http.cors import EnvelopeCORSMiddleware
+from pitchlab.http.errors import install_error_handlers
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.openapi import install_openapi
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
-from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
+from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
 from pitchlab.practice.stream import router as stream_router
 from pitchlab.providers import Providers, build_providers
@@ -52,56 +55,49 @@ UPLOAD_PATHS = ("/api/recordings",)
 
 def create_app(settings: Settings, *, providers: Providers | None = None) -> FastAPI:
     """Build the app for ``settings``, whose ``database_url`` must already point at a database
-    migrated to head (the CLI and the tests see to that)."""
-    required = ("database_url", "database_app_password", "jwt_secret", "encryption_keys")
-    if any(getattr(settings, name) is None for name in required):
-        raise ValueError(f"create_app needs these settings resolved: {', '.join(required)}")
-    if settings.public_url is None:  # `pitchlab serve` passes the address it serves on
-        settings = settings.model_copy(update={"public_url": DEFAULT_PUBLIC_URL})
-    vault = Vault(KeyRing.parse(settings.encryption_keys.get_secret_value()))
-    providers = providers or build_providers(settings, vault)
+    migrated to head (the CLI and the tests see to that), and whose secrets are all known."""
+    resolved = settings.resolved()  # `pitchlab serve` passes the address it serves on
+    vault = Vault(KeyRing.parse(resolved.encryption_keys.get_secret_value()))
+    app_providers = providers or build_providers(resolved, vault)
+    metrics = HttpMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = app_role_url(
-            normalize_url(settings.database_url.get_secret_value()),
-            settings.database_app_password.get_secret_value(),
-            settings.database_app_role,
-        )
+        url = _app_role_url(resolved)
         database = Database(
             url,
-            pool_size=settings.database_pool_size,
-            connect_timeout=settings.database_connect_timeout_seconds,
+            pool_size=resolved.database_pool_size,
+            connect_timeout=resolved.database_connect_timeout_seconds,
         )
-        app.state.database = database
-        job_app = build_job_app(url, connect_timeout=settings.database_connect_timeout_seconds)
+        job_app = build_job_app(url, connect_timeout=resolved.database_connect_timeout_seconds)
         # Everything allocated so far lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise show up as stream latency.
         gc.collect()
         gc.freeze()
         try:
             async with job_app.open_async():
-                app.state.jobs = job_app
-                resources = WorkerResources(settings, database, providers)
-                async with _in_process_worker(app, settings, job_app, resources):
+                context = AppContext(
+                    settings=resolved, database=database, providers=app_providers, vault=vault,
+                    limiter=RateLimiter(
+                        resolved.redis_url.get_secret_value() if resolved.redis_url else None
+                    ),
+                    metrics=metrics, live_streams=LiveStreams(), jobs=job_app,
+                    expected_revision=head_revision(),
+                    # /readyz is 503 while an in-process worker is down
+                    worker_health=(
+                        WorkerHealth(running=True) if resolved.run_worker_in_process else None
+                    ),
+                )
+                install_context(app, context)
+                async with _in_process_worker(context):
                     yield
         finally:
-            await providers.aclose()
+            await app_providers.aclose()
             await database.dispose()
 
     app = FastAPI(title="Pitchlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.expected_revision = head_revision()
-    app.state.metrics = HttpMetrics()
-    app.state.worker_health = None  # set while an in-process worker runs
-    app.state.providers = providers
-    app.state.live_streams = LiveStreams()
-    app.state.vault = vault
-    app.state.rate_limiter = RateLimiter(
-        settings.redis_url.get_secret_value() if settings.redis_url else None
-    )
-
-    install_error_handlers(app)
+    install_error_handlers(app, report_outage=report_database_outage)
+    install_app_error_handler(app)  # until every domain raises named errors
     app.add_exception_handler(BodyTooLarge, handle_body_too_large)
     app.include_router(health_router)
     app.include_router(auth_router)
@@ -111,19 +107,19 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(elevenlabs_compat_router)
     app.include_router(feedback_router)
     app.include_router(webhooks_router)
-    install_openapi(app)
+    install_openapi(app, database_dependency=unit_of_work)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.
     # The body limit is innermost of ours, so a 413 is counted and carries every header.
     app.add_middleware(
         BodyLimitMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        larger_limits={path: settings.max_upload_bytes for path in UPLOAD_PATHS},
+        max_body_bytes=resolved.max_body_bytes,
+        larger_limits=dict.fromkeys(UPLOAD_PATHS, resolved.max_upload_bytes),
     )
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         EnvelopeCORSMiddleware,
-        allow_origins=settings.cors_origins,
+        allow_origins=resolved.cors_origins,
         allow_credentials=False,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
@@ -131,7 +127,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         max_age=600,
     )
     app.add_middleware(
-        SecurityHeadersMiddleware, https=settings.public_url.startswith("https://")
+        SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
     )
     app.add_middleware(RequestIdMiddleware)
     # Outermost: it must see the server's own send callable, before anything wraps it.
@@ -139,26 +135,34 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     return app
 
 
+def _app_role_url(settings: ResolvedSettings) -> URL:
+    """The service connects as the application role, never the owner: row-level security
+    applies to it."""
+    return app_role_url(
+        normalize_url(settings.database_url.get_secret_value()),
+        settings.database_app_password.get_secret_value(),
+        settings.database_app_role,
+    )
+
+
 @asynccontextmanager
-async def _in_process_worker(
-    app: FastAPI, settings: Settings, job_app, resources: WorkerResources
-):
+async def _in_process_worker(context: AppContext) -> AsyncIterator[None]:
     """With ``run_worker_in_process`` (the default), ``pitchlab serve`` is complete on its own.
     The worker is supervised: a database outage stops it, and it starts again once it is over."""
-    if not settings.run_worker_in_process:
+    if context.worker_health is None:
         yield
         return
+    settings = context.settings
+    resources = WorkerResources(settings, context.database, context.providers)
     # Calls left hanging by a crash are ended now, not at the next periodic sweep.
     from pitchlab.practice.jobs import sweep_once
 
-    await sweep_once(resources.database, settings)
-    health = WorkerHealth(running=True)  # starting now
-    app.state.worker_health = health  # /readyz is 503 while this worker is down
+    await sweep_once(context.database, settings)
     backoff = Backoff(
         settings.worker_restart_backoff_seconds, settings.worker_restart_backoff_max_seconds
     )
     worker = asyncio.create_task(
-        supervise_worker(job_app, resources, backoff=backoff, health=health),
+        supervise_worker(context.jobs, resources, backoff=backoff, health=context.worker_health),
         name="pitchlab-in-process-worker",
     )
     try:

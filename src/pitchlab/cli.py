@@ -220,14 +220,14 @@ def create_superadmin(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings, app_url = _prepared()
 
-    from pitchlab.errors import AppError
-    from pitchlab.users.operators import create_super_admin
+    from pitchlab.auth.service import create_super_admin
+    from pitchlab.kit.errors import DomainError
 
     try:
         user_id = _run_with_database(
             app_url, lambda db: create_super_admin(db, settings, email, password)
         )
-    except AppError as exc:
+    except DomainError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
     typer.echo(str(user_id))
@@ -310,8 +310,8 @@ def keys_rotate() -> None:
     settings, app_url = _prepared()
 
     from pitchlab.database_setup import resolved_secret
-    from pitchlab.security.key_rotation import rotate_api_keys
     from pitchlab.security.vault import KeyRing, Vault
+    from pitchlab.users.service import rotate_api_keys
 
     vault = Vault(KeyRing.parse(resolved_secret(settings.encryption_keys)))
     rotated = _run_with_database(app_url, lambda db: rotate_api_keys(db, vault))

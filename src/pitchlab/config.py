@@ -132,6 +132,18 @@ class Settings(BaseSettings):
             raise ValueError("PITCHLAB_JWT_SECRET must be at least 32 bytes")
         return value
 
+    def resolved(self) -> ResolvedSettings:
+        """These settings with every secret the app needs known: what ``create_app`` runs on.
+        Raises ValueError naming the ones still unset (the CLI and the tests resolve them first:
+        ``with_generated_secrets``, the embedded database's URL)."""
+        missing = [name for name in RESOLVED_SECRETS if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"create_app needs these settings resolved: {', '.join(missing)}")
+        values = dict(self)
+        values["public_url"] = self.public_url or DEFAULT_PUBLIC_URL
+        # Validated from these values alone (model_validate reads no environment).
+        return ResolvedSettings.model_validate(values)
+
     def with_generated_secrets(self) -> Settings:
         """Fill the development secrets that are unset with values kept in ``data_dir``.
 
@@ -147,6 +159,21 @@ class Settings(BaseSettings):
             if getattr(self, name) is None:
                 updates[name] = SecretStr(_load_or_create_secret(self.data_dir, name, generate))
         return self.model_copy(update=updates) if updates else self
+
+
+# The secrets without which the app cannot start (``ResolvedSettings`` has them as plain values).
+RESOLVED_SECRETS = ("database_url", "database_app_password", "jwt_secret", "encryption_keys")
+
+
+class ResolvedSettings(Settings):
+    """Settings after start-up resolved them: the secrets and the public URL are known, so code
+    that runs inside the app reads them without asking whether they are set."""
+
+    database_url: SecretStr
+    database_app_password: SecretStr
+    jwt_secret: SecretStr
+    encryption_keys: SecretStr
+    public_url: str
 
 
 def _load_or_create_secret(data_dir: Path, name: str, generate: Callable[[], str]) -> str:

@@ -1,45 +1,142 @@
-"""FastAPI dependencies shared by every router: the unit of work, settings, the client's IP."""
+"""The running app's resources (``AppContext``) and the FastAPI dependencies that hand them out.
+
+``create_app``'s lifespan builds one ``AppContext`` and keeps it as ``app.state.context``. Routers
+read it only through the dependencies below; WebSocket and ASGI code, which FastAPI's
+dependencies do not reach, through ``context_of``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+from uuid import UUID
 
-from fastapi import Depends, Request
+import procrastinate
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection, Request
 
-from pitchlab.config import Settings
+from pitchlab.config import ResolvedSettings
 from pitchlab.db import Database
+from pitchlab.http.metrics import HttpMetrics
+from pitchlab.jobs.supervisor import WorkerHealth
 from pitchlab.providers import Providers
+from pitchlab.security.ratelimit import RateLimiter
+from pitchlab.security.vault import Vault
+
+# Closes one live stream with a WebSocket close code and reason.
+StreamCloser = Callable[[int, str], Awaitable[None]]
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+class LiveStreamRegistry(Protocol):
+    """The streams this process serves, by session id (``practice.live.LiveStreams``)."""
+
+    def register(self, session_id: UUID, closer: StreamCloser) -> None: ...
+
+    def unregister(self, session_id: UUID, closer: StreamCloser) -> None: ...
+
+    def close(self, session_id: UUID, code: int = ..., reason: str = ...) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppContext:
+    """Everything the running app holds, built once per process (its lifespan)."""
+
+    settings: ResolvedSettings
+    database: Database
+    providers: Providers
+    vault: Vault
+    limiter: RateLimiter
+    metrics: HttpMetrics
+    live_streams: LiveStreamRegistry
+    jobs: procrastinate.App  # the job queue, open for the app's lifetime
+    # The migration this code was written for: /readyz compares the database's with it.
+    expected_revision: str
+    # The in-process job worker's health; None when jobs run in a separate `pitchlab worker`.
+    worker_health: WorkerHealth | None
+
+
+def install_context(app: Any, context: AppContext) -> None:
+    """Make ``context`` the app's. The old ``app.state`` attributes are kept in step until the
+    code that still reads them (practice's stream and router, the demo) reads the context."""
+    app.state.context = context
+    app.state.settings = context.settings
+    app.state.database = context.database
+    app.state.providers = context.providers
+    app.state.vault = context.vault
+    app.state.rate_limiter = context.limiter
+    app.state.metrics = context.metrics
+    app.state.live_streams = context.live_streams
+    app.state.jobs = context.jobs
+    app.state.expected_revision = context.expected_revision
+    app.state.worker_health = context.worker_health
+
+
+def context_of(holder: Any) -> AppContext:
+    """The context of an app, or of the app a request or WebSocket came to."""
+    app = holder.app if isinstance(holder, HTTPConnection) else holder
+    context: AppContext = app.state.context
+    return context
+
+
+def _context(connection: HTTPConnection) -> AppContext:
+    return context_of(connection)
+
+
+Context = Annotated[AppContext, Depends(_context)]
+
+
+async def unit_of_work(context: Context) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the endpoint returns, rolled back when it
     raises, before the response is sent (scope="function"), so a failed commit is a 500, never a
     success the database did not keep."""
-    database: Database = request.app.state.database
-    async with database.transaction() as session:
+    async with context.database.transaction() as session:
         yield session
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+def report_database_outage(request: Request, error: Exception) -> None:
+    """Logs an outage once, however many requests meet it (``db.Availability``)."""
+    context: AppContext | None = getattr(request.app.state, "context", None)
+    if context is not None:
+        context.database.availability.report_unavailable(error)
 
 
-def _database(request: Request) -> Database:
-    return request.app.state.database
+def client_ip(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
-def _providers(request: Request) -> Providers:
-    return request.app.state.providers
+def _settings(context: Context) -> ResolvedSettings:
+    return context.settings
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _database(context: Context) -> Database:
+    return context.database
 
 
-DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
-AppSettings = Annotated[Settings, Depends(_settings)]
+def _providers(context: Context) -> Providers:
+    return context.providers
+
+
+def _vault(context: Context) -> Vault:
+    return context.vault
+
+
+def _limiter(context: Context) -> RateLimiter:
+    return context.limiter
+
+
+def _live_streams(context: Context) -> LiveStreamRegistry:
+    return context.live_streams
+
+
+DbSession = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+AppSettings = Annotated[ResolvedSettings, Depends(_settings)]
 AppDatabase = Annotated[Database, Depends(_database)]
 AppProviders = Annotated[Providers, Depends(_providers)]
+AppVault = Annotated[Vault, Depends(_vault)]
+AppLimiter = Annotated[RateLimiter, Depends(_limiter)]
+LiveStreams = Annotated[LiveStreamRegistry, Depends(_live_streams)]
 ClientIp = Annotated[str, Depends(client_ip)]

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from pitchlab.cli import cli
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources, run_worker
 
 PASSWORD = "correct horse battery"
@@ -22,8 +23,9 @@ PASSWORD = "correct horse battery"
 
 async def drain_jobs(app) -> None:
     """Run every queued job to completion, as the worker would, then return."""
-    resources = WorkerResources(app.state.settings, app.state.database, app.state.providers)
-    await run_worker(app.state.jobs, resources, wait=False, install_signal_handlers=False)
+    context = context_of(app)
+    resources = WorkerResources(context.settings, context.database, context.providers)
+    await run_worker(context.jobs, resources, wait=False, install_signal_handlers=False)
 
 
 def unique_email(prefix: str = "rep") -> str:
@@ -36,7 +38,8 @@ def outbox(owner_url, to: str) -> list[dict]:
             "SELECT kind, subject, links, status, text_body, provider FROM email_outbox"
             " WHERE lower(to_address) = lower(%s) ORDER BY created_at", (to,)
         ).fetchall()
-    return [dict(zip(("kind", "subject", "links", "status", "text", "provider"), r)) for r in rows]
+    fields = ("kind", "subject", "links", "status", "text", "provider")
+    return [dict(zip(fields, r, strict=True)) for r in rows]
 
 
 def token_from_link(link: str) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from pitchlab.notifications.jobs import MAX_ATTEMPTS
 from pitchlab.providers.email import EmailMessage, ResendEmailSender
 from tests.auth.helpers import drain_jobs, outbox, register, token_from_link, unique_email
@@ -34,13 +35,15 @@ async def resend_app(owner_url, tmp_path):
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver"
+            ) as client:
                 yield app, client, fake
 
 
 async def test_verification_email_goes_out_through_resend(resend_app, owner_url):
     app, client, fake = resend_app
-    assert isinstance(app.state.providers.email, ResendEmailSender)
+    assert isinstance(context_of(app).providers.email, ResendEmailSender)
     email = unique_email()
     assert (await register(client, email)).status_code == 202
     await drain_jobs(app)
@@ -122,7 +125,7 @@ def _stored(owner_url, email: str) -> dict:
         ).fetchone()
     keys = ("to", "subject", "kind", "status", "provider", "text", "html", "links", "created_at",
             "sent_at")
-    return dict(zip(keys, row))
+    return dict(zip(keys, row, strict=True))
 
 
 async def test_with_resend_no_link_is_logged_or_kept_once_sent(resend_app, owner_url, caplog):

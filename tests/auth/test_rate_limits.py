@@ -52,23 +52,36 @@ async def test_login_failures_are_limited_per_email_and_address_with_retry_after
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "rate_limited"
     assert 0 < int(limited.headers["retry-after"]) <= 15 * 60
+    # the body says the same wait as the header
+    assert limited.json()["error"]["details"] == {
+        "retry_after_seconds": int(limited.headers["retry-after"])
+    }
     # another email from the same client is still let through
-    other = await client.post("/api/auth/login", json={"email": unique_email(), "password": "wrong password"})
+    other = await client.post("/api/auth/login",
+                              json={"email": unique_email(), "password": "wrong password"})
     assert other.status_code == 401
 
 
 async def test_register_is_limited_per_email(client):
     email = unique_email()
     body = {"email": email, "password": "correct horse battery", "name": "N", "company_name": "C"}
-    statuses = [(await client.post("/api/auth/register", json=body)).status_code
-                for _ in range(RULES["register"].per_email.amount + 1)]
+    responses = [await client.post("/api/auth/register", json=body)
+                 for _ in range(RULES["register"].per_email.amount + 1)]
+    statuses = [response.status_code for response in responses]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {202}
+    limited = responses[-1]
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert limited.json()["error"]["details"] == {
+        "retry_after_seconds": int(limited.headers["retry-after"])
+    }
 
 
 async def test_resend_is_limited_per_email(client):
     email = unique_email()
-    statuses = [(await client.post("/api/auth/resend-verification", json={"email": email})).status_code
-                for _ in range(RULES["resend_verification"].per_email.amount + 1)]
+    statuses = [
+        (await client.post("/api/auth/resend-verification", json={"email": email})).status_code
+        for _ in range(RULES["resend_verification"].per_email.amount + 1)
+    ]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {202}
 
 
@@ -104,7 +117,8 @@ async def test_redis_shares_the_limit_between_processes(redis_backed_clients):
     allowed = LOGIN.per_pair[0].amount
     for index in range(allowed):
         client = first if index % 2 else second
-        response = await client.post("/api/auth/login", json={"email": email, "password": "nope nope"})
+        response = await client.post("/api/auth/login",
+                                     json={"email": email, "password": "nope nope"})
         assert response.status_code == 401
     limited = await first.post("/api/auth/login", json={"email": email, "password": "nope nope"})
     assert limited.status_code == 429

@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from pitchlab.auth import repository
 from pitchlab.database_setup import libpq_dsn, upgrade
 from pitchlab.db import Database, system_context
-from pitchlab.users import repository as users
 from tests.conftest import create_scratch_database, drop_database
 
 
@@ -48,10 +48,11 @@ async def test_existing_accounts_get_their_canonical_address(scratch_url):
     database = Database(scratch_url, pool_size=1)
     try:
         async with database.transaction(system_context("test")) as session:
-            assert (await users.find_by_email(session, "\uff4de@example.com")).email == \
-                "\uff4de@example.com"
-            assert (await users.find_by_email(session, "ME@example.com")).email == "me@example.com"
-            assert (await users.find_by_email(session, "\uff2fther@example.com")).email == \
-                "Other@Example.com"
+            def found(email: str):
+                return repository.find_user_by_email(session, email)
+
+            assert (await found("\uff4de@example.com")).email == "\uff4de@example.com"
+            assert (await found("ME@example.com")).email == "me@example.com"
+            assert (await found("\uff2fther@example.com")).email == "Other@Example.com"
     finally:
         await database.dispose()

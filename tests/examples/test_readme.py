@@ -14,6 +14,7 @@ import pytest
 import redis.asyncio as redis
 
 from pitchlab.app import create_app
+from pitchlab.deps import context_of
 from tests.auth.helpers import drain_jobs, latest_verification_token
 from tests.auth.test_rate_limits import redis_url  # noqa: F401 (a fixture)
 from tests.conftest import make_settings
@@ -88,8 +89,8 @@ async def redis_client(owner_url, tmp_path, redis_url):  # noqa: F811
     app = create_app(settings)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(app.router.lifespan_context(app))
-        await app.state.rate_limiter.reset()
-        stack.push_async_callback(app.state.rate_limiter.reset)
+        await context_of(app).limiter.reset()
+        stack.push_async_callback(context_of(app).limiter.reset)
         yield app, await stack.enter_async_context(httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"))
 

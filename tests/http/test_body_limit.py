@@ -15,8 +15,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 
-from pitchlab.errors import install_error_handlers
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
+from pitchlab.http.errors import install_error_handlers
 from pitchlab.http.request_id import RequestIdMiddleware
 from tests.http.test_envelope import assert_envelope
 
@@ -63,7 +63,8 @@ async def test_a_declared_body_over_the_limit_is_refused(client):
 
 async def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(client):
     upload = Upload(UPLOAD)
-    response = await client.post(LOGIN, content=upload, headers={"content-type": "application/json"})
+    response = await client.post(LOGIN, content=upload,
+                                 headers={"content-type": "application/json"})
     assert "content-length" not in response.request.headers
     _assert_too_large(response)
     # read up to the limit and one chunk past it, not a byte more of the 50 MB
@@ -82,7 +83,8 @@ async def test_a_body_at_the_limit_is_still_served(client, chunked):
                                  headers={"content-type": "application/json"})
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "invalid_credentials"
-    over = await client.post(LOGIN, content=body + b" ", headers={"content-type": "application/json"})
+    over = await client.post(LOGIN, content=body + b" ",
+                             headers={"content-type": "application/json"})
     _assert_too_large(over)
 
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from pitchlab.app import create_app
-from pitchlab.errors import _describe_problem
+from pitchlab.http.errors import _describe_problem
 from pitchlab.security.tokens import decode_access_token, issue_access_token
 from tests.auth.helpers import PASSWORD, bearer, register, signed_up, unique_email
 from tests.http.test_envelope import assert_envelope

@@ -7,6 +7,7 @@ from __future__ import annotations
 import types
 import typing
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
@@ -18,9 +19,9 @@ from pydantic import AwareDatetime, EmailStr, Field, Strict
 
 import pitchlab.app  # noqa: F401  (imports every router, so every request body exists)
 from pitchlab.database_setup import libpq_dsn
-from pitchlab.errors import install_error_handlers
+from pitchlab.http.errors import install_error_handlers
 from pitchlab.http.request_id import RequestIdMiddleware
-from pitchlab.http.validation import JsonDatetime, JsonUUID, RequestBody
+from pitchlab.http.validation import JSON_CHOICE, JsonDatetime, JsonUUID, RequestBody
 from tests.auth.helpers import bearer, signed_up
 from tests.http.test_envelope import assert_envelope
 
@@ -60,6 +61,11 @@ async def test_a_string_field_refuses_a_number(client, owner_url, path, body, fi
 # No public body has an integer, UUID or date-time field yet; this probe body has one of each,
 # served by a probe route, so the rules are in place for the bodies that will.
 
+class _Choice(StrEnum):
+    X = "x"
+    Y = "y"
+
+
 class _Probe(RequestBody):
     count: int
     ratio: float = 0.5
@@ -68,6 +74,7 @@ class _Probe(RequestBody):
     at: JsonDatetime | None = None
     ids: list[JsonUUID] = Field(default_factory=list)
     kind: Literal["a", "b"] = "a"
+    choice: Annotated[_Choice, JSON_CHOICE] = _Choice.X
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +98,11 @@ async def test_json_strings_for_uuids_and_date_times_still_work(probe_client):
     uid = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
     response = await probe_client.post("/probe", json={
         "count": 5, "ratio": 2, "flag": True, "id": uid, "at": "2026-03-01T09:30:00+01:00",
-        "ids": [uid], "kind": "b"})
+        "ids": [uid], "kind": "b", "choice": "y"})
     assert response.status_code == 200, response.text
     assert response.json() == {"count": 5, "ratio": 2.0, "flag": True, "id": uid,
-                               "at": "2026-03-01T09:30:00+01:00", "ids": [uid], "kind": "b"}
+                               "at": "2026-03-01T09:30:00+01:00", "ids": [uid], "kind": "b",
+                               "choice": "y"}
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -104,6 +112,7 @@ async def test_json_strings_for_uuids_and_date_times_still_work(probe_client):
     ("id", 5), ("id", "not-a-uuid"),
     ("at", 1767225600), ("at", "2026-03-01T09:30:00"),  # a number, a time with no offset
     ("kind", "c"),
+    ("choice", "z"), ("choice", "X"), ("choice", 1), ("choice", True), ("choice", ["x"]),
 ])
 async def test_a_value_of_another_json_type_is_refused(probe_client, field, value):
     response = await probe_client.post("/probe", json={"count": 1, field: value})
@@ -123,7 +132,8 @@ def _request_bodies() -> list[type[RequestBody]]:
 
 
 _JSON_NATIVE = (str, int, float, bool, type(None))
-_STRING_FORMS = (UUID, datetime, date, AwareDatetime)  # the types JSON sends as strings: relaxed on purpose
+# the types JSON sends as strings: relaxed on purpose
+_STRING_FORMS = (UUID, datetime, date, AwareDatetime)
 
 
 def _relaxed(metadata: typing.Iterable[Any]) -> bool:
@@ -141,6 +151,8 @@ def _loose_spots(annotation: Any, relaxed: bool = False) -> list[str]:
         return []  # exact choices, or any JSON value taken as it is
     if isinstance(annotation, type) and issubclass(annotation, RequestBody):
         return []  # checked as a body of its own
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return [] if relaxed else [f"{annotation.__name__} without JSON_CHOICE"]
     if isinstance(annotation, type) and issubclass(annotation, _STRING_FORMS):
         return [] if relaxed else [f"{annotation.__name__} without its JSON string form"]
     if annotation in _JSON_NATIVE or annotation is EmailStr:
@@ -168,6 +180,8 @@ def test_the_walk_catches_a_loose_field():
     assert _loose_spots(JsonDatetime) == []
     assert _loose_spots(dict[str, Any] | None) == []
     assert _loose_spots(list[set[int]]) == ["set[int] is not a JSON type"]
+    assert _loose_spots(_Choice) == ["_Choice without JSON_CHOICE"]
+    assert _loose_spots(Annotated[_Choice, JSON_CHOICE]) == []
 
 
 def _refs(schema: Any) -> typing.Iterator[str]:
@@ -196,6 +210,8 @@ def test_every_body_the_api_takes_is_a_request_body(app):
         if name in seen:
             continue
         seen.add(name)
+        if set(components[name].get("enum", ())) and components[name].get("type") == "string":
+            continue  # a closed set of strings (a StrEnum): a value, not a body
         assert name.removesuffix("-Input") in names, f"{name} is not a RequestBody"
         pending.extend(_refs(components[name]))
     assert {"ConsentIn", "UserUpdate", "ApiKeysIn", "LoginIn"} <= seen

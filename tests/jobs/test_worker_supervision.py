@@ -17,6 +17,7 @@ import pytest
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from tests.auth.helpers import bearer, register, unique_email
 from tests.conftest import TEST_APP_PASSWORD, make_settings
 from tests.fakes.tcp_proxy import through
@@ -85,7 +86,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
             assert await _readyz(client) == (200, {"database": "ok", "migrations": "at head",
                                                    "worker": "up"})
 
-            health = app.state.worker_health
+            health = context_of(app).worker_health
             await proxy.stop()
             # The worker notices the cut by itself (its listener loses its connection)...
             await _poll(lambda: _worker_is(app, running=False), within_seconds=45,
@@ -106,7 +107,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
 
             await _poll(lambda: _worker_is(app, running=True), within_seconds=backoff_max + 15,
                         what="the worker to restart")
-            assert app.state.worker_health.restarts >= 1
+            assert context_of(app).worker_health.restarts >= 1
             assert await _readyz(client) == (200, {"database": "ok", "migrations": "at head",
                                                    "worker": "up"})
 
@@ -131,7 +132,7 @@ async def test_in_process_worker_comes_back_after_a_cut_without_a_restart(
 
 
 async def _worker_is(app, *, running: bool) -> bool:
-    return app.state.worker_health.running is running
+    return context_of(app).worker_health.running is running
 
 
 async def _true(value) -> bool:

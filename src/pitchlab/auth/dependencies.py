@@ -7,11 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.auth import repository
+from pitchlab.config import ResolvedSettings
 from pitchlab.db import DbContext, system_context, tenant_context, use_context
 from pitchlab.deps import AppSettings, DbSession
-from pitchlab.errors import AppError
+from pitchlab.kit.errors import Unauthorized
 from pitchlab.models import User
+from pitchlab.models.identity_values import Role
 from pitchlab.security.tokens import (
     AccessClaims,
     ExpiredToken,
@@ -29,7 +33,7 @@ class Principal:
 
     @property
     def is_super_admin(self) -> bool:
-        return self.user.role == "super_admin"
+        return self.user.role == Role.SUPER_ADMIN
 
 
 # Each says what to do next; the code is "unauthorized" for all (the contract's 401).
@@ -48,19 +52,17 @@ INVALID_TOKEN = (
 )
 
 
-def _unauthorized(message: str = INVALID_TOKEN, reason: str = "invalid") -> AppError:
-    return AppError(
-        "unauthorized", message, 401, details={"reason": reason},
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+def _unauthorized(message: str = INVALID_TOKEN, reason: str = "invalid") -> Unauthorized:
+    # ``reason`` tells a client whether refreshing can help ("expired") or not.
+    return Unauthorized(message, details={"reason": reason})
 
 
-def missing_token() -> AppError:
+def missing_token() -> Unauthorized:
     return _unauthorized(MISSING_TOKEN, "missing")
 
 
 def context_for(claims: AccessClaims) -> DbContext:
-    if claims.role == "super_admin":
+    if claims.role == Role.SUPER_ADMIN:
         return system_context("super_admin")
     if claims.company_id is None:
         raise _unauthorized()
@@ -77,8 +79,11 @@ async def current_principal(
     return await principal_from_token(session, settings, credentials.credentials)
 
 
-async def principal_from_token(session, settings, token: str) -> Principal:
-    """Check an access token and bind the session to its owner's context."""
+async def principal_from_token(
+    session: AsyncSession, settings: ResolvedSettings, token: str
+) -> Principal:
+    """Check an access token and bind the session to its owner's context. Raises
+    ``Unauthorized`` (``details.reason``: "expired" or "invalid") when it does not hold."""
     try:
         claims = decode_access_token(settings.jwt_secret.get_secret_value(), token)
     except ExpiredToken:
@@ -86,7 +91,7 @@ async def principal_from_token(session, settings, token: str) -> Principal:
     except InvalidToken:
         raise _unauthorized() from None
     await use_context(session, context_for(claims))
-    user = await session.get(User, claims.user_id)
+    user = await repository.get_user(session, claims.user_id)
     if user is None or not token_still_valid(user, claims):
         raise _unauthorized()
     return Principal(user=user, claims=claims)

@@ -1,20 +1,48 @@
-"""SQL for verification tokens, refresh-token families, token versions and invitations."""
+"""SQL for identities: users (looked up, created, locked, versioned), verification tokens,
+refresh-token families and invitations."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import EmailVerificationToken, Invitation, RefreshToken, User
+from pitchlab.security.emails import canonical_email
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The account of an address, compared on its canonical form (lookalikes find the same
+    account). Rows without one (raw SQL, lookalikes the migration found) match exactly."""
+    exact = func.lower(User.email) == email.lower()
+    result = await session.execute(
+        select(User)
+        .where(or_(User.email_canonical == canonical_email(email),
+                   and_(User.email_canonical.is_(None), exact)))
+        .order_by(exact.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_user(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: UUID) -> User | None:
+    return await session.get(User, user_id)
 
 
 async def add_verification_token(
     session: AsyncSession, user_id: UUID, token_hash: str, expires_at: datetime
 ) -> None:
-    session.add(EmailVerificationToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at))
+    session.add(
+        EmailVerificationToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at)
+    )
     await session.flush()
 
 
@@ -55,7 +83,9 @@ async def add_refresh_token(
 
 
 async def find_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
-    result = await session.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+    result = await session.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    )
     return result.scalar_one_or_none()
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from pitchlab.auth import service
 from pitchlab.auth.dependencies import CurrentPrincipal
+from pitchlab.auth.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidEmailLink,
+    InvalidInvite,
+    InvalidToken,
+)
 from pitchlab.auth.schemas import EmailIn, LoginIn, MessageOut, RefreshIn, RegisterIn, TokenOut
-from pitchlab.deps import AppDatabase, AppSettings, ClientIp, DbSession
-from pitchlab.errors import error_responses
-from pitchlab.security.ratelimit import LoginThrottle
+from pitchlab.deps import AppDatabase, AppLimiter, AppSettings, ClientIp, DbSession
+from pitchlab.http.errors import error_responses
+from pitchlab.kit.errors import EmailNotVerified, RateLimited, Unauthorized
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -23,10 +30,6 @@ def _token_out(pair: service.TokenPair) -> TokenOut:
                     expires_in=pair.expires_in)
 
 
-def _limiter(request: Request):
-    return request.app.state.rate_limiter
-
-
 @router.post(
     "/register",
     status_code=status.HTTP_202_ACCEPTED,
@@ -34,12 +37,13 @@ def _limiter(request: Request):
     summary="Create an account (new company, or by invitation)",
     description="The answer is the same whether or not the email is already registered; the "
     "existing owner gets a notice by email instead.",
-    responses=error_responses(400, 422, 429),
+    responses=error_responses(InvalidInvite, 422, RateLimited),
 )
 async def register(
-    body: RegisterIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+    body: RegisterIn, session: DbSession, settings: AppSettings, limiter: AppLimiter,
+    ip: ClientIp,
 ) -> MessageOut:
-    await _limiter(request).check("register", ip=ip, email=str(body.email))
+    await service.count_attempt(limiter, "register", ip=ip, email=str(body.email))
     await service.register(session, settings, body)
     return MessageOut(message=REGISTERED)
 
@@ -48,7 +52,7 @@ async def register(
     "/verify-email",
     response_model=MessageOut,
     summary="Confirm an email address with the emailed token",
-    responses=error_responses(400, 422),
+    responses=error_responses(InvalidEmailLink, 422),
 )
 async def verify_email(
     session: DbSession, token: str = Query(min_length=10, max_length=200)
@@ -62,14 +66,16 @@ async def verify_email(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageOut,
     summary="Send the confirmation link again",
-    responses=error_responses(422, 429),
+    responses=error_responses(422, RateLimited),
 )
 async def resend_verification(
-    body: EmailIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+    body: EmailIn, session: DbSession, settings: AppSettings, limiter: AppLimiter, ip: ClientIp
 ) -> MessageOut:
-    await _limiter(request).check("resend_verification", ip=ip, email=str(body.email))
+    await service.count_attempt(limiter, "resend_verification", ip=ip, email=str(body.email))
     await service.resend_verification(session, settings, str(body.email))
-    return MessageOut(message="If this address has an unconfirmed account, a new link is on its way.")
+    return MessageOut(
+        message="If this address has an unconfirmed account, a new link is on its way."
+    )
 
 
 @router.post(
@@ -79,14 +85,15 @@ async def resend_verification(
     description="Only failed passwords are counted: 5 per 15 minutes for an email from one "
     "address, then longer waits (429 with Retry-After); a correct password resets them. Failures "
     "from other addresses never stop a correct password from an address that has not failed.",
-    responses=error_responses(401, 403, 422, 429),
+    responses=error_responses(
+        InvalidCredentials, AccountDisabled, EmailNotVerified, 422, RateLimited
+    ),
 )
 async def login(
-    body: LoginIn, request: Request, session: DbSession, settings: AppSettings, ip: ClientIp
+    body: LoginIn, session: DbSession, settings: AppSettings, limiter: AppLimiter, ip: ClientIp
 ) -> TokenOut:
-    throttle = LoginThrottle(_limiter(request), email=str(body.email), ip=ip)
-    return _token_out(await service.login(session, settings, throttle, str(body.email),
-                                          body.password))
+    pair = await service.login(session, settings, limiter, ip, str(body.email), body.password)
+    return _token_out(pair)
 
 
 @router.post(
@@ -97,7 +104,7 @@ async def login(
     "`PITCHLAB_REFRESH_REUSE_GRACE_SECONDS` (10 s; parallel tabs, a retry), it gets the same "
     "successor; presented again later, it revokes its whole family, including the token issued "
     "from it.",
-    responses=error_responses(401, 422),
+    responses=error_responses(InvalidToken, 422),
 )
 async def refresh(
     body: RefreshIn, session: DbSession, database: AppDatabase, settings: AppSettings
@@ -126,7 +133,7 @@ async def logout(body: RefreshIn, session: DbSession) -> Response:
     summary="Log out everywhere",
     description="Revokes every refresh-token family of the signed-in user and ends all their "
     "access tokens at once, this one included.",
-    responses=error_responses(401),
+    responses=error_responses(Unauthorized),
 )
 async def logout_all(principal: CurrentPrincipal, session: DbSession) -> Response:
     await service.logout_everywhere(session, principal.user)

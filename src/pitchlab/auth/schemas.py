@@ -75,7 +75,8 @@ class RegisterIn(Request):
     @field_validator("email")
     @classmethod
     def _one_script(cls, value: str) -> str:
-        # A lookalike of another address (a Cyrillic "а" among Latin letters) is no address.
+        # A lookalike of another address (a Cyrillic "a", U+0430, among Latin letters) is no
+        # address.
         if has_mixed_script_local_part(value):
             raise ValueError("the part before @ must not mix alphabets (e.g. Latin and Cyrillic)")
         return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota
@@ -23,3 +24,8 @@ async def create_with_trial(
 
 async def get(session: AsyncSession, company_id: UUID) -> Company | None:
     return await session.get(Company, company_id)
+
+
+async def delete(session: AsyncSession, company_id: UUID) -> None:
+    """The company and, by cascade, everything of it."""
+    await session.execute(sa_delete(Company).where(Company.id == company_id))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from pitchlab.errors import DATABASE_RETRY_AFTER_SECONDS, error_response
+from pitchlab.deps import Context
 from pitchlab.health.service import check_readiness
+from pitchlab.http.errors import DATABASE_RETRY_AFTER_SECONDS, error_response
 
 router = APIRouter(tags=["operations"])
 
@@ -33,10 +34,9 @@ async def healthz() -> HealthOut:
         }
     },
 )
-async def readyz(request: Request) -> HealthOut | Response:
-    state = request.app.state
+async def readyz(context: Context) -> HealthOut | Response:
     readiness = await check_readiness(
-        state.database, state.expected_revision, getattr(state, "worker_health", None)
+        context.database, context.expected_revision, context.worker_health
     )
     if not readiness.ready:
         return error_response(
@@ -47,6 +47,5 @@ async def readyz(request: Request) -> HealthOut | Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(context: Context) -> Response:
+    return Response(generate_latest(context.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from pitchlab.db import Database
+from pitchlab.health import repository
 from pitchlab.jobs.supervisor import WorkerHealth
 
 READINESS_TIMEOUT_SECONDS = 3
@@ -35,9 +34,8 @@ async def _check_database(database: Database, expected_revision: str) -> Readine
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             async with database.transaction() as session:
-                result = await session.execute(text("SELECT version_num FROM alembic_version"))
-                revision = result.scalar_one_or_none()
-    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+                revision = await repository.schema_revision(session)
+    except Exception:  # any failure to reach the database means "not ready"
         return Readiness(False, {"database": "unavailable"})
     if revision != expected_revision:
         return Readiness(

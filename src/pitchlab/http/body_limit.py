@@ -16,14 +16,14 @@ WebSocket messages are not HTTP bodies; the stream caps its own frames.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pitchlab.errors import error_response
+from pitchlab.http.errors import error_response
 
 
 class BodyTooLarge(HTTPException):
@@ -40,7 +40,7 @@ def payload_too_large(limit: int) -> JSONResponse:
     return error_response(413, "payload_too_large", exc.detail, {"max_body_bytes": limit})
 
 
-async def handle_body_too_large(request: Request, exc: Exception) -> JSONResponse:
+async def handle_body_too_large(_request: Request, exc: Exception) -> JSONResponse:
     """The app's handler for a limit met inside a route (FastAPI reading the body)."""
     assert isinstance(exc, BodyTooLarge)
     return payload_too_large(exc.limit)
@@ -133,6 +133,6 @@ def _is_chunked(scope: Scope) -> bool:
     return any(name == b"transfer-encoding" for name, _ in scope.get("headers", ()))
 
 
-def _with_connection_close(headers) -> list[tuple[bytes, bytes]]:
+def _with_connection_close(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     kept = [(k, v) for k, v in headers if k.lower() != b"connection"]
     return [*kept, (b"connection", b"close")]

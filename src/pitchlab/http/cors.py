@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from pitchlab.errors import error_response
+from pitchlab.http.errors import error_response
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):

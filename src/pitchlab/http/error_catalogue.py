@@ -4,13 +4,32 @@ Services raise ``DomainError`` subclasses (defined in each domain's ``errors.py`
 knows statuses. An error class missing here is a bug a test catches (every ``DomainError`` subclass
 must have an HTTP status), not a silent 500.
 
-Each domain adds its errors in its own block, below.
+Each domain adds its errors in its own block, below. This module is the one place in ``http`` that
+imports domains (their ``errors`` modules): the import-linter cycle contract ignores exactly those
+imports, as nothing a domain imports leads back here but ``http.errors``.
 """
 
 from __future__ import annotations
 
+from pitchlab.auth.errors import (
+    AccountDisabled,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    InvalidEmailLink,
+    InvalidInvite,
+    InvalidToken,
+    WeakPassword,
+)
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
-from pitchlab.kit.errors import DomainError, EmailNotVerified, Forbidden, NotFound
+from pitchlab.kit.errors import (
+    DomainError,
+    EmailNotVerified,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 from pitchlab.practice.errors import (
     ConsentRequired,
     InvalidCursor,
@@ -18,6 +37,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
+from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
 from pitchlab.webhooks.errors import (
     InvalidPayload,
     InvalidSignature,
@@ -26,11 +46,23 @@ from pitchlab.webhooks.errors import (
 )
 
 HTTP_STATUS: dict[type[DomainError], int] = {
-    # --- shared (kit.errors; each domain's subclasses inherit the status) ---
-    NotFound: 404,
+    # --- shared (pitchlab.kit.errors; each domain's subclasses inherit the status) ---
+    Unauthorized: 401,
     Forbidden: 403,
     EmailNotVerified: 403,
+    NotFound: 404,
+    RateLimited: 429,
     # --- auth / users / companies ---
+    InvalidCredentials: 401,
+    InvalidToken: 401,
+    InvalidEmailLink: 400,  # the emailed link: a bad request, not a missing sign-in
+    InvalidInvite: 400,
+    AccountDisabled: 403,
+    EmailTaken: 409,
+    WeakPassword: 422,
+    InvalidEmail: 422,
+    InvalidCurrentPassword: 403,
+    InvalidPassword: 403,
     # --- practice ---
     UnknownScenario: 422,
     SessionInProgress: 409,

@@ -8,27 +8,24 @@ endpoint and that no single route declares.
 - every error response has the one envelope (``ErrorOut``), FastAPI's own validation-error
   schema never appears.
 
-Endpoints declare their specific errors themselves (``errors.error_responses``);
+Endpoints declare their specific errors themselves (``http.errors.error_responses``);
 tests/http/test_openapi.py checks the result, tests/http/test_openapi_schemathesis.py checks
 the running app against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from typing import Any, get_args
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from pitchlab.deps import DbSession
-
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
-_DATABASE_DEPENDENCY = get_args(DbSession)[1].dependency
 
 HEADERS = {
     "X-Request-ID": {
@@ -68,8 +65,10 @@ CONVENTIONS = """
 """
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the completed description at /openapi.json (built once, on first request)."""
+def install_openapi(app: FastAPI, *, database_dependency: Callable[..., Any]) -> None:
+    """Serve the completed description at /openapi.json (built once, on first request).
+    ``database_dependency`` is the dependency that opens a unit of work: an endpoint that uses it
+    may answer 503 while the database is unreachable."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -78,13 +77,15 @@ def install_openapi(app: FastAPI) -> None:
                 description=(app.description or "") + CONVENTIONS,
                 routes=app.routes, tags=app.openapi_tags, servers=app.servers,
             )
-            app.openapi_schema = complete(schema, app)
+            app.openapi_schema = complete(schema, app, database_dependency)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
+def complete(
+    schema: dict[str, Any], app: FastAPI, database_dependency: Callable[..., Any]
+) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     components.setdefault("headers", {}).update(HEADERS)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
@@ -94,19 +95,22 @@ def complete(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
         for method, operation in operations.items():
             route = routes.get((path, method))
             if route is not None:
-                _complete_operation(operation, route)
+                _complete_operation(operation, route, database_dependency)
     return schema
 
 
 def _api_routes(app: FastAPI) -> Iterator[tuple[RouteContext, str, str]]:
     # Included routers are nested (FastAPI's route contexts); this walks them as get_openapi does.
     for route in iter_route_contexts(app.routes):
-        if isinstance(route.original_route, APIRoute) and route.include_in_schema:
+        path = route.path_format
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema and path:
             for method in route.methods or ():
-                yield route, route.path_format, method
+                yield route, path, method
 
 
-def _complete_operation(operation: dict[str, Any], route: RouteContext) -> None:
+def _complete_operation(
+    operation: dict[str, Any], route: RouteContext, database_dependency: Callable[..., Any]
+) -> None:
     responses = operation.setdefault("responses", {})
     if operation.get("security"):
         _add_error(responses, 401)
@@ -114,7 +118,7 @@ def _complete_operation(operation: dict[str, Any], route: RouteContext) -> None:
         _add_error(responses, 422)
     if operation.get("requestBody"):
         _add_error(responses, 413)
-    if _uses(route.dependant, _DATABASE_DEPENDENCY):
+    if _uses(route.dependant, database_dependency):
         _add_error(responses, 503)
     for status, response in responses.items():
         _document_response(status, response)

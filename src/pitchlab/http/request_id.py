@@ -1,4 +1,4 @@
-"""Request ids: one per request, echoed in ``X-Request-ID``, in the error body and in every log line.
+"""Request ids: one per request, echoed in ``X-Request-ID``, in the error body and every log line.
 
 The middleware is the outermost of ours, so it also turns an unhandled exception into the
 contract's 500 envelope (Starlette's own last-resort handler would bypass the header).

@@ -64,9 +64,12 @@ def _string_form_of(kind: type) -> BeforeValidator:
 # refuses (FastAPI validates the parsed JSON as Python objects, where strict means "already a
 # UUID"). Request fields of these types use these aliases: the string form again, and only it
 # (lax mode alone would also read a number as a Unix time). Choices are Literal strings, which
-# strict mode takes as they are.
+# strict mode takes as they are, or StrEnums marked JSON_CHOICE.
 JsonUUID = Annotated[UUID, Strict(False), _string_form_of(UUID)]
 JsonDatetime = Annotated[AwareDatetime, Strict(False), _string_form_of(datetime)]
+# A StrEnum field (``Annotated[ConsentKind, JSON_CHOICE]``): strict validation wants the enum
+# member itself, while JSON sends its value; lax mode takes exactly the enum's values, nothing else.
+JSON_CHOICE = Strict(False)
 
 
 def _any_case(word: str) -> str:

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-
 import procrastinate
 
-from pitchlab.jobs.queue import job
+# retry_stalled lives beside the worker, which also calls it when it starts (the queue module
+# imports none of its job modules).
+from pitchlab.jobs.queue import job, retry_stalled
 
-log = logging.getLogger(__name__)
+__all__ = ["RETRY_STALLED_JOB", "retry_stalled", "retry_stalled_jobs"]
 
 RETRY_STALLED_JOB = "retry_stalled_jobs"
 
 
-async def retry_stalled(job_manager) -> int:
-    """Jobs left "doing" by a worker that died (no heartbeat for 30 s) are run again."""
-    stalled = list(await job_manager.get_stalled_jobs())
-    for stalled_job in stalled:
-        await job_manager.retry_job(stalled_job)
-    if stalled:
-        log.warning("re-queued %d job(s) whose worker stopped", len(stalled))
-    return len(stalled)
-
-
 @job(RETRY_STALLED_JOB, queue="sweeps", periodic_cron="* * * * *")
-async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+async def retry_stalled_jobs(
+    context: procrastinate.JobContext,
+    timestamp: int,  # noqa: ARG001 - procrastinate passes a periodic job its tick by this name
+) -> None:
     await retry_stalled(context.app.job_manager)

@@ -1,21 +1,21 @@
 """The job queue: one procrastinate App per process, connected as the application role.
 
-Domains declare tasks with ``@job(...)``; every App built here registers all of them (procrastinate's
-blueprints can serve only one App, and tests build several). The worker hands each task the
-process's resources (settings, database) through procrastinate's job context.
+Domains declare tasks with ``@job(...)``; every App built here registers all of them
+(procrastinate's blueprints can serve only one App, and tests build several). The worker hands
+each task the process's resources (settings, database) through procrastinate's job context.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import importlib
-import json
-
 import procrastinate
+from procrastinate.manager import JobManager
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,7 +91,8 @@ class WorkerResources:
 
 
 def resources(context: procrastinate.JobContext) -> WorkerResources:
-    return context.additional_context["resources"]
+    found: WorkerResources = context.additional_context["resources"]
+    return found
 
 
 def build_job_app(
@@ -129,8 +130,6 @@ async def run_worker(
     """Run jobs until cancelled (``wait=True``) or until the queue is empty (``wait=False``).
 
     A worker that starts first takes back jobs that a dead worker left half done."""
-    from pitchlab.jobs.maintenance import retry_stalled
-
     await retry_stalled(job_app.job_manager)
     await job_app.run_worker_async(
         concurrency=concurrency,
@@ -139,6 +138,16 @@ async def run_worker(
         additional_context={"resources": resources},
         **options,
     )
+
+
+async def retry_stalled(job_manager: JobManager) -> int:
+    """Jobs left "doing" by a worker that died (no heartbeat for 30 s) are run again."""
+    stalled = list(await job_manager.get_stalled_jobs())
+    for stalled_job in stalled:
+        await job_manager.retry_job(stalled_job)
+    if stalled:
+        log.warning("re-queued %d job(s) whose worker stopped", len(stalled))
+    return len(stalled)
 
 
 _DEFER = text(

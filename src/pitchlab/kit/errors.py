@@ -49,24 +49,50 @@ class RetryLater(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
-# --- codes more than one domain answers with (each domain subclasses them for its own message) --
+# --- shared errors: codes that more than one domain answers with ---------------------------------
+# Each code is defined once, here; a domain that needs another default message subclasses it.
+
+
+class Unauthorized(DomainError):
+    """No valid access token: missing, expired, malformed or ended (the contract's 401)."""
+
+    code = "unauthorized"
+    default_message = (
+        "Sign in first: send the access token from POST /api/auth/login as "
+        "'Authorization: Bearer <access_token>'."
+    )
+
+
+class Forbidden(DomainError):
+    """Signed in, but not allowed to do this."""
+
+    code = "forbidden"
+    default_message = "You are not allowed to do this."
+
 
 class NotFound(DomainError):
-    """Nothing the caller may see has this id (another company's row is "not found" too)."""
+    """No such thing, or one of another company's (never revealed as existing)."""
 
     code = "not_found"
     default_message = "Not found."
 
 
-class Forbidden(DomainError):
-    """The caller is known but may not do this."""
-
-    code = "forbidden"
-    default_message = "You may not do this."
-
-
 class EmailNotVerified(DomainError):
-    """Signing in (auth) and starting a call (practice) both wait for a confirmed address."""
+    """The account's email address is not confirmed yet."""
 
     code = "email_not_verified"
     default_message = "Confirm your email address first."
+
+
+class RateLimited(RetryLater):
+    """Too many attempts; ``details.retry_after_seconds`` says how long to wait, as does the
+    Retry-After header."""
+
+    code = "rate_limited"
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(
+            message, retry_after_seconds=retry_after_seconds,
+            details={"retry_after_seconds": retry_after_seconds},
+        )

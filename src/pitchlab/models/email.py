@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pitchlab.models.base import Base, created_at, uuid_pk
+from pitchlab.models.identity_values import EmailKind, OutboxStatus, TextEnum, one_of
 
 
 class OutboxEmail(Base):
@@ -16,7 +17,7 @@ class OutboxEmail(Base):
 
     __tablename__ = "email_outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')"),
+        CheckConstraint(one_of("status", OutboxStatus)),
         Index("email_outbox_to_address_idx", func.lower("to_address"), text("created_at DESC")),
         Index(
             "email_outbox_pending_idx", "created_at", postgresql_where=text("status = 'pending'")
@@ -24,13 +25,15 @@ class OutboxEmail(Base):
     )
 
     id: Mapped[UUID] = uuid_pk()
-    kind: Mapped[str]
+    kind: Mapped[EmailKind] = mapped_column(TextEnum(EmailKind))
     to_address: Mapped[str]
     subject: Mapped[str]
     text_body: Mapped[str]
     html_body: Mapped[str]
     links: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'"))
-    status: Mapped[str] = mapped_column(server_default=text("'pending'"))
+    status: Mapped[OutboxStatus] = mapped_column(
+        TextEnum(OutboxStatus), server_default=text(f"'{OutboxStatus.PENDING.value}'")
+    )
     provider: Mapped[str | None]
     provider_message_id: Mapped[str | None]
     attempts: Mapped[int] = mapped_column(server_default=text("0"))

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from pitchlab.models.base import Base, created_at, updated_at, uuid_pk
+from pitchlab.models.identity_values import INVITABLE_ROLES, ConsentKind, Role, TextEnum, one_of
 from pitchlab.security.emails import canonical_email
 
 
@@ -27,7 +28,7 @@ class Company(Base):
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('super_admin', 'admin', 'user')"),
+        CheckConstraint(one_of("role", Role)),
         CheckConstraint(
             "(role = 'super_admin') = (company_id IS NULL)", name="users_company_matches_role"
         ),
@@ -41,7 +42,7 @@ class User(Base):
     email: Mapped[str]
     hashed_password: Mapped[str]
     name: Mapped[str | None]
-    role: Mapped[str]
+    role: Mapped[Role] = mapped_column(TextEnum(Role))
     company_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE")
     )
@@ -96,7 +97,7 @@ class RefreshToken(Base):
 class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'user')"),
+        CheckConstraint(one_of("role", INVITABLE_ROLES)),
         Index("invitations_company_id_idx", "company_id"),
         Index("invitations_invited_by_idx", "invited_by"),
     )
@@ -104,7 +105,7 @@ class Invitation(Base):
     id: Mapped[UUID] = uuid_pk()
     company_id: Mapped[UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     email: Mapped[str]
-    role: Mapped[str]
+    role: Mapped[Role] = mapped_column(TextEnum(Role))
     token_hash: Mapped[str] = mapped_column(unique=True)
     invited_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime]
@@ -115,7 +116,7 @@ class Invitation(Base):
 class Consent(Base):
     __tablename__ = "consents"
     __table_args__ = (
-        CheckConstraint("kind IN ('voice_recording', 'ai_analysis', 'marketing', 'terms')"),
+        CheckConstraint(one_of("kind", ConsentKind)),
         CheckConstraint("length(version) BETWEEN 1 AND 50"),
         Index("consents_user_id_kind_idx", "user_id", "kind", text("created_at DESC")),
         Index("consents_company_id_idx", "company_id"),
@@ -126,7 +127,7 @@ class Consent(Base):
     company_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE")
     )
-    kind: Mapped[str]
+    kind: Mapped[ConsentKind] = mapped_column(TextEnum(ConsentKind))
     granted: Mapped[bool]
     version: Mapped[str]
     ip: Mapped[str | None]

@@ -6,10 +6,12 @@ import html
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from pitchlab.models.identity_values import EmailKind
+
 
 @dataclass(frozen=True)
 class ComposedEmail:
-    kind: str
+    kind: EmailKind
     subject: str
     text: str
     html: str
@@ -36,7 +38,7 @@ def verify_email(public_url: str, name: str | None, token: str) -> ComposedEmail
         "The link works once and expires in 24 hours.",
     ]
     return ComposedEmail(
-        kind="verify_email",
+        kind=EmailKind.VERIFY_EMAIL,
         subject="Confirm your email for Pitchlab",
         text="\n\n".join([*lines, link]),
         html=_html(lines, link, "Confirm my email"),
@@ -64,7 +66,7 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
         ),
     ]
     return ComposedEmail(
-        kind="account_exists",
+        kind=EmailKind.ACCOUNT_EXISTS,
         subject="You already have a Pitchlab account",
         text="\n\n".join([*lines, link]),
         html=_html(lines, link, "Sign in to Pitchlab"),

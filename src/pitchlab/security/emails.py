@@ -1,10 +1,11 @@
 """Email addresses as identities: one canonical form per address, and no lookalike local parts.
 
 Two addresses are the same account when their NFKC case-folded forms are equal: fullwidth
-letters (``ｍe``), ligatures (``ﬁ``), compatibility forms and case all fold away, so a lookalike
-cannot open a second account beside the real one. A local part that mixes scripts (Latin with
-Cyrillic, say ``pаypal`` with a Cyrillic ``а``) is refused outright: no legitimate address needs
-it, and it survives folding as a convincing double of another address.
+letters (U+FF4D for ``m``), ligatures (U+FB01 for ``fi``), compatibility forms and case all fold
+away, so a lookalike cannot open a second account beside the real one. A local part that mixes
+scripts (Latin with Cyrillic, say ``paypal`` spelt with a Cyrillic ``a``, U+0430) is refused
+outright: no legitimate address needs it, and it survives folding as a convincing double of
+another address.
 """
 
 from __future__ import annotations

@@ -14,18 +14,22 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, WindowStats, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from pitchlab.errors import AppError
 from pitchlab.security.emails import canonical_email
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A counter: its tiers (each a moving window) and its key in the limiter's storage.
+Scope = tuple[Sequence[RateLimitItem], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,13 @@ LOGIN = LoginPolicy(
 )
 
 
-def _rate_limited(retry_after: int) -> AppError:
-    return AppError(
-        "rate_limited",
-        "Too many attempts. Try again later.",
-        429,
-        details={"retry_after_seconds": retry_after},
-        headers={"Retry-After": str(retry_after)},
-    )
+class LimitExceeded(Exception):
+    """An attempt over a limit. The caller's domain says what that means to its client (auth:
+    ``RateLimited``); this module stays below every domain."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"over a rate limit; retry in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
 
 
 def _seconds_until(reset_at: float) -> int:
@@ -77,11 +80,14 @@ class RateLimiter:
         uri = redis_url.replace("redis://", "async+redis://", 1) if redis_url else "async+memory://"
         if redis_url and redis_url.startswith("rediss://"):
             uri = redis_url.replace("rediss://", "async+rediss://", 1)
-        self.storage: Storage = storage_from_string(uri)
+        storage = storage_from_string(uri)
+        if not isinstance(storage, Storage):  # an "async+" URI always gives the asyncio kind
+            raise TypeError(f"{uri} is not an asyncio storage")
+        self.storage: Storage = storage
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     async def check(self, action: str, *, ip: str, email: str | None = None) -> None:
-        """Count one attempt; raise 429 ``rate_limited`` when either limit is exceeded."""
+        """Count one attempt; raise ``LimitExceeded`` when either limit is exceeded."""
         rule = RULES[action]
         checks = [(rule.per_ip, "ip", ip)]
         if email:
@@ -96,7 +102,7 @@ class RateLimiter:
             except Exception:  # the limiter's own failure must not fail the request
                 log.warning("rate limiter unavailable; letting %s through", action, exc_info=True)
                 return
-            raise _rate_limited(_seconds_until(reset_at))
+            raise LimitExceeded(_seconds_until(reset_at))
 
     async def reset(self) -> None:
         await self.storage.reset()
@@ -141,15 +147,17 @@ class LoginThrottle:
         self._pair_has_failed = False
 
     async def admit(self) -> None:
-        """Before the password is checked: 429 if this attempt is over a limit already."""
+        """Before the password is checked: ``LimitExceeded`` if this attempt is over a limit
+        already."""
         window = self._policy.per_pair[0]
         _, remaining = await self._safely(self._limiter.get_window_stats(window, *self._pair),
-                                          (0.0, window.amount))
+                                          WindowStats(0.0, window.amount))
         self._pair_has_failed = remaining < window.amount
         await self._refuse_if_over()
 
     async def failed(self) -> None:
-        """A wrong password: count it everywhere; 429 if it went over an applicable limit."""
+        """A wrong password: count it everywhere; ``LimitExceeded`` if it went over an applicable
+        limit."""
         refused = None
         for tiers, key in self._scopes(everything=True):
             for item in tiers:
@@ -157,17 +165,18 @@ class LoginThrottle:
                 if not counted and refused is None and self._applies(key):
                     refused = (item, key)
         if refused is not None:
-            raise _rate_limited(await self._retry_after(*refused))
+            raise LimitExceeded(await self._retry_after(*refused))
 
     async def succeeded(self) -> None:
-        """A correct password: 429 if over an applicable limit, else reset the pair and email."""
+        """A correct password: ``LimitExceeded`` if over an applicable limit, else reset the pair
+        and email."""
         await self._refuse_if_over()
         for tiers, key in ((self._policy.per_pair, self._pair),
                            (self._policy.per_email, self._email)):
             for item in tiers:
                 await self._safely(self._limiter.clear(item, *key), None)
 
-    def _scopes(self, *, everything: bool = False):
+    def _scopes(self, *, everything: bool = False) -> Iterator[Scope]:
         """The counters that decide this attempt (``everything``: that count its failure)."""
         for tiers, key in ((self._policy.per_ip, self._ip), (self._policy.per_pair, self._pair),
                            (self._policy.per_email, self._email)):
@@ -181,11 +190,11 @@ class LoginThrottle:
         for tiers, key in self._scopes():
             for item in tiers:
                 if not await self._safely(self._limiter.test(item, *key), True):
-                    raise _rate_limited(await self._retry_after(item, key))
+                    raise LimitExceeded(await self._retry_after(item, key))
 
     async def _retry_after(self, item: RateLimitItem, key: tuple[str, ...]) -> int:
         reset_at, _ = await self._safely(self._limiter.get_window_stats(item, *key),
-                                         (time.time() + 1, 0))
+                                         WindowStats(time.time() + 1, 0))
         seconds = _seconds_until(reset_at)
         if key == self._email:
             # the email's counter stops applying once this pair's failures are 15 minutes old
@@ -193,7 +202,7 @@ class LoginThrottle:
         return seconds
 
     @staticmethod
-    async def _safely(operation, fallback):
+    async def _safely(operation: Awaitable[T], fallback: T) -> T:
         try:
             return await operation
         except Exception:  # the limiter's own failure must not fail the login

@@ -1,8 +1,9 @@
 """The API-key vault: users' own vendor keys, encrypted at rest with AES-256-GCM.
 
-The key ring comes from ``PITCHLAB_ENCRYPTION_KEYS``: comma-separated ``key_id:base64url(32 bytes)``,
-the first being the current key. Every ciphertext records the id of the key that sealed it, so
-old keys keep decrypting until ``pitchlab keys rotate`` re-seals everything under the current one.
+The key ring comes from ``PITCHLAB_ENCRYPTION_KEYS``: comma-separated
+``key_id:base64url(32 bytes)``, the first being the current key. Every ciphertext records the id
+of the key that sealed it, so old keys keep decrypting until ``pitchlab keys rotate`` re-seals
+everything under the current one.
 The user id and the provider are bound as associated data: a ciphertext copied to another user
 or another provider does not decrypt.
 """

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from pitchlab.auth.schemas import NewPassword
-from pitchlab.http.validation import RequestBody
-
-ConsentKind = Literal["voice_recording", "ai_analysis", "marketing", "terms"]
+from pitchlab.http.validation import JSON_CHOICE, RequestBody
+from pitchlab.models.identity_values import ConsentKind, Role
 
 
 class Request(RequestBody):
@@ -40,7 +39,7 @@ class UserOut(BaseModel):
     id: UUID
     email: str
     name: str | None
-    role: str
+    role: Role
     email_verified: bool
     company: CompanyOut | None
     api_keys: ApiKeysOut
@@ -61,7 +60,7 @@ def _check_api_key(value: str | None) -> str | None:
     return value
 
 
-def _api_key_field(vendor: str):
+def _api_key_field(vendor: str) -> Any:  # pydantic types Field(...) as Any
     return Field(
         default=None,
         description=f"Your own {vendor} API key: 8 to 512 printable ASCII characters without "
@@ -80,7 +79,7 @@ class ApiKeysIn(Request):
     _keys = field_validator("openai", "elevenlabs")(_check_api_key)
 
 
-def _password_change_rule(schema: dict) -> None:
+def _password_change_rule(schema: dict[str, Any]) -> None:
     # The runtime rule below: a new password (a string) needs current_password (a string).
     schema["if"] = {"required": ["new_password"],
                     "properties": {"new_password": {"type": "string"}}}
@@ -111,7 +110,7 @@ class AccountDeletion(Request):
 
 
 class ConsentIn(Request):
-    kind: ConsentKind
+    kind: Annotated[ConsentKind, JSON_CHOICE]
     granted: bool
     version: str = Field(min_length=1, max_length=50)
 

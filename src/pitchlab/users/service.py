@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.auth import service as auth_service
+from pitchlab.auth import service as auth
+from pitchlab.companies import service as companies
 from pitchlab.config import Settings
-from pitchlab.db import system_context, temporary_context
-from pitchlab.errors import AppError
-from pitchlab.models import (
-    Company,
-    Consent,
-    Feedback,
-    OutboxEmail,
-    PracticeSession,
-    Transcript,
-    UsageRecord,
-    User,
-)
+from pitchlab.db import Database, system_context, temporary_context
+from pitchlab.kit.events import publish
+from pitchlab.models import Consent, User
+from pitchlab.models.identity_values import ConsentKind
+from pitchlab.notifications import service as notifications
 from pitchlab.practice import service as practice
-from pitchlab.security import passwords
 from pitchlab.security.vault import PROVIDERS, Vault
+from pitchlab.users import repository
+from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
+from pitchlab.users.events import UserDeleted
 from pitchlab.users.schemas import (
+    ApiKeysIn,
     ApiKeysOut,
     ApiKeyStatus,
     CompanyOut,
     ConsentIn,
     ConsentOut,
+    ExportOut,
     UserOut,
     UserUpdate,
 )
 
 
 async def profile(session: AsyncSession, user: User) -> UserOut:
-    company = await session.get(Company, user.company_id) if user.company_id else None
+    company = await companies.get(session, user.company_id) if user.company_id else None
     sealed = user.api_keys or {}
     return UserOut(
         id=user.id,
@@ -62,29 +59,19 @@ async def profile(session: AsyncSession, user: User) -> UserOut:
 async def update_profile(
     session: AsyncSession, settings: Settings, vault: Vault, user: User, change: UserUpdate
 ) -> None:
-    if change.new_password is not None:
-        await _change_password(session, settings, user, change.current_password or "",
-                               change.new_password)
+    if change.new_password is not None and not await auth.change_password(
+        session, settings, user, change.current_password or "", change.new_password
+    ):
+        raise InvalidCurrentPassword()
     if change.name is not None:
         user.name = change.name.strip()
     if change.api_keys is not None:
         _store_api_keys(vault, user, change.api_keys)
     user.updated_at = datetime.now(UTC)  # the trigger also sets it; this keeps the ORM copy fresh
-    await session.flush()
+    await repository.save(session, user)
 
 
-async def _change_password(
-    session: AsyncSession, settings: Settings, user: User, current: str, new: str
-) -> None:
-    if not await passwords.verify_password_async(current, user.hashed_password):
-        raise AppError("invalid_current_password", "The current password is wrong.", 403)
-    user.hashed_password = await passwords.hash_password_async(new, settings.bcrypt_rounds)
-    # Every signed-in device, this one too, has to sign in again with the new password.
-    async with temporary_context(session, system_context("password_change")):
-        await auth_service.end_all_sessions(session, user)
-
-
-def _store_api_keys(vault: Vault, user: User, keys) -> None:
+def _store_api_keys(vault: Vault, user: User, keys: ApiKeysIn) -> None:
     sealed = dict(user.api_keys or {})
     for provider in keys.model_fields_set:
         secret = getattr(keys, provider)
@@ -95,43 +82,56 @@ def _store_api_keys(vault: Vault, user: User, keys) -> None:
     user.api_keys = sealed or None
 
 
+async def rotate_api_keys(database: Database, vault: Vault) -> int:
+    """``pitchlab keys rotate``: re-seal every stored API key under the key ring's current key.
+    Returns how many were re-encrypted. Safe to run again (already-current keys stay)."""
+    rotated = 0
+    async with database.transaction(system_context("key_rotation")) as session:
+        for user in await repository.users_with_api_keys(session):
+            sealed = dict(user.api_keys or {})
+            for provider, blob in sealed.items():
+                if not vault.is_current(blob):
+                    sealed[provider] = vault.reseal(user.id, provider, blob)
+                    rotated += 1
+            user.api_keys = sealed
+    return rotated
+
+
+# --- erasure (GDPR) -----------------------------------------------------------------------------
+
 async def delete_account(
     session: AsyncSession, settings: Settings, user: User, password: str
 ) -> UUID | None:
     """Erase the user (GDPR): the row and, by cascade, sessions, transcripts, feedback, consents
-    and tokens. Usage rows stay, unlinked, as the company's billing record; a company left with
-    nobody is erased whole. A call still live is ended first, through the practice rules, so its
-    minutes are billed and its usage row written before the cascade takes the session; its id
-    is returned so that the caller closes its stream."""
-    if not await passwords.verify_password_async(password, user.hashed_password):
-        raise AppError("invalid_password", "The password is wrong.", 403)
+    and tokens; their email in the outbox. Usage rows stay, unlinked, as the company's billing
+    record; a company left with nobody is erased whole. A call still live is ended first,
+    through the practice rules, so its minutes are billed and its usage row written before the
+    cascade takes the session; its id is returned so that the caller closes its stream.
+    ``UserDeleted`` is published in the same transaction."""
+    if not await auth.has_password(user, password):
+        raise InvalidPassword()
     live_call = await practice.end_live_call_of(session, settings, user.id,
                                                 reason="account_deleted")
-    company_id, email = user.company_id, user.email
-    await session.delete(user)
-    await session.flush()
-    async with temporary_context(session, system_context("account_erasure")):
-        await session.execute(
-            delete(OutboxEmail).where(func.lower(OutboxEmail.to_address) == email.lower())
-        )
-        if company_id is not None:
-            remaining = await session.scalar(
-                select(func.count()).select_from(User).where(User.company_id == company_id)
-            )
-            if remaining == 0:
-                await session.execute(delete(Company).where(Company.id == company_id))
+    user_id, company_id, email = user.id, user.company_id, user.email
+    await repository.delete_user(session, user)
+    await notifications.erase_mail_to(session, email)
+    if company_id is not None:
+        async with temporary_context(session, system_context("account_erasure")):
+            if await repository.count_members(session, company_id) == 0:
+                await companies.erase(session, company_id)
+    await publish(session, UserDeleted(user_id=user_id, company_id=company_id))
     return live_call
 
+
+# --- consents -----------------------------------------------------------------------------------
 
 async def record_consent(
     session: AsyncSession, user: User, consent: ConsentIn, ip: str, user_agent: str | None
 ) -> ConsentOut:
-    row = Consent(
+    row = await repository.add_consent(session, Consent(
         user_id=user.id, company_id=user.company_id, kind=consent.kind, granted=consent.granted,
         version=consent.version, ip=ip, user_agent=(user_agent or "")[:500] or None,
-    )
-    session.add(row)
-    await session.flush()
+    ))
     return _consent_out(row)
 
 
@@ -140,19 +140,17 @@ async def call_recording_without_consent(
 ) -> UUID | None:
     """The live voice call that must stop recording, when this decision withdrew the
     voice_recording consent."""
-    if consent.kind != "voice_recording" or consent.granted:
+    if consent.kind != ConsentKind.VOICE_RECORDING or consent.granted:
         return None
     return await practice.live_voice_call_of(session, user.id)
 
 
 async def latest_consents(session: AsyncSession, user_id: UUID) -> list[ConsentOut]:
-    result = await session.execute(
-        select(Consent)
-        .where(Consent.user_id == user_id)
-        .ext(distinct_on(Consent.kind))
-        .order_by(Consent.kind, Consent.created_at.desc(), Consent.id.desc())
-    )
-    return [_consent_out(row) for row in result.scalars()]
+    return _consents_out(await repository.latest_consents(session, user_id))
+
+
+def _consents_out(rows: Iterable[Consent]) -> list[ConsentOut]:
+    return [_consent_out(row) for row in rows]
 
 
 def _consent_out(row: Consent) -> ConsentOut:
@@ -160,34 +158,24 @@ def _consent_out(row: Consent) -> ConsentOut:
                       created_at=row.created_at)
 
 
-async def export_data(session: AsyncSession, user: User) -> dict[str, Any]:
-    sessions = list((await session.execute(
-        select(PracticeSession).where(PracticeSession.user_id == user.id)
-        .order_by(PracticeSession.started_at)
-    )).scalars())
+# --- export (GDPR) ------------------------------------------------------------------------------
+
+async def export_data(session: AsyncSession, user: User) -> ExportOut:
+    sessions = await repository.sessions_of(session, user.id)
     session_ids = [s.id for s in sessions]
-    transcripts = list((await session.execute(
-        select(Transcript).where(Transcript.session_id.in_(session_ids))
-    )).scalars())
-    feedback = list((await session.execute(
-        select(Feedback).where(Feedback.session_id.in_(session_ids))
-    )).scalars())
-    usage = list((await session.execute(
-        select(UsageRecord).where(UsageRecord.user_id == user.id)
-    )).scalars())
-    consents = list((await session.execute(
-        select(Consent).where(Consent.user_id == user.id).order_by(Consent.created_at)
-    )).scalars())
-    return {
-        "exported_at": datetime.now(UTC),
-        "profile": await profile(session, user),
-        "sessions": [_row(s, "id", "status", "started_at", "ended_at") for s in sessions],
-        "transcripts": [_row(t, "session_id", "transcript_text", "created_at") for t in transcripts],
-        "feedback": [_row(f, "session_id", "metrics", "created_at") for f in feedback],
-        "usage": [_row(u, "session_id", "minutes_used", "created_at") for u in usage],
+    transcripts = await repository.transcripts_of(session, session_ids)
+    feedback = await repository.feedback_of(session, session_ids)
+    usage = await repository.usage_of(session, user.id)
+    return ExportOut(
+        exported_at=datetime.now(UTC),
+        profile=await profile(session, user),
+        sessions=[_row(s, "id", "status", "started_at", "ended_at") for s in sessions],
+        transcripts=[_row(t, "session_id", "transcript_text", "created_at") for t in transcripts],
+        feedback=[_row(f, "session_id", "metrics", "created_at") for f in feedback],
+        usage=[_row(u, "session_id", "minutes_used", "created_at") for u in usage],
         # the whole history, not only the latest answers
-        "consents": [_consent_out(c) for c in consents],
-    }
+        consents=_consents_out(await repository.consent_history(session, user.id)),
+    )
 
 
 def _row(obj: Any, *fields: str) -> dict[str, Any]:

@@ -14,6 +14,10 @@ from collections.abc import Sequence
 
 from alembic import op
 
+# The closed sets are the models' own; the CHECK text they produce is what this revision always
+# created (tests/database/test_identity_values.py compares it with the migrated schema).
+from pitchlab.models.identity_values import INVITABLE_ROLES, ConsentKind, OutboxStatus, one_of
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -29,7 +33,7 @@ PROTECTED_TABLES = {
     "email_outbox": SYSTEM_RULE,
 }
 
-SCHEMA = """
+SCHEMA = f"""
 ALTER TABLE users
     ADD COLUMN email_verified_at timestamptz,
     ADD COLUMN disabled_at timestamptz;
@@ -62,7 +66,7 @@ CREATE TABLE invitations (
     id           uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
     company_id   uuid        NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     email        text        NOT NULL,
-    role         text        NOT NULL CHECK (role IN ('admin', 'user')),
+    role         text        NOT NULL CHECK ({one_of('role', INVITABLE_ROLES)}),
     token_hash   text        NOT NULL UNIQUE,
     invited_by   uuid        REFERENCES users (id) ON DELETE SET NULL,
     expires_at   timestamptz NOT NULL,
@@ -78,7 +82,7 @@ CREATE TABLE consents (
     user_id     uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     company_id  uuid        REFERENCES companies (id) ON DELETE CASCADE,
     kind        text        NOT NULL
-                CHECK (kind IN ('voice_recording', 'ai_analysis', 'marketing', 'terms')),
+                CHECK ({one_of('kind', ConsentKind)}),
     granted     boolean     NOT NULL,
     version     text        NOT NULL CHECK (length(version) BETWEEN 1 AND 50),
     ip          text,
@@ -99,7 +103,7 @@ CREATE TABLE email_outbox (
     html_body            text        NOT NULL,
     links                jsonb       NOT NULL DEFAULT '[]',
     status               text        NOT NULL DEFAULT 'pending'
-                         CHECK (status IN ('pending', 'sent', 'failed')),
+                         CHECK ({one_of('status', OutboxStatus)}),
     provider             text,
     provider_message_id  text,
     attempts             integer     NOT NULL DEFAULT 0,

@@ -1,0 +1,30 @@
+"""Companies: created with a trial at sign-up, read for a profile, erased with their last user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.companies import repository
+from pitchlab.config import Settings
+from pitchlab.models import Company
+
+
+async def create_with_trial(session: AsyncSession, settings: Settings, name: str) -> Company:
+    """A new company on a trial: ``trial_days`` from now, ``trial_minutes`` of practice."""
+    return await repository.create_with_trial(
+        session, name,
+        trial_expires_at=datetime.now(UTC) + timedelta(days=settings.trial_days),
+        trial_minutes=settings.trial_minutes,
+    )
+
+
+async def get(session: AsyncSession, company_id: UUID) -> Company | None:
+    return await repository.get(session, company_id)
+
+
+async def erase(session: AsyncSession, company_id: UUID) -> None:
+    """The company and everything of it (its last user has gone)."""
+    await repository.delete(session, company_id)
