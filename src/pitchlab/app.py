@@ -17,7 +17,6 @@ from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
 from pitchlab.deps import AppContext, install_context, report_database_outage, unit_of_work
-from pitchlab.errors import install_app_error_handler
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
@@ -97,7 +96,6 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
 
     app = FastAPI(title="Pitchlab", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app, report_outage=report_database_outage)
-    install_app_error_handler(app)  # until every domain raises named errors
     app.add_exception_handler(BodyTooLarge, handle_body_too_large)
     app.include_router(health_router)
     app.include_router(auth_router)

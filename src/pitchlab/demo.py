@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from pitchlab.app import create_app
 from pitchlab.config import Settings
 from pitchlab.db import system_context
+from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources, run_worker
 from pitchlab.models import Company, OutboxEmail, User
 from pitchlab.security.emails import canonical_email
@@ -54,10 +55,9 @@ async def run_demo(settings: Settings, say: Say) -> dict[str, Any]:
         async with httpx.AsyncClient(transport=transport, base_url="http://demo") as api:
             headers, started = await _start_call(app, api, say)
             session_id = await _call(api, headers, started, say)
-            resources = WorkerResources(
-                app.state.settings, app.state.database, app.state.providers
-            )
-            await run_worker(app.state.jobs, resources, wait=False, install_signal_handlers=False)
+            context = context_of(app)
+            resources = WorkerResources(context.settings, context.database, context.providers)
+            await run_worker(context.jobs, resources, wait=False, install_signal_handlers=False)
             feedback_url = f"/api/sessions/{session_id}/feedback"
             feedback = (await api.get(feedback_url, headers=headers)).json()
     say(render_report(feedback))
@@ -98,7 +98,7 @@ async def _replace_account(app: FastAPI, api: httpx.AsyncClient, say: Say) -> No
     mail, then sign it up again and verify it through the link in the outbox."""
     canonical = canonical_email(DEMO_EMAIL)
     mail_to_demo = func.lower(OutboxEmail.to_address) == DEMO_EMAIL
-    async with app.state.database.transaction(system_context("demo")) as session:
+    async with context_of(app).database.transaction(system_context("demo")) as session:
         companies = select(User.company_id).where(User.email_canonical == canonical)
         await session.execute(delete(Company).where(Company.id.in_(companies)))
         await session.execute(delete(User).where(User.email_canonical == canonical))
@@ -106,10 +106,10 @@ async def _replace_account(app: FastAPI, api: httpx.AsyncClient, say: Say) -> No
     _ok(await api.post("/api/auth/register", json={
         "email": DEMO_EMAIL, "password": PASSWORD, "name": "Demo Rep", "company_name": "Demo Co",
     }))
-    async with app.state.database.transaction(system_context("demo")) as session:
+    async with context_of(app).database.transaction(system_context("demo")) as session:
         links = (await session.execute(select(OutboxEmail.links).where(mail_to_demo))).scalar_one()
     link = links[0]
-    _ok(await api.get(link.replace(str(app.state.settings.public_url).rstrip("/"), "")))
+    _ok(await api.get(link.replace(str(context_of(app).settings.public_url).rstrip("/"), "")))
     say(f"Created the demo account {DEMO_EMAIL}; every run reuses it.")
 
 

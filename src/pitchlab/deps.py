@@ -60,19 +60,9 @@ class AppContext:
 
 
 def install_context(app: Any, context: AppContext) -> None:
-    """Make ``context`` the app's. The old ``app.state`` attributes are kept in step until the
-    code that still reads them (practice's stream and router, the demo) reads the context."""
+    """Make ``context`` the app's: everything reads it through ``context_of`` or the
+    dependencies below, never through other ``app.state`` attributes."""
     app.state.context = context
-    app.state.settings = context.settings
-    app.state.database = context.database
-    app.state.providers = context.providers
-    app.state.vault = context.vault
-    app.state.rate_limiter = context.limiter
-    app.state.metrics = context.metrics
-    app.state.live_streams = context.live_streams
-    app.state.jobs = context.jobs
-    app.state.expected_revision = context.expected_revision
-    app.state.worker_health = context.worker_health
 
 
 def context_of(holder: Any) -> AppContext:

@@ -15,6 +15,7 @@ import pytest
 from fakeredis import TcpFakeServer
 
 from pitchlab.app import create_app
+from pitchlab.deps import context_of
 from pitchlab.security.ratelimit import LOGIN, RULES, LoginThrottle, RateLimiter
 from tests.auth.helpers import unique_email
 from tests.conftest import make_settings
@@ -106,9 +107,9 @@ async def redis_backed_clients(owner_url, tmp_path, redis_url):
             await stack.enter_async_context(app.router.lifespan_context(app))
             clients.append(await stack.enter_async_context(httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://testserver")))
-        await apps[0].state.rate_limiter.reset()
+        await context_of(apps[0]).limiter.reset()
         yield clients
-        await apps[0].state.rate_limiter.reset()
+        await context_of(apps[0]).limiter.reset()
 
 
 async def test_redis_shares_the_limit_between_processes(redis_backed_clients):

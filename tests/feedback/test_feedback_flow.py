@@ -10,6 +10,7 @@ import pytest
 from pitchlab.analysis.text import words
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from pitchlab.feedback.service import requeue_stranded
 from pitchlab.jobs.maintenance import retry_stalled
 from pitchlab.providers import build_providers
@@ -123,8 +124,8 @@ async def test_stranded_feedback_is_requeued_and_then_produced(client, app, owne
                      " AND args->>'session_id' = %s", (sid,))
         conn.execute("UPDATE sessions SET ended_at = now() - interval '5 minutes',"
                      " started_at = now() - interval '6 minutes' WHERE id = %s", (sid,))
-    assert await requeue_stranded(app.state.database, 120) == 1
-    assert await requeue_stranded(app.state.database, 120) == 0  # queued once, not twice
+    assert await requeue_stranded(context_of(app).database, 120) == 1
+    assert await requeue_stranded(context_of(app).database, 120) == 0  # queued once, not twice
     await drain_jobs(app)
     assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).status_code == 200
 
@@ -139,7 +140,7 @@ async def test_a_job_left_doing_by_a_dead_worker_is_run_again(client, app, owner
         conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s"
                      " WHERE task_name = 'generate_feedback' AND args->>'session_id' = %s",
                      (worker, sid))
-    assert await retry_stalled(app.state.jobs.job_manager) == 1
+    assert await retry_stalled(context_of(app).jobs.job_manager) == 1
     await drain_jobs(app)
     assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).status_code == 200
 

@@ -13,17 +13,14 @@ from pitchlab.deps import context_of, install_context
 from pitchlab.http.metrics import HttpMetrics
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "pitchlab"
-# Still reading the old app.state attributes, which install_context keeps in step until they
-# read the context (then this list empties and the attributes go).
-NOT_YET_MOVED = {"practice/stream.py", "practice/router.py", "demo.py"}
 
 
-def test_only_deps_reads_the_app_state():
+def test_the_app_state_holds_only_the_context():
     readers = {
         str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
         if re.search(r"\.state\.(?!context\b)", path.read_text())
     }
-    assert readers - NOT_YET_MOVED == {"deps.py"}
+    assert readers == set()
 
 
 async def test_a_request_reads_the_context_the_app_holds_now(client, app):

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.db import system_context, tenant_context
+from pitchlab.deps import context_of
 from pitchlab.feedback.service import FEEDBACK_JOB
 from pitchlab.kit.events import publish, subscribers_of
 from pitchlab.models.values import EndReason, SessionStatus
@@ -62,7 +63,7 @@ async def test_the_event_exists_exactly_when_the_end_commits(client, app, owner_
     tokens = await rep(client, app, owner_url)
     sid = (await start(client, tokens, mode="text"))["id"]
     company = _call(owner_url, sid)[3]
-    database, settings = app.state.database, app.state.settings
+    database, settings = context_of(app).database, context_of(app).settings
 
     with pytest.raises(RolledBack):
         async with database.transaction(tenant_context(company)) as session:
@@ -106,7 +107,7 @@ async def test_the_idle_sweep_publishes_the_completion(client, app, owner_url):
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         conn.execute("UPDATE sessions SET last_activity_at = now() - interval '1 hour'"
                      " WHERE id = %s", (sid,))
-    assert await sweep_once(app.state.database, app.state.settings) == 1
+    assert await sweep_once(context_of(app).database, context_of(app).settings) == 1
     status, feedback_status, reason, *_ = _call(owner_url, sid)
     assert (status, feedback_status, reason) == ("completed", "pending", "idle_timeout")
     assert len(_jobs(owner_url, sid)) == 1
@@ -124,7 +125,7 @@ async def test_a_completion_delivered_twice_leaves_one_report(client, app, owner
     event = TypeAdapter(SessionCompleted).validate_python(args)
 
     async def deliver_again() -> None:
-        async with app.state.database.transaction(system_context("test")) as session:
+        async with context_of(app).database.transaction(system_context("test")) as session:
             await publish(session, event)
 
     await deliver_again()  # a duplicate queued before the first ran

@@ -15,6 +15,7 @@ import pytest
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
 from tests.fakes.elevenlabs_server import FakeElevenLabs
@@ -81,7 +82,7 @@ async def test_a_client_that_never_reads_is_cut_off_and_billed_every_minute_begu
             cut_after = time.monotonic() - talking_since
             billed, elapsed = billed_and_elapsed(owner_url, session["id"])
             # ...and lets go of the call's stream (its provider connection included)
-            await eventually(lambda: len(app.state.live_streams) == 0, within=10)
+            await eventually(lambda: len(context_of(app).live_streams) == 0, within=10)
         finally:
             talker.cancel()
             await asyncio.gather(talker, return_exceptions=True)

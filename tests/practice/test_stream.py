@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
 from pitchlab.practice.jobs import sweep_once
 from tests.auth.helpers import bearer
 from tests.conftest import make_settings
@@ -135,7 +136,7 @@ async def test_a_stream_going_quiet_is_swept_and_billed(client, app, owner_url):
                       json={"text": "Hello"})
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         conn.execute("UPDATE sessions SET last_activity_at = now() - interval '3 minutes'")
-    assert await sweep_once(app.state.database, app.state.settings) == 1
+    assert await sweep_once(context_of(app).database, context_of(app).settings) == 1
     body = (await client.get(f"/api/sessions/{session['id']}", headers=bearer(tokens))).json()
     assert body["status"] == "completed" and body["end_reason"] == "idle_timeout"
     assert quota_and_usage(owner_url, tokens["email"]) == (60, 1, 1)
@@ -156,7 +157,7 @@ async def test_the_sweep_bills_every_minute_begun_until_the_call_went_quiet(
         # a call whose stream was cut after its first minute ran 2.5 minutes, then went quiet
         conn.execute("UPDATE sessions SET started_at = now() - interval '330 seconds',"
                      " last_activity_at = now() - interval '180 seconds'")
-    assert await sweep_once(app.state.database, app.state.settings) == 1
+    assert await sweep_once(context_of(app).database, context_of(app).settings) == 1
     body = (await client.get(f"/api/sessions/{session['id']}", headers=bearer(tokens))).json()
     # it ended when it was last heard of: minutes 2 and 3 had begun (as far as the quota
     # goes), the quiet minutes since are not billed

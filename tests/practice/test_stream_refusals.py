@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from websockets.asyncio.client import connect
 
-from pitchlab.errors import AppError
 from pitchlab.http import error_catalogue
 from pitchlab.kit.errors import RetryLater
-from pitchlab.practice.stream import _close_code_of
 from tests.auth.helpers import bearer
 from tests.practice.helpers import closed_with, rep, start
 
@@ -35,10 +33,6 @@ async def test_a_bearer_token_the_api_refuses_is_refused_on_the_stream(
 def test_a_refusal_closes_with_the_catalogues_code(monkeypatch):
     refused = RetryLater("not now", retry_after_seconds=5)
     monkeypatch.setitem(error_catalogue.HTTP_STATUS, RetryLater, 429)
-    assert _close_code_of(refused) == 4429  # 4000 + its HTTP status, by default
+    assert error_catalogue.close_code_of(refused) == 4429  # 4000 + its HTTP status, by default
     monkeypatch.setitem(error_catalogue.WEBSOCKET_CLOSE_CODE, RetryLater, 1013)
-    assert _close_code_of(refused) == 1013  # unless the catalogue names a close code
-
-
-def test_a_legacy_app_error_closes_with_4000_plus_its_status():
-    assert _close_code_of(AppError("quota_exhausted", "No practice minutes are left.", 402)) == 4402
+    assert error_catalogue.close_code_of(refused) == 1013  # unless the catalogue names a close code

@@ -90,7 +90,7 @@ async def _record(event: InboxEvent, context: HandlingContext) -> None:
 
 @handles("stripe", EMAILS)
 async def _email_then_maybe_fail(event: InboxEvent, context: HandlingContext) -> None:
-    email = ComposedEmail(kind="test", subject="Invoice paid", text="Paid.", html="<p>Paid.</p>",
+    email = ComposedEmail(kind="account_exists", subject="Invoice paid", text="Paid.", html="<p>Paid.</p>",
                           links=())
     await queue_email(context.session, event.payload["data"]["object"]["customer_email"], email)
     LOG.run(event)  # after the effect: a failure here must take the email back with it

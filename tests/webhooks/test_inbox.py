@@ -12,6 +12,7 @@ from psycopg import errors
 from pydantic import SecretStr
 
 from pitchlab.db import system_context
+from pitchlab.deps import context_of
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import WebhookStatus
 from pitchlab.webhooks import service
@@ -147,7 +148,7 @@ async def test_a_second_job_of_a_handled_event_does_nothing(
     await deliver(client, stripe_event(RECORDED, "evt_handled"))
     await drain_jobs(app)
     [handled] = await inbox_rows(owner_conn)
-    async with app.state.database.transaction(system_context("test")) as session:
+    async with context_of(app).database.transaction(system_context("test")) as session:
         await defer_in_transaction(session, HANDLE_JOB, inbox_id=str(handled["id"]))
     await drain_jobs(app)
     assert await inbox_rows(owner_conn) == [handled]
@@ -172,7 +173,7 @@ async def test_two_jobs_of_one_event_at_once_handle_it_once(
     handlers.someone_waits = until_a_second_job_waits_for_the_row
     await deliver(client, stripe_event(SLOW, "evt_raced"))
     [row] = await inbox_rows(owner_conn)
-    async with app.state.database.transaction(system_context("test")) as session:
+    async with context_of(app).database.transaction(system_context("test")) as session:
         await defer_in_transaction(session, HANDLE_JOB, inbox_id=str(row["id"]))
 
     await drain_jobs(app)  # four at a time: both jobs run together
@@ -192,7 +193,7 @@ async def test_a_delivery_whose_transaction_rolls_back_stores_and_queues_nothing
     body = stripe_event(RECORDED, "evt_rolled_back")
     source = StripeSource(SecretStr(SECRET))
     with pytest.raises(RuntimeError, match="after the insert"):
-        async with app.state.database.transaction() as session:
+        async with context_of(app).database.transaction() as session:
             receipt = await service.receive(session, source, body, {"Stripe-Signature": sign(body)})
             assert receipt.duplicate is False
             raise RuntimeError("something failed after the insert")

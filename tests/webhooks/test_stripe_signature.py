@@ -13,8 +13,9 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from pitchlab.deps import context_of
 from tests.auth.helpers import drain_jobs
-from tests.webhooks.conftest import with_webhook_secret
+from tests.webhooks.conftest import restore_settings, with_webhook_secret
 from tests.webhooks.helpers import (
     PATH,
     RECORDED,
@@ -138,12 +139,12 @@ async def test_without_a_secret_every_delivery_is_refused(client, app, owner_con
             assert response.status_code == 400, response.text
             assert response.json()["error"]["code"] == "webhook_not_configured"
     finally:
-        app.state.settings = original
+        restore_settings(app, original)
     assert await inbox_rows(owner_conn) == []
 
 
 async def test_the_body_limit_applies(client, app, owner_conn, stripe_secret):
-    limit = app.state.settings.max_body_bytes
+    limit = context_of(app).settings.max_body_bytes
     body = stripe_event(RECORDED, padding="x" * limit)
     assert len(body) > limit
     response = await deliver(client, body)

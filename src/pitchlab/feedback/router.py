@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.deps import DbSession
-from pitchlab.errors import error_responses
+from pitchlab.http.errors import error_responses
 from pitchlab.feedback import service
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.feedback.schemas import FeedbackOut

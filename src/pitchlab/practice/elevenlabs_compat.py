@@ -15,7 +15,8 @@ from fastapi.security import APIKeyHeader
 
 from pitchlab.auth.dependencies import principal_from_token
 from pitchlab.deps import AppSettings, DbSession
-from pitchlab.errors import AppError, error_responses
+from pitchlab.http.errors import error_responses
+from pitchlab.kit.errors import Unauthorized
 from pitchlab.practice import service
 from pitchlab.practice.errors import SessionNotFound
 from pitchlab.practice.router import stream_url
@@ -47,9 +48,9 @@ async def get_signed_url(
     xi_api_key: Annotated[str | None, Depends(_xi_api_key)],
 ) -> SignedUrlOut:
     if not xi_api_key:
-        raise AppError(
-            "unauthorized", "Send your access token (from POST /api/auth/login) in the "
-            "xi-api-key header.", 401, details={"reason": "missing"},
+        raise Unauthorized(
+            "Send your access token (from POST /api/auth/login) in the xi-api-key header.",
+            details={"reason": "missing"},
         )
     principal = await principal_from_token(session, settings, xi_api_key)
     try:

@@ -13,8 +13,8 @@ from fastapi.responses import StreamingResponse
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.config import Settings
-from pitchlab.deps import AppSettings, DbSession
-from pitchlab.errors import error_responses
+from pitchlab.deps import AppSettings, DbSession, context_of
+from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import EmailNotVerified
 from pitchlab.models import PracticeSession
 from pitchlab.practice import service, turns
@@ -129,7 +129,7 @@ async def end(
     reason = (body or SessionEnd()).reason
     row = await service.end_session(session, settings, row, status=reason,
                                     reason=service.end_reason(principal, row))
-    request.app.state.live_streams.close(row.id)
+    context_of(request).live_streams.close(row.id)
     assert row.ended_at is not None  # end_session ended it, or it had ended before
     return SessionEnded(
         id=row.id, status=row.status, started_at=row.started_at, ended_at=row.ended_at,

@@ -22,7 +22,7 @@ from fastapi import APIRouter, WebSocket
 from pitchlab.auth.dependencies import principal_from_token
 from pitchlab.config import Settings
 from pitchlab.db import Database, is_database_unavailable, system_context, tenant_context
-from pitchlab.errors import AppError
+from pitchlab.deps import context_of
 from pitchlab.http.error_catalogue import close_code_of
 from pitchlab.kit.errors import DomainError
 from pitchlab.models import PracticeSession, User
@@ -46,18 +46,6 @@ router = APIRouter()
 
 UNAUTHORIZED = "invalid or expired ticket"
 
-# legacy AppError: remove when every service raises DomainError (from _REFUSED and
-# _close_code_of, which then is close_code_of).
-_REFUSED = (DomainError, AppError)
-
-
-def _close_code_of(refused: DomainError | AppError) -> int:
-    """A domain rule's refusal, as the close code the error catalogue gives it."""
-    if isinstance(refused, DomainError):
-        return close_code_of(refused)
-    return 4000 + refused.status
-
-
 @router.websocket("/api/sessions/{session_id}/stream")
 async def stream(websocket: WebSocket, session_id: str) -> None:
     # The JS SDK asks for the "convai" subprotocol; a browser drops us unless we pick it.
@@ -80,18 +68,18 @@ async def stream(websocket: WebSocket, session_id: str) -> None:
 
 
 async def _serve(websocket: WebSocket, session_id: UUID) -> None:
-    app = websocket.app
-    database: Database = app.state.database
+    context = context_of(websocket)
+    database: Database = context.database
     try:
         user = await _authenticate(websocket, session_id)
-        row, scenario, turns_so_far = await _admit(database, app.state.settings, user, session_id)
+        row, scenario, turns_so_far = await _admit(database, context.settings, user, session_id)
     except StreamClosed as refused:
         if refused.last_words:
             await websocket.send_text(protocol.encode(refused.last_words))
         await websocket.close(refused.code, refused.reason)
         return
     # A text call never reaches the voice vendor: it talks to the offline prospect.
-    voice: VoiceProvider = (app.state.providers.voice if row.mode == "voice"
+    voice: VoiceProvider = (context.providers.voice if row.mode == "voice"
                             else OfflineVoiceProvider())
     conversation = voice.open(
         prospect=scenario.prospect_brief(), session_id=row.id,
@@ -99,18 +87,18 @@ async def _serve(websocket: WebSocket, session_id: UUID) -> None:
     )
     recorder = TranscriptRecorder(database, row, turns_so_far)
     call = StreamSession(websocket, row, conversation, recorder)
-    app.state.live_streams.register(row.id, call.request_close)
+    context.live_streams.register(row.id, call.request_close)
     try:
         await call.run()
     finally:
-        app.state.live_streams.unregister(row.id, call.request_close)
+        context.live_streams.unregister(row.id, call.request_close)
 
 
 # --- who is on the line -----------------------------------------------------------------------
 
 async def _authenticate(websocket: WebSocket, session_id: UUID) -> User:
     """The ticket's user, or the bearer token's; StreamClosed (4401) for anyone else."""
-    database: Database = websocket.app.state.database
+    database: Database = context_of(websocket).database
     ticket = websocket.query_params.get("ticket")
     if ticket:
         async with database.transaction(system_context("stream_ticket")) as session:
@@ -131,9 +119,9 @@ async def _user_from_bearer(websocket: WebSocket, database: Database) -> User | 
     # The HTTP API's own check, so the stream can never accept a token the API refuses.
     async with database.transaction() as session:
         try:
-            principal = await principal_from_token(session, websocket.app.state.settings, token)
-        except _REFUSED as refused:
-            raise StreamClosed(_close_code_of(refused), UNAUTHORIZED) from None
+            principal = await principal_from_token(session, context_of(websocket).settings, token)
+        except DomainError as refused:
+            raise StreamClosed(close_code_of(refused), UNAUTHORIZED) from None
     return principal.user
 
 
@@ -160,7 +148,7 @@ async def _admit(
         transcript = await repository.transcript_of(session, session_id)
         try:
             await service.charge_due_minutes(session, settings, row)
-        except _REFUSED as refused:  # no minute left for the time that has passed
-            raise StreamClosed(_close_code_of(refused), "quota exhausted",
+        except DomainError as refused:  # no minute left for the time that has passed
+            raise StreamClosed(close_code_of(refused), "quota exhausted",
                                service.status_message(row, 0)) from None
         return row, scenario, (list(transcript.turns) if transcript else [])

@@ -27,6 +27,7 @@ from pitchlab.billing import service as billing
 from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
 from pitchlab.db import Database, is_database_unavailable, tenant_context
+from pitchlab.deps import context_of
 from pitchlab.http.connection_abort import abort_connection
 from pitchlab.models import PracticeSession
 from pitchlab.practice import service
@@ -66,8 +67,8 @@ class StreamSession:
     def __init__(self, websocket: WebSocket, row: PracticeSession, conversation: VoiceConversation,
                  recorder: TranscriptRecorder) -> None:
         self.websocket = websocket
-        self.settings: Settings = websocket.app.state.settings
-        self.database: Database = websocket.app.state.database
+        self.settings: Settings = context_of(websocket).settings
+        self.database: Database = context_of(websocket).database
         self.row = row
         self.conversation = conversation
         self.recorder = recorder

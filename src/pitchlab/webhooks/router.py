@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from pitchlab.deps import AppSettings, DbSession
-from pitchlab.errors import error_responses
+from pitchlab.http.errors import error_responses
 from pitchlab.webhooks import service
 from pitchlab.webhooks.errors import (
     InvalidPayload,
