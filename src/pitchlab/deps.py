@@ -7,7 +7,7 @@ dependencies do not reach, through ``context_of``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from uuid import UUID
@@ -26,7 +26,8 @@ from pitchlab.security.ratelimit import RateLimiter
 from pitchlab.security.vault import Vault
 
 # Closes one live stream with a WebSocket close code and reason.
-StreamCloser = Callable[[int, str], Awaitable[None]]
+# A coroutine function, not any awaitable: the registry runs each closer as a task.
+StreamCloser = Callable[[int, str], Coroutine[Any, Any, None]]
 
 
 class LiveStreamRegistry(Protocol):

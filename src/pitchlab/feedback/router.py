@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.deps import DbSession
-from pitchlab.http.errors import error_responses
 from pitchlab.feedback import service
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.feedback.schemas import FeedbackOut
+from pitchlab.http.errors import error_responses
 from pitchlab.models.values import FeedbackStatus, SkillStatus
 from pitchlab.practice.errors import SessionNotFound
 
