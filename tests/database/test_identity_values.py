@@ -1,6 +1,6 @@
 """The closed sets of the identity tables are the enums the code uses: the migrated schema's
 CHECK constraints allow exactly their values (0001 wrote the users' roles out by hand; 0003 reads
-them from ``models/identity_values.py``)."""
+them from ``models/values.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from pitchlab.database_setup import libpq_dsn
-from pitchlab.models.identity_values import (
+from pitchlab.models.values import (
     INVITABLE_ROLES,
     ConsentKind,
     OutboxStatus,

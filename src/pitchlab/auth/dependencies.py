@@ -15,7 +15,7 @@ from pitchlab.db import DbContext, system_context, tenant_context, use_context
 from pitchlab.deps import AppSettings, DbSession
 from pitchlab.kit.errors import Unauthorized
 from pitchlab.models import User
-from pitchlab.models.identity_values import Role
+from pitchlab.models.values import Role
 from pitchlab.security.tokens import (
     AccessClaims,
     ExpiredToken,

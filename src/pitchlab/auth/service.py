@@ -37,7 +37,7 @@ from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.db import Database, system_context, temporary_context, use_context
 from pitchlab.kit.errors import EmailNotVerified, RateLimited
 from pitchlab.models import Invitation, User
-from pitchlab.models.identity_values import Role
+from pitchlab.models.values import Role
 from pitchlab.notifications import templates
 from pitchlab.notifications.service import queue_email
 from pitchlab.security import passwords

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pitchlab.models.base import Base, created_at, uuid_pk
-from pitchlab.models.identity_values import EmailKind, OutboxStatus, TextEnum, one_of
+from pitchlab.models.values import ChoiceText, EmailKind, OutboxStatus, one_of
 
 
 class OutboxEmail(Base):
@@ -25,14 +25,14 @@ class OutboxEmail(Base):
     )
 
     id: Mapped[UUID] = uuid_pk()
-    kind: Mapped[EmailKind] = mapped_column(TextEnum(EmailKind))
+    kind: Mapped[EmailKind] = mapped_column(ChoiceText(EmailKind))
     to_address: Mapped[str]
     subject: Mapped[str]
     text_body: Mapped[str]
     html_body: Mapped[str]
     links: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'"))
     status: Mapped[OutboxStatus] = mapped_column(
-        TextEnum(OutboxStatus), server_default=text(f"'{OutboxStatus.PENDING.value}'")
+        ChoiceText(OutboxStatus), server_default=text(f"'{OutboxStatus.PENDING.value}'")
     )
     provider: Mapped[str | None]
     provider_message_id: Mapped[str | None]

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from pitchlab.models.base import Base, created_at, updated_at, uuid_pk
-from pitchlab.models.identity_values import INVITABLE_ROLES, ConsentKind, Role, TextEnum, one_of
+from pitchlab.models.values import INVITABLE_ROLES, ChoiceText, ConsentKind, Role, one_of
 from pitchlab.security.emails import canonical_email
 
 
@@ -42,7 +42,7 @@ class User(Base):
     email: Mapped[str]
     hashed_password: Mapped[str]
     name: Mapped[str | None]
-    role: Mapped[Role] = mapped_column(TextEnum(Role))
+    role: Mapped[Role] = mapped_column(ChoiceText(Role))
     company_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE")
     )
@@ -105,7 +105,7 @@ class Invitation(Base):
     id: Mapped[UUID] = uuid_pk()
     company_id: Mapped[UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     email: Mapped[str]
-    role: Mapped[Role] = mapped_column(TextEnum(Role))
+    role: Mapped[Role] = mapped_column(ChoiceText(Role))
     token_hash: Mapped[str] = mapped_column(unique=True)
     invited_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime]
@@ -127,7 +127,7 @@ class Consent(Base):
     company_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE")
     )
-    kind: Mapped[ConsentKind] = mapped_column(TextEnum(ConsentKind))
+    kind: Mapped[ConsentKind] = mapped_column(ChoiceText(ConsentKind))
     granted: Mapped[bool]
     version: Mapped[str]
     ip: Mapped[str | None]

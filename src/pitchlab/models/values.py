@@ -7,6 +7,7 @@ may use them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -22,8 +23,9 @@ class Choice(StrEnum):
         return repr(self.value)
 
 
-def one_of(column: str, choices: type[Choice]) -> str:
-    """The SQL condition that keeps ``column`` within ``choices``: ``mode IN ('voice', 'text')``."""
+def one_of(column: str, choices: Iterable[StrEnum]) -> str:
+    """The SQL condition that keeps ``column`` within ``choices`` (an enum, or some of its
+    members): ``mode IN ('voice', 'text')``."""
     words = ", ".join(f"'{choice.value}'" for choice in choices)
     return f"{column} IN ({words})"
 
@@ -47,6 +49,38 @@ class ChoiceText(TypeDecorator[C], Generic[C]):
 
     def process_result_value(self, value: Any, _dialect: Dialect) -> C | None:
         return None if value is None else self.choices(value)
+
+
+# --- identity -------------------------------------------------------------------------------
+
+class Role(Choice):
+    SUPER_ADMIN = "super_admin"  # a platform operator: belongs to no company
+    ADMIN = "admin"
+    USER = "user"
+
+
+# The roles an invitation may grant: nobody is invited to operate the platform.
+INVITABLE_ROLES = (Role.ADMIN, Role.USER)
+
+
+class ConsentKind(Choice):
+    VOICE_RECORDING = "voice_recording"
+    AI_ANALYSIS = "ai_analysis"
+    MARKETING = "marketing"
+    TERMS = "terms"
+
+
+# --- notifications --------------------------------------------------------------------------
+
+class OutboxStatus(Choice):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailKind(Choice):
+    VERIFY_EMAIL = "verify_email"
+    ACCOUNT_EXISTS = "account_exists"
 
 
 # --- practice -------------------------------------------------------------------------------

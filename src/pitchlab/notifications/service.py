@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pitchlab.db import Database, system_context, temporary_context
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import OutboxEmail
-from pitchlab.models.identity_values import OutboxStatus
+from pitchlab.models.values import OutboxStatus
 from pitchlab.notifications import repository
 from pitchlab.notifications.templates import ComposedEmail
 from pitchlab.providers.email import EmailMessage, EmailSender

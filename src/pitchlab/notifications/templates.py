@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from pitchlab.models.identity_values import EmailKind
+from pitchlab.models.values import EmailKind
 
 
 @dataclass(frozen=True)

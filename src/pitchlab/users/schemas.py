@@ -12,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from pitchlab.auth.schemas import NewPassword
 from pitchlab.http.validation import JSON_CHOICE, RequestBody
-from pitchlab.models.identity_values import ConsentKind, Role
+from pitchlab.models.values import ConsentKind, Role
 
 
 class Request(RequestBody):

@@ -15,7 +15,7 @@ from pitchlab.config import Settings
 from pitchlab.db import Database, system_context, temporary_context
 from pitchlab.kit.events import publish
 from pitchlab.models import Consent, User
-from pitchlab.models.identity_values import ConsentKind
+from pitchlab.models.values import ConsentKind
 from pitchlab.notifications import service as notifications
 from pitchlab.practice import service as practice
 from pitchlab.security.vault import PROVIDERS, Vault

@@ -16,7 +16,7 @@ from alembic import op
 
 # The closed sets are the models' own; the CHECK text they produce is what this revision always
 # created (tests/database/test_identity_values.py compares it with the migrated schema).
-from pitchlab.models.identity_values import INVITABLE_ROLES, ConsentKind, OutboxStatus, one_of
+from pitchlab.models.values import INVITABLE_ROLES, ConsentKind, OutboxStatus, one_of
 
 revision: str = "0003"
 down_revision: str | None = "0002"
