@@ -418,3 +418,8 @@ async def create_super_admin(
                  email_verified_at=_now()),
         )
         return user.id
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The user with this id, as the caller's context may see it (None if not)."""
+    return await repository.get_user(session, user_id)

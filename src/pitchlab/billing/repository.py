@@ -9,15 +9,14 @@ or deadlocking. The rules that use these statements are in ``service.py``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Company, Subscription
+from pitchlab.models import Subscription, UsageRecord
 
 _CLAIM_MINUTE = text(
     """
@@ -106,12 +105,6 @@ async def insert_usage(
     })
 
 
-async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) -> bool:
-    """The company's trial has not expired at ``now`` (the trial's end is on its row)."""
-    return bool(await session.scalar(
-        select(exists().where(Company.id == company_id, Company.trial_expires_at > now))
-    ))
-
 
 async def has_subscription_in(
     session: AsyncSession, company_id: UUID, statuses: Collection[str]
@@ -122,3 +115,8 @@ async def has_subscription_in(
         )
     )
     return bool(found)
+
+
+async def usage_of_user(session: AsyncSession, user_id: UUID) -> Sequence[UsageRecord]:
+    result = await session.execute(select(UsageRecord).where(UsageRecord.user_id == user_id))
+    return result.scalars().all()

@@ -8,6 +8,7 @@ overspending) are in ``repository.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.billing import repository
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.companies import service as companies
+from pitchlab.models import UsageRecord
 from pitchlab.models.values import SubscriptionStatus
 
 # A company whose trial has ended practises while its subscription is in one of these.
@@ -26,7 +29,7 @@ PRACTISING_STATUSES = frozenset(
 async def ensure_may_practise(session: AsyncSession, company_id: UUID, now: datetime) -> None:
     """A company practises during its trial, then while it subscribes; else
     ``SubscriptionInactive``."""
-    if await repository.trial_running(session, company_id, now):
+    if await companies.trial_running(session, company_id, now):
         return
     if not await repository.has_subscription_in(session, company_id, PRACTISING_STATUSES):
         raise SubscriptionInactive
@@ -62,3 +65,8 @@ async def record_usage(
     await repository.insert_usage(
         session, session_id=session_id, company_id=company_id, user_id=user_id, minutes=minutes
     )
+
+
+async def usage_of_user(session: AsyncSession, user_id: UUID) -> Sequence[UsageRecord]:
+    """The user's usage rows (the GDPR export)."""
+    return await repository.usage_of_user(session, user_id)

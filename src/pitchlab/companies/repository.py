@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota
@@ -29,3 +30,10 @@ async def get(session: AsyncSession, company_id: UUID) -> Company | None:
 async def delete(session: AsyncSession, company_id: UUID) -> None:
     """The company and, by cascade, everything of it."""
     await session.execute(sa_delete(Company).where(Company.id == company_id))
+
+
+async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) -> bool:
+    """The company's trial has not expired at ``now`` (the trial's end is on its row)."""
+    return bool(await session.scalar(
+        select(exists().where(Company.id == company_id, Company.trial_expires_at > now))
+    ))

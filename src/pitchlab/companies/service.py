@@ -28,3 +28,7 @@ async def get(session: AsyncSession, company_id: UUID) -> Company | None:
 async def erase(session: AsyncSession, company_id: UUID) -> None:
     """The company and everything of it (its last user has gone)."""
     await repository.delete(session, company_id)
+
+
+async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) -> bool:
+    return await repository.trial_running(session, company_id, now)

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Feedback, User
+from pitchlab.models import Feedback
 
 
 async def save_feedback(
@@ -33,11 +33,6 @@ async def feedback_of(session: AsyncSession, session_id: UUID) -> Feedback | Non
     )).scalar_one_or_none()
 
 
-async def scoring_user(session: AsyncSession, user_id: UUID) -> User | None:
-    """The rep whose call is scored: a model may be called with their own API key."""
-    return await session.get(User, user_id)
-
-
 _LIVE_JOBS = text(
     """
     SELECT DISTINCT CAST(args->>'session_id' AS uuid) FROM procrastinate_jobs
@@ -57,3 +52,10 @@ async def sessions_with_live_job(
         _LIVE_JOBS, {"task": task, "session_ids": [str(i) for i in session_ids]}
     )
     return set(found.scalars())
+
+
+async def feedback_of_sessions(
+    session: AsyncSession, session_ids: Sequence[UUID]
+) -> Sequence[Feedback]:
+    result = await session.execute(select(Feedback).where(Feedback.session_id.in_(session_ids)))
+    return result.scalars().all()

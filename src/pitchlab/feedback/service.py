@@ -7,6 +7,7 @@ feedback status kept on it, are read and written through practice's service.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.analysis.metrics import compute_metrics
+from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.jobs.queue import defer_in_transaction
+from pitchlab.models import Feedback
 from pitchlab.models.values import FeedbackStatus, SessionStatus
 from pitchlab.practice import service as practice
 from pitchlab.practice.events import SessionCompleted
@@ -39,7 +42,7 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
         call = await practice.call_awaiting_feedback(session, session_id)
         if call is None:
             return False
-        user = await repository.scoring_user(session, call.user_id)
+        user = await auth.get_user(session, call.user_id)
     metrics = {**compute_metrics(call.turns, call.duration_seconds, mode=call.mode),
                "call_type": call.call_type}
     # outside any transaction: it may be slow
@@ -120,3 +123,10 @@ async def feedback_for(
     if row.feedback_status == FeedbackStatus.FAILED:
         return FeedbackView(FeedbackStatus.FAILED, error=row.feedback_error or "unknown error")
     return FeedbackView(FeedbackStatus.PENDING)
+
+
+async def reports_of_calls(
+    session: AsyncSession, session_ids: Sequence[UUID]
+) -> Sequence[Feedback]:
+    """The stored reports of these calls (the GDPR export)."""
+    return await repository.feedback_of_sessions(session, session_ids)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pitchlab.db import Database, tenant_context
 from pitchlab.models import PracticeSession
-from pitchlab.practice import repository, turns
+from pitchlab.practice import repository, service, turns
 
 Turns = list[dict[str, Any]]
 
@@ -56,7 +56,7 @@ class TranscriptRecorder:
         """The call is alive; and a consent withdrawn through another process is noticed."""
         async with self.database.transaction(self.context) as session:
             live = await repository.touch(session, self.row.id)
-            allowed = await repository.recording_allowed(session, self.row)
+            allowed = await service.recording_allowed(session, self.row)
         if not live:
             raise RecordingStopped(consent_withdrawn=False)
         if not allowed:
@@ -74,5 +74,5 @@ class TranscriptRecorder:
                 if await repository.save_live_turns(session, self.row.id, new_turns):
                     await repository.touch(session, self.row.id)
                     return
-                allowed = await repository.recording_allowed(session, self.row)
+                allowed = await service.recording_allowed(session, self.row)
         raise RecordingStopped(consent_withdrawn=not allowed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript, User
+from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript
 from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus
 
 _LIVE = PracticeSession.status == SessionStatus.IN_PROGRESS
@@ -44,16 +45,6 @@ async def live_session_of(
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def latest_consent(session: AsyncSession, user_id: UUID, kind: str) -> bool:
-    granted = await session.scalar(
-        select(Consent.granted)
-        .where(Consent.user_id == user_id, Consent.kind == kind)
-        .order_by(Consent.created_at.desc(), Consent.id.desc())
-        .limit(1)
-    )
-    return bool(granted)
 
 
 async def find_session(
@@ -211,14 +202,18 @@ async def idle_sessions(session: AsyncSession, idle_seconds: float) -> list[Prac
     return list(result.scalars())
 
 
-# --- the live stream (practice/stream.py, practice/recorder.py) ---------------------------------
+async def sessions_of_user(session: AsyncSession, user_id: UUID) -> Sequence[PracticeSession]:
+    result = await session.execute(
+        select(PracticeSession).where(PracticeSession.user_id == user_id)
+        .order_by(PracticeSession.started_at)
+    )
+    return result.scalars().all()
 
-async def recording_allowed(session: AsyncSession, row: PracticeSession) -> bool:
-    """Whether the call may be recorded: a text call always, a voice call while its rep's
-    latest voice_recording consent is a grant."""
-    return row.mode != "voice" or await latest_consent(session, row.user_id, "voice_recording")
 
-
-async def find_user(session: AsyncSession, user_id: UUID) -> User | None:
-    """The user a stream ticket was issued to."""
-    return await session.get(User, user_id)
+async def transcripts_of(
+    session: AsyncSession, session_ids: Sequence[UUID]
+) -> Sequence[Transcript]:
+    result = await session.execute(
+        select(Transcript).where(Transcript.session_id.in_(session_ids))
+    )
+    return result.scalars().all()

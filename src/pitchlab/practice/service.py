@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,15 +21,23 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.billing import service as billing
 from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
+from pitchlab.consents import service as consents
 from pitchlab.db import system_context, temporary_context
 from pitchlab.kit.errors import EmailNotVerified
 from pitchlab.kit.events import publish
-from pitchlab.models import PracticeSession, Transcript
-from pitchlab.models.values import EndReason, FeedbackStatus, SessionMode, SessionStatus
+from pitchlab.models import PracticeSession, Transcript, User
+from pitchlab.models.values import (
+    ConsentKind,
+    EndReason,
+    FeedbackStatus,
+    SessionMode,
+    SessionStatus,
+)
 from pitchlab.practice import repository, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
@@ -48,7 +57,6 @@ from pitchlab.security.tokens import hash_opaque_token, new_opaque_token
 
 log = logging.getLogger(__name__)
 
-VOICE_RECORDING = "voice_recording"  # the consent a voice call needs
 
 
 def _now() -> datetime:
@@ -84,10 +92,10 @@ async def start_session(
         raise QuotaExhausted
     if await repository.live_session_of(session, user.id) is not None:
         raise SessionInProgress
-    if mode == SessionMode.VOICE and not await repository.latest_consent(
-        session, user.id, VOICE_RECORDING
+    if mode == SessionMode.VOICE and not await consents.is_granted(
+        session, user.id, ConsentKind.VOICE_RECORDING
     ):
-        raise ConsentRequired(VOICE_RECORDING)
+        raise ConsentRequired(ConsentKind.VOICE_RECORDING)
     row = await _insert_session(session, user.id, company_id, scenario.id, mode)
     await repository.add_transcript(session, row)
     await billing.charge_minute(session, row.id, 1)
@@ -423,3 +431,24 @@ async def completed_calls_awaiting_feedback(
     return [_completed(row, row.ended_at)
             for row in await repository.awaiting_feedback(session, ended_seconds_ago)
             if row.ended_at is not None]
+
+
+async def recording_allowed(session: AsyncSession, row: PracticeSession) -> bool:
+    """Whether the call may be recorded: a text call always, a voice call while its rep's
+    latest voice_recording consent is a grant (a withdrawal stops the recording)."""
+    return row.mode != SessionMode.VOICE or await consents.is_granted(
+        session, row.user_id, ConsentKind.VOICE_RECORDING
+    )
+
+
+async def user_of_ticket(session: AsyncSession, user_id: UUID) -> User | None:
+    """The user a stream ticket was issued to."""
+    return await auth.get_user(session, user_id)
+
+
+async def calls_of_user(
+    session: AsyncSession, user_id: UUID
+) -> tuple[Sequence[PracticeSession], Sequence[Transcript]]:
+    """Every call of the user, oldest first, and their transcripts (the GDPR export)."""
+    calls = await repository.sessions_of_user(session, user_id)
+    return calls, await repository.transcripts_of(session, [call.id for call in calls])

@@ -103,7 +103,7 @@ async def _authenticate(websocket: WebSocket, session_id: UUID) -> User:
     if ticket:
         async with database.transaction(system_context("stream_ticket")) as session:
             user_id = await service.spend_ticket(session, ticket, session_id)
-            user = await repository.find_user(session, user_id) if user_id else None
+            user = await service.user_of_ticket(session, user_id) if user_id else None
     else:
         user = await _user_from_bearer(websocket, database)
     if user is None or user.disabled_at is not None:
@@ -140,7 +140,7 @@ async def _admit(
         if row is None or row.status != "in_progress":
             raise StreamClosed(CLOSE_UNKNOWN, "unknown session")
         # consent may have been withdrawn since the call started
-        if not await repository.recording_allowed(session, row):
+        if not await service.recording_allowed(session, row):
             raise StreamClosed(CLOSE_CONSENT, "voice_recording consent required")
         scenario = get_scenario(row.scenario_id)
         if scenario is None:  # retired from the library while the call was live

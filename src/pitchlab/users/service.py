@@ -10,9 +10,12 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.auth import service as auth
+from pitchlab.billing import service as billing
 from pitchlab.companies import service as companies
 from pitchlab.config import Settings
+from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context, temporary_context
+from pitchlab.feedback import service as feedback_reports
 from pitchlab.kit.events import publish
 from pitchlab.models import Consent, User
 from pitchlab.models.values import ConsentKind
@@ -128,7 +131,7 @@ async def delete_account(
 async def record_consent(
     session: AsyncSession, user: User, consent: ConsentIn, ip: str, user_agent: str | None
 ) -> ConsentOut:
-    row = await repository.add_consent(session, Consent(
+    row = await consents.record(session, Consent(
         user_id=user.id, company_id=user.company_id, kind=consent.kind, granted=consent.granted,
         version=consent.version, ip=ip, user_agent=(user_agent or "")[:500] or None,
     ))
@@ -146,7 +149,7 @@ async def call_recording_without_consent(
 
 
 async def latest_consents(session: AsyncSession, user_id: UUID) -> list[ConsentOut]:
-    return _consents_out(await repository.latest_consents(session, user_id))
+    return _consents_out(await consents.current(session, user_id))
 
 
 def _consents_out(rows: Iterable[Consent]) -> list[ConsentOut]:
@@ -161,11 +164,9 @@ def _consent_out(row: Consent) -> ConsentOut:
 # --- export (GDPR) ------------------------------------------------------------------------------
 
 async def export_data(session: AsyncSession, user: User) -> ExportOut:
-    sessions = await repository.sessions_of(session, user.id)
-    session_ids = [s.id for s in sessions]
-    transcripts = await repository.transcripts_of(session, session_ids)
-    feedback = await repository.feedback_of(session, session_ids)
-    usage = await repository.usage_of(session, user.id)
+    sessions, transcripts = await practice.calls_of_user(session, user.id)
+    feedback = await feedback_reports.reports_of_calls(session, [s.id for s in sessions])
+    usage = await billing.usage_of_user(session, user.id)
     return ExportOut(
         exported_at=datetime.now(UTC),
         profile=await profile(session, user),
@@ -174,7 +175,7 @@ async def export_data(session: AsyncSession, user: User) -> ExportOut:
         feedback=[_row(f, "session_id", "metrics", "created_at") for f in feedback],
         usage=[_row(u, "session_id", "minutes_used", "created_at") for u in usage],
         # the whole history, not only the latest answers
-        consents=_consents_out(await repository.consent_history(session, user.id)),
+        consents=_consents_out(await consents.history(session, user.id)),
     )
 
 
