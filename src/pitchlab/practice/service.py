@@ -14,7 +14,6 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,14 @@ from pitchlab.db import system_context, temporary_context
 from pitchlab.kit.errors import EmailNotVerified
 from pitchlab.kit.events import publish
 from pitchlab.models import PracticeSession, Transcript
-from pitchlab.models.values import EndReason, FeedbackStatus, SessionMode, SessionStatus
+from pitchlab.models.values import (
+    EndReason,
+    FeedbackStatus,
+    SessionMode,
+    SessionStatus,
+    Speaker,
+    Turn,
+)
 from pitchlab.practice import repository, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
@@ -266,9 +272,9 @@ async def text_turn(
     # it does on the stream; the client hears it first.
     opening = None if said else prospect.opening()
     if opening is not None:
-        said = turns.add_turn(said, "prospect", opening, 0)
-    said = turns.add_turn(said, "rep", text, now)
-    said = turns.add_turn(said, "prospect", reply, now)
+        said = turns.add_turn(said, Speaker.PROSPECT, opening, 0)
+    said = turns.add_turn(said, Speaker.REP, text, now)
+    said = turns.add_turn(said, Speaker.PROSPECT, reply, now)
     repository.save_turns(transcript, said)
     await repository.touch(session, row.id)
     remaining = await billing.minutes_remaining(session, row.company_id, row.user_id)
@@ -388,7 +394,7 @@ class EndedCall:
     mode: SessionMode
     call_type: str | None  # the scenario's; None once the scenario is retired
     duration_seconds: float | None
-    turns: list[dict[str, Any]]
+    turns: list[Turn]
 
 
 async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> EndedCall | None:
