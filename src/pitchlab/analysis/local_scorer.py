@@ -26,14 +26,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import NotRequired, TypedDict
 
-from pitchlab.analysis.metrics import measured, segments
+from pitchlab.analysis.metrics import Metrics, measured, segments
 from pitchlab.analysis.questions import is_open_question, is_question
 from pitchlab.analysis.text import sentences, words
+from pitchlab.models.values import SkillStatus, Speaker, Turn
 
 RUBRIC_VERSION = "local-2026-11-v2"
 SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
+
+
+class SkillScore(TypedDict):
+    """One skill's verdict: 1..5 with quotes of the rep, or not observed (no score, no quote)."""
+
+    score: int | None
+    status: SkillStatus
+    evidence: list[str]
+
+
+class SkillReport(TypedDict):
+    """What a scorer says of a call, beside its metrics."""
+
+    skill_scores: dict[str, SkillScore]
+    summary: str
+    strengths: list[str]
+    improvements: list[str]
+    fallback_reason: NotRequired[str]  # why the model's answer was replaced by this one
+
 
 @dataclass(frozen=True)
 class Said:
@@ -92,23 +112,30 @@ def _band(value: float, upper_bounds: list[float]) -> int:
     return 1 + sum(value >= bound for bound in upper_bounds)
 
 
-def _rep_sentences(turns: list[dict[str, Any]]) -> list[Said]:
-    return [Said.of(s) for t in turns if t["speaker"] == "rep" for s in sentences(t["text"])]
+def _rep_sentences(turns: list[Turn]) -> list[Said]:
+    return [Said.of(s) for t in turns if t["speaker"] == Speaker.REP
+            for s in sentences(t["text"])]
 
 
-def _skill(score: int, evidence: list[str]) -> dict[str, Any]:
-    return {"score": max(1, min(5, score)), "status": "scored", "evidence": evidence[:3]}
+def _skill(score: int, evidence: list[str]) -> SkillScore:
+    return {"score": max(1, min(5, score)), "status": SkillStatus.SCORED, "evidence": evidence[:3]}
 
 
-def not_observed() -> dict[str, Any]:
-    return {"score": None, "status": "not_observed", "evidence": []}
+def not_observed() -> SkillScore:
+    return {"score": None, "status": SkillStatus.NOT_OBSERVED, "evidence": []}
 
 
-def is_scored(skill: dict[str, Any]) -> bool:
+def is_scored(skill: SkillScore) -> bool:
     return skill.get("status", "scored") == "scored" and skill.get("score") is not None
 
 
-def _discovery(asked: list[str]) -> dict[str, Any]:
+def _scores(skills: dict[str, SkillScore]) -> dict[str, int]:
+    """The scored skills' scores, in ``SKILLS`` order."""
+    return {skill: score for skill in SKILLS
+            if is_scored(skills[skill]) and (score := skills[skill]["score"]) is not None}
+
+
+def _discovery(asked: list[str]) -> SkillScore:
     open_ones = [s for s in asked if is_open_question(s)]
     score = _band(len(asked), [1, 3, 6, 11])
     if asked and not open_ones and score > 2:
@@ -116,7 +143,7 @@ def _discovery(asked: list[str]) -> dict[str, Any]:
     return _skill(score, open_ones + [s for s in asked if s not in open_ones])
 
 
-def _objection_handling(turns: list[dict[str, Any]]) -> dict[str, Any]:
+def _objection_handling(turns: list[Turn]) -> SkillScore:
     segs = segments(turns)
     raised = handled = 0
     evidence = []
@@ -131,7 +158,7 @@ def _objection_handling(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return _skill(_band(handled / raised, [0.01, 1 / 3, 2 / 3, 1.0]), evidence)
 
 
-def rep_share(metrics: dict[str, Any]) -> float:
+def rep_share(metrics: Metrics) -> float:
     """The rep's share of the conversation: of the talk time where it was measured, else of
     the words (what an estimated talk time is made of anyway)."""
     if measured(metrics, "talk_ratio"):
@@ -141,7 +168,7 @@ def rep_share(metrics: dict[str, Any]) -> float:
     return said["rep"] / total if total else 0.0
 
 
-def _rapport(rep: list[Said], metrics: dict[str, Any]) -> dict[str, Any]:
+def _rapport(rep: list[Said], metrics: Metrics) -> SkillScore:
     if not metrics["word_count"]["prospect"]:
         return not_observed()  # nobody to build rapport with
     warm = [s.text for s in rep if _GREETING(s)]
@@ -151,7 +178,7 @@ def _rapport(rep: list[Said], metrics: dict[str, Any]) -> dict[str, Any]:
     return _skill(1 + points, warm + acknowledging)
 
 
-def _value(rep: list[Said]) -> dict[str, Any]:
+def _value(rep: list[Said]) -> SkillScore:
     valuable = [s.text for s in rep if _VALUE(s)]
     if valuable:
         return _skill(_band(len(valuable), [1, 2, 3, 5]), valuable)
@@ -160,7 +187,7 @@ def _value(rep: list[Said]) -> dict[str, Any]:
     return _skill(1, offered) if offered else not_observed()
 
 
-def _closing(rep: list[Said], asked: set[str]) -> dict[str, Any]:
+def _closing(rep: list[Said], asked: set[str]) -> SkillScore:
     asks = [s.text for s in rep if _CLOSE(s)]
     if any(_WHEN.search(s) and s in asked for s in asks):
         return _skill(5, [s for s in asks if _WHEN.search(s)])
@@ -178,11 +205,11 @@ SAY_SOMETHING = ("Next time, answer the prospect: {verb} a few sentences, and th
                  "score what you {past}.")
 
 
-def _verbs(metrics: dict[str, Any]) -> tuple[str, str]:
+def _verbs(metrics: Metrics) -> tuple[str, str]:
     return ("type", "wrote") if metrics.get("mode") == "text" else ("say", "said")
 
 
-def nothing_to_score(metrics: dict[str, Any]) -> dict[str, Any]:
+def nothing_to_score(metrics: Metrics) -> SkillReport:
     """The report of a call in which the rep said nothing: no scores, no strengths, and no
     advice beyond the one thing that would have made a report possible."""
     verb, past = _verbs(metrics)
@@ -194,11 +221,11 @@ def nothing_to_score(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def rep_said_something(turns: list[dict[str, Any]]) -> bool:
-    return any(words(t["text"]) for t in turns if t["speaker"] == "rep")
+def rep_said_something(turns: list[Turn]) -> bool:
+    return any(words(t["text"]) for t in turns if t["speaker"] == Speaker.REP)
 
 
-def score_locally(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[str, Any]:
+def score_locally(turns: list[Turn], metrics: Metrics) -> SkillReport:
     if not rep_said_something(turns):
         return nothing_to_score(metrics)
     rep = _rep_sentences(turns)
@@ -227,11 +254,11 @@ def _questions(count: int) -> str:
     return f"{count} question" if count == 1 else f"{count} questions"
 
 
-def _share_of(metrics: dict[str, Any]) -> str:
+def _share_of(metrics: Metrics) -> str:
     return "the talk time" if measured(metrics, "talk_ratio") else "the words"
 
 
-def summarize(metrics: dict[str, Any], skills: dict[str, Any]) -> str:
+def summarize(metrics: Metrics, skills: dict[str, SkillScore]) -> str:
     _, past = _verbs(metrics)
     pace = (f" at {metrics['pace_wpm']:.0f} words a minute" if measured(metrics, "pace_wpm")
             else "")
@@ -239,21 +266,23 @@ def summarize(metrics: dict[str, Any], skills: dict[str, Any]) -> str:
                f"{_questions(metrics['questions_asked'])} and used "
                f"{metrics['filler_words']['per_100_words']:.1f} fillers per 100 words.")
     parts = [numbers]
-    scored = [s for s in SKILLS if is_scored(skills[s])]
+    scored = _scores(skills)
     if scored:
-        best = max(scored, key=lambda s: skills[s]["score"])
-        worst = min(scored, key=lambda s: skills[s]["score"])
-        if skills[best]["score"] > skills[worst]["score"]:
+        best = max(scored, key=scored.__getitem__)
+        worst = min(scored, key=scored.__getitem__)
+        if scored[best] > scored[worst]:
             parts.append(f"Strongest: {_label(best)}; most room to grow: {_label(worst)}.")
         else:
-            parts.append(f"Every skill scored {skills[best]['score']}/5.")
+            parts.append(f"Every skill scored {scored[best]}/5.")
     unobserved = [_label(s) for s in SKILLS if not is_scored(skills[s])]
     if unobserved:
         parts.append(f"Not observed in this call: {', '.join(unobserved)}.")
     return " ".join(parts)
 
 
-def coaching_notes(metrics: dict[str, Any], skills: dict[str, Any]) -> tuple[list[str], list[str]]:
+def coaching_notes(
+    metrics: Metrics, skills: dict[str, SkillScore]
+) -> tuple[list[str], list[str]]:
     """Strengths and improvements against the reference bands and the skill scores; only
     measured numbers and scored skills are commented on."""
     good: list[str] = []
@@ -277,10 +306,7 @@ def coaching_notes(metrics: dict[str, Any], skills: dict[str, Any]) -> tuple[lis
         grow.append(f"Pace of {pace:.0f} words a minute; 140 to 170 is easiest to follow.")
     if measured(metrics, "patience_seconds") and metrics["patience_seconds"] < 0.6:
         grow.append("You answered almost instantly; a one-second pause shows you listened.")
-    for skill in SKILLS:
-        if not is_scored(skills[skill]):
-            continue
-        score = skills[skill]["score"]
+    for skill, score in _scores(skills).items():
         if score >= 4:
             good.append(f"Strong {_label(skill)} ({score}/5).")
         elif score <= 2:

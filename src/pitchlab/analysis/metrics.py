@@ -20,15 +20,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Literal, TypedDict
 
 from pitchlab.analysis import fillers, questions, sentiment
 from pitchlab.analysis.text import words
+from pitchlab.models.values import Turn
 
 METRICS_VERSION = 1
-SPEAKERS = ("rep", "prospect")
 # Reference bands from sales-call research, shown beside the numbers as context, not as rules.
-REFERENCE = {
+REFERENCE: dict[str, dict[str, float]] = {
     "talk_ratio": {"target": 0.43},
     "pace_wpm": {"min": 140, "max": 170},
     "filler_words_per_100_words": {"max": 4},
@@ -39,13 +39,57 @@ REFERENCE = {
 FROM_TURN_LENGTHS = ("talk_time_seconds", "talk_ratio", "pace_wpm", "longest_monologue_seconds",
                      "longest_customer_story_seconds", "patience_seconds")
 # What a typed call does not have at all.
-NOT_IN_TEXT = ("pace_wpm", "patience_seconds")
+NOT_IN_TEXT: tuple[Literal["pace_wpm", "patience_seconds"], ...] = ("pace_wpm", "patience_seconds")
 ESTIMATED = {
     "voice": FROM_TURN_LENGTHS,
     # a typed call's clock says when messages were sent: its exchanges per minute are not a
     # spoken conversation's either
     "text": (*(n for n in FROM_TURN_LENGTHS if n not in NOT_IN_TEXT), "interactivity"),
 }
+
+
+class TalkTime(TypedDict):
+    rep: float
+    prospect: float
+
+
+class WordCount(TypedDict):
+    rep: int
+    prospect: int
+
+
+class FillerWords(TypedDict):
+    count: int
+    per_100_words: float
+    by_word: dict[str, int]
+
+
+class Sentiment(TypedDict):
+    rep: float
+    prospect: float
+    prospect_trend: float
+
+
+class Metrics(TypedDict):
+    """What ``compute_metrics`` returns (and the feedback report is made of)."""
+
+    version: int
+    mode: str | None
+    duration_seconds: float
+    talk_time_seconds: TalkTime
+    talk_ratio: float
+    word_count: WordCount
+    pace_wpm: float
+    filler_words: FillerWords
+    longest_monologue_seconds: float
+    longest_customer_story_seconds: float
+    questions_asked: int
+    interactivity: float
+    patience_seconds: float
+    sentiment: Sentiment
+    estimated: list[str]
+    reference: dict[str, dict[str, float]]
+    not_measured: list[str]
 
 
 @dataclass(frozen=True)
@@ -60,7 +104,7 @@ class Segment:
         return max(0, self.end_ms - self.start_ms) / 1000
 
 
-def segments(turns: list[dict[str, Any]]) -> list[Segment]:
+def segments(turns: list[Turn]) -> list[Segment]:
     merged: list[Segment] = []
     for turn in turns:
         text = " ".join(turn["text"].split())
@@ -75,20 +119,20 @@ def segments(turns: list[dict[str, Any]]) -> list[Segment]:
     return merged
 
 
-def _talk_seconds(turns: list[dict[str, Any]], speaker: str) -> float:
+def _talk_seconds(turns: list[Turn], speaker: str) -> float:
     return sum(max(0, t["end_ms"] - t["start_ms"]) for t in turns if t["speaker"] == speaker) / 1000
 
 
-def within(turns: list[dict[str, Any]], duration_seconds: float | None) -> list[dict[str, Any]]:
+def within(turns: list[Turn], duration_seconds: float | None) -> list[Turn]:
     """The turns cut to the call: nothing counts that was "said" after it ended."""
     if duration_seconds is None:
         return turns
     end = int(duration_seconds * 1000)
-    return [dict(t, start_ms=min(t["start_ms"], end), end_ms=min(t["end_ms"], end))
+    return [{**t, "start_ms": min(t["start_ms"], end), "end_ms": min(t["end_ms"], end)}
             for t in turns]
 
 
-def _sentiment(segs: list[Segment]) -> dict[str, float]:
+def _sentiment(segs: list[Segment]) -> Sentiment:
     """Mean segment sentiment per speaker, and the prospect's trend: the last third of the call
     (by time) minus the first third. Each segment is scored once."""
     scored = [(seg, sentiment.compound(seg.text)) for seg in segs]
@@ -107,13 +151,17 @@ def _sentiment(segs: list[Segment]) -> dict[str, float]:
     }
 
 
+def _word_count(segs: list[Segment], speaker: str) -> int:
+    return sum(len(words(s.text)) for s in segs if s.speaker == speaker)
+
+
 def _answer_gaps(segs: list[Segment]) -> list[float]:
     return [max(0, cur.start_ms - prev.end_ms) / 1000
             for prev, cur in pairwise(segs)
             if prev.speaker == "prospect" and cur.speaker == "rep"]
 
 
-def _not_measured(metrics: dict[str, Any], segs: list[Segment], span: float) -> list[str]:
+def _not_measured(metrics: Metrics, segs: list[Segment], span: float) -> list[str]:
     """The metrics this call gave nothing to compute from (their value is a 0 by convention)."""
     talk, words_of = metrics["talk_time_seconds"], metrics["word_count"]
     missing = {
@@ -130,16 +178,16 @@ def _not_measured(metrics: dict[str, Any], segs: list[Segment], span: float) -> 
     return [name for name, is_missing in missing.items() if is_missing]
 
 
-def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None = None, *,
-                    mode: str | None = None) -> dict[str, Any]:
+def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
+                    mode: str | None = None) -> Metrics:
     """``mode``: "voice" or "text" for a practice call (turn lengths estimated), None for turns
     whose times were measured."""
     turns = within(turns, duration_seconds)
     segs = segments(turns)
-    talk = {speaker: round(_talk_seconds(turns, speaker), 3) for speaker in SPEAKERS}
+    talk = TalkTime(rep=round(_talk_seconds(turns, "rep"), 3),
+                    prospect=round(_talk_seconds(turns, "prospect"), 3))
     rep_segments = [s.text for s in segs if s.speaker == "rep"]
-    word_count = {speaker: sum(len(words(s.text)) for s in segs if s.speaker == speaker)
-                  for speaker in SPEAKERS}
+    word_count = WordCount(rep=_word_count(segs, "rep"), prospect=_word_count(segs, "prospect"))
     # Counted per segment: a sentence never runs on from one turn of the rep into the next.
     found = sum((fillers.count_fillers(text) for text in rep_segments), Counter())
     filler_total = sum(found.values())
@@ -147,7 +195,7 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
     switches = sum(1 for a, b in pairwise(segs) if a.speaker != b.speaker)
     total_talk = talk["rep"] + talk["prospect"]
     gaps = _answer_gaps(segs)
-    metrics = {
+    metrics: Metrics = {
         "version": METRICS_VERSION,
         "mode": mode,
         "duration_seconds": round(duration_seconds if duration_seconds is not None else span, 3),
@@ -171,13 +219,15 @@ def compute_metrics(turns: list[dict[str, Any]], duration_seconds: float | None 
         "sentiment": _sentiment(segs),
         "estimated": list(ESTIMATED.get(mode or "", ())),
         "reference": REFERENCE,
+        "not_measured": [],  # worked out below, from the numbers above
     }
     if mode == "text":
-        metrics.update(dict.fromkeys(NOT_IN_TEXT, 0.0))  # a typed call has neither: not 0, absent
+        for name in NOT_IN_TEXT:
+            metrics[name] = 0.0  # a typed call has neither: not 0, absent
     metrics["not_measured"] = _not_measured(metrics, segs, span)
     return metrics
 
 
-def measured(metrics: dict[str, Any], name: str) -> bool:
+def measured(metrics: Metrics, name: str) -> bool:
     """Whether ``name`` was measured in this call (not estimated, not missing)."""
     return name not in metrics.get("estimated", ()) and name not in metrics.get("not_measured", ())

@@ -43,11 +43,11 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
         if call is None:
             return False
         user = await auth.get_user(session, call.user_id)
-    metrics = {**compute_metrics(call.turns, call.duration_seconds, mode=call.mode),
-               "call_type": call.call_type}
+    metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode)
     # outside any transaction: it may be slow
     scoring = await scorer.score(call.turns, metrics, user)
-    body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
+    body: dict[str, Any] = {**metrics, "call_type": call.call_type,
+                            "scored_by": scoring.scored_by,
                             "rubric_version": scoring.rubric_version, **scoring.result}
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(

@@ -22,6 +22,7 @@ from pitchlab.models.values import (
     FeedbackStatus,
     SessionMode,
     SessionStatus,
+    Turn,
     one_of,
 )
 
@@ -92,7 +93,7 @@ class Transcript(Base):
     session_id: Mapped[UUID] = mapped_column(unique=True)
     company_id: Mapped[UUID]
     transcript_text: Mapped[str]
-    turns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
+    turns: Mapped[list[Turn]] = mapped_column(JSONB, server_default=text("'[]'"))
     created_at: Mapped[datetime] = created_at()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
@@ -109,6 +109,16 @@ class EndReason(Choice):
 class Speaker(Choice):
     REP = "rep"
     PROSPECT = "prospect"
+
+
+class Turn(TypedDict):
+    """One turn of a transcript, as ``transcripts.turns`` stores it (and the transcript endpoint
+    returns it): who spoke, what was said, and when, in ms from the call's start."""
+
+    speaker: Speaker
+    text: str
+    start_ms: int
+    end_ms: int
 
 
 # --- feedback -------------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from pitchlab.db import Database, tenant_context
 from pitchlab.models import PracticeSession
+from pitchlab.models.values import Speaker, Turn
 from pitchlab.practice import repository, service, turns
 
-Turns = list[dict[str, Any]]
+Turns = list[Turn]
 
 
 class RecordingStopped(Exception):
@@ -43,11 +43,11 @@ class TranscriptRecorder:
     async def rep_said(self, text: str) -> None:
         # typed (user_message) or transcribed (user_transcript): over by the time it arrives
         now = self._now_ms()
-        await self._save(lambda said: turns.add_turn(said, "rep", text, now))
+        await self._save(lambda said: turns.add_turn(said, Speaker.REP, text, now))
 
     async def prospect_said(self, text: str) -> None:
         now = self._now_ms()
-        await self._save(lambda said: turns.add_turn(said, "prospect", text, now))
+        await self._save(lambda said: turns.add_turn(said, Speaker.PROSPECT, text, now))
 
     async def prospect_corrected(self, text: str) -> None:
         await self._save(lambda said: turns.apply_correction(said, text))

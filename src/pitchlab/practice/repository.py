@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript
-from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus
+from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus, Turn
 
 _LIVE = PracticeSession.status == SessionStatus.IN_PROGRESS
 
@@ -94,7 +94,7 @@ async def live_transcript(session: AsyncSession, session_id: UUID) -> Transcript
 
 
 async def save_live_turns(
-    session: AsyncSession, session_id: UUID, turns: list[dict[str, Any]]
+    session: AsyncSession, session_id: UUID, turns: list[Turn]
 ) -> bool:
     """Store a live call's turns. False, and nothing stored, when the call is no longer in
     progress or, for a voice call, the rep's latest voice_recording consent is not a grant."""
@@ -120,7 +120,7 @@ async def save_live_turns(
     return result.scalar_one_or_none() is not None
 
 
-def save_turns(transcript: Transcript, turns: list[dict[str, Any]]) -> None:
+def save_turns(transcript: Transcript, turns: list[Turn]) -> None:
     transcript.turns = turns  # a new list: SQLAlchemy notices the change
 
 

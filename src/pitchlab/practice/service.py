@@ -15,7 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +36,8 @@ from pitchlab.models.values import (
     FeedbackStatus,
     SessionMode,
     SessionStatus,
+    Speaker,
+    Turn,
 )
 from pitchlab.practice import repository, turns
 from pitchlab.practice.errors import (
@@ -274,9 +275,9 @@ async def text_turn(
     # it does on the stream; the client hears it first.
     opening = None if said else prospect.opening()
     if opening is not None:
-        said = turns.add_turn(said, "prospect", opening, 0)
-    said = turns.add_turn(said, "rep", text, now)
-    said = turns.add_turn(said, "prospect", reply, now)
+        said = turns.add_turn(said, Speaker.PROSPECT, opening, 0)
+    said = turns.add_turn(said, Speaker.REP, text, now)
+    said = turns.add_turn(said, Speaker.PROSPECT, reply, now)
     repository.save_turns(transcript, said)
     await repository.touch(session, row.id)
     remaining = await billing.minutes_remaining(session, row.company_id, row.user_id)
@@ -396,7 +397,7 @@ class EndedCall:
     mode: SessionMode
     call_type: str | None  # the scenario's; None once the scenario is retired
     duration_seconds: float | None
-    turns: list[dict[str, Any]]
+    turns: list[Turn]
 
 
 async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> EndedCall | None:

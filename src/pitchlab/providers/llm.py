@@ -26,7 +26,9 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpe
 from pydantic import BaseModel, Field, ValidationError
 
 from pitchlab.analysis import local_scorer, rubric
-from pitchlab.analysis.metrics import measured
+from pitchlab.analysis.local_scorer import SkillReport, SkillScore
+from pitchlab.analysis.metrics import Metrics, measured
+from pitchlab.models.values import SkillStatus, Speaker, Turn
 from pitchlab.security.vault import Vault, key_for
 
 log = logging.getLogger(__name__)
@@ -36,12 +38,11 @@ log = logging.getLogger(__name__)
 class Scoring:
     scored_by: str
     rubric_version: str
-    result: dict[str, Any]  # skill_scores, summary, strengths, improvements
+    result: SkillReport
     raw_output: dict[str, Any] | None = field(default=None)
 
 
-Turns = list[dict[str, Any]]
-Metrics = dict[str, Any]
+Turns = list[Turn]
 
 
 class SkillScorer(Protocol):
@@ -108,9 +109,12 @@ class OpenAISkillScorer:
             return await self._fallback(turns, metrics, user, "malformed model output", raw)
         if set(answer.skill_scores) != set(rubric.SKILL_ANCHORS):
             return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
-        result = answer.model_dump()
-        result["skill_scores"] = _verbatim_evidence_only(_observed_or_not(result["skill_scores"]),
-                                                         turns)
+        result: SkillReport = {
+            "skill_scores": _verbatim_evidence_only(_observed_or_not(answer.skill_scores), turns),
+            "summary": answer.summary,
+            "strengths": answer.strengths,
+            "improvements": answer.improvements,
+        }
         return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION, result, raw)
 
     async def _fallback(self, turns: Turns, metrics: Metrics, user: Any, reason: str,
@@ -121,28 +125,39 @@ class OpenAISkillScorer:
                        {**local.result, "fallback_reason": reason}, raw)
 
 
-FACTS = ("duration_seconds", "word_count", "talk_ratio", "pace_wpm", "questions_asked",
-         "filler_words", "patience_seconds")
+# The metrics given to the model as facts (where they were measured). Literal names: each is a
+# key of Metrics.
+Fact = Literal["duration_seconds", "word_count", "talk_ratio", "pace_wpm", "questions_asked",
+               "filler_words", "patience_seconds"]
+FACTS: tuple[Fact, ...] = ("duration_seconds", "word_count", "talk_ratio", "pace_wpm",
+                           "questions_asked", "filler_words", "patience_seconds")
 
 
-def _call_for_model(turns: list[dict[str, Any]], metrics: dict[str, Any]) -> str:
+def _call_for_model(turns: Turns, metrics: Metrics) -> str:
     facts = {k: metrics[k] for k in FACTS if k in metrics and measured(metrics, k)}
     return json.dumps({"mode": metrics.get("mode"), "metrics": facts,
                        "turns": [{"speaker": t["speaker"], "text": t["text"]} for t in turns]})
 
 
-def _observed_or_not(skills: dict[str, Any]) -> dict[str, Any]:
+def _observed_or_not(skills: dict[str, _SkillOut]) -> dict[str, SkillScore]:
     """One reading of each skill: scored with a score, or not observed with neither score nor
     evidence (a "scored" skill the model left without a score is not observed)."""
+    read = {skill: _skill_score(out) for skill, out in skills.items()}
     return {
         skill: scored if local_scorer.is_scored(scored) else local_scorer.not_observed()
-        for skill, scored in skills.items()
+        for skill, scored in read.items()
     }
 
 
-def _verbatim_evidence_only(skills: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, Any]:
+def _skill_score(out: _SkillOut) -> SkillScore:
+    return {"score": out.score, "status": SkillStatus(out.status), "evidence": list(out.evidence)}
+
+
+def _verbatim_evidence_only(
+    skills: dict[str, SkillScore], turns: Turns
+) -> dict[str, SkillScore]:
     """Keep only quotes that the rep really said, character for character."""
-    rep_text = [t["text"] for t in turns if t["speaker"] == "rep"]
+    rep_text = [t["text"] for t in turns if t["speaker"] == Speaker.REP]
     return {
         skill: {**scored, "evidence": [q for q in scored["evidence"]
                                        if q.strip() and any(q in said for said in rep_text)][:3]}
