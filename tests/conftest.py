@@ -31,6 +31,9 @@ from pitchlab.security.ratelimit import RateLimiter
 
 TEST_APP_PASSWORD = "test-app-role-password"
 TEST_ENCRYPTION_KEYS = "t1:" + "A" * 43  # 32 zero bytes, base64url: a fixed key for tests
+# bcrypt's floor: a hash in well under a millisecond instead of a quarter second, for the hundreds
+# of sign-ups and logins the suite makes. Production keeps 12 (see security/passwords.py).
+TEST_BCRYPT_ROUNDS = 4
 TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
     "usage_records", "minute_quotas", "invitations", "consents",
@@ -82,6 +85,7 @@ def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
         "data_dir": data_dir,
         "cors_origins": ["https://app.pitchlab.test"],
         "public_url": "http://testserver",
+        "bcrypt_rounds": TEST_BCRYPT_ROUNDS,
         # tests run the queue themselves, to the end, and then look (see tests/jobs)
         "run_worker_in_process": False,
     }
