@@ -1,0 +1,40 @@
+"""Accounts written directly, as sign-up leaves them, for the tests that are not about signing up.
+
+Signing up over HTTP costs a run of the job queue per account (the confirmation email) plus three
+requests; most tests only need somebody signed in. These rows are written by the repository
+functions registration itself uses (a company on its trial with its minute quota, an admin with a
+confirmed address), so they change when registration's do. Sign-up itself stays tested over HTTP
+(tests/auth/test_flow.py, ``signed_up_over_http`` in tests/auth/helpers.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from pitchlab.companies import repository as companies
+from pitchlab.db import system_context
+from pitchlab.models import User
+from pitchlab.security.passwords import hash_password_async
+from pitchlab.users import repository as users
+
+
+async def confirmed_account(
+    app, *, email: str, password: str, name: str = "Riley Rep", company: str = "Acme",
+    role: str = "admin", company_id: UUID | None = None,
+) -> User:
+    """A user whose email is confirmed: by default the admin of a new company on its trial (what
+    registering without an invitation makes); with ``company_id``, a member of that company."""
+    settings = app.state.settings
+    now = datetime.now(UTC)
+    hashed = await hash_password_async(password, settings.bcrypt_rounds)
+    async with app.state.database.transaction(system_context("test_factory")) as session:
+        if company_id is None:
+            company_id = (await companies.create_with_trial(
+                session, company, trial_expires_at=now + timedelta(days=settings.trial_days),
+                trial_minutes=settings.trial_minutes,
+            )).id
+        return await users.add(session, User(
+            email=email.lower(), hashed_password=hashed, name=name, role=role,
+            company_id=company_id, email_verified_at=now,
+        ))
