@@ -1,4 +1,5 @@
-"""Test harness: one fresh PostgreSQL database per run, migrated with the real migrations.
+"""Test harness: one fresh PostgreSQL database per run (per worker: the suite runs in parallel,
+pytest-xdist), migrated with the real migrations.
 
 ``PITCHLAB_TEST_DATABASE_URL`` names a server to use (CI: the machine's PostgreSQL); without it
 the embedded server starts in a temporary folder. Each test starts from empty tables.
@@ -7,9 +8,10 @@ the embedded server starts in a temporary folder. Each test starts from empty ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -69,12 +71,39 @@ def drop_database(server_url: URL, url: URL) -> None:
 
 @pytest.fixture(scope="session")
 def owner_url(server_url: URL) -> URL:
-    """The run's own database, migrated to head by the real migrations."""
+    """The run's own database (each parallel worker's own), migrated to head by the real
+    migrations."""
     url = create_scratch_database(server_url, "pitchlab_test")
-    upgrade(url)
-    set_app_role_password(url, TEST_APP_PASSWORD)
+    with one_at_a_time(server_url):
+        upgrade(url)
+        set_app_role_password(url, TEST_APP_PASSWORD)
     yield url
     drop_database(server_url, url)
+
+
+# Any number: the advisory lock's name, the same in every worker.
+ROLE_SETUP_LOCK = 1_946_013
+
+
+@contextlib.contextmanager
+def one_at_a_time(server_url: URL) -> Iterator[None]:
+    """Roles belong to the whole server: the application role that each worker's migrations grant
+    to and whose password each sets. PostgreSQL refuses a second ALTER ROLE of a role while one
+    is under way ("tuple concurrently updated"), so parallel workers set up in turn."""
+    with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (ROLE_SETUP_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_SETUP_LOCK,))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests on the machine's Redis (PITCHLAB_TEST_REDIS_URL) reset the limiter's keys there:
+    # run in parallel, one would wipe another's counts. They go to one worker, in turn.
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("redis"))
 
 
 def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
