@@ -87,9 +87,9 @@ ROLE_SETUP_LOCK = 1_946_013
 
 @contextlib.contextmanager
 def one_at_a_time(server_url: URL) -> Iterator[None]:
-    """Roles belong to the whole server: the application role that each worker's migrations grant
-    to and whose password each sets. PostgreSQL refuses a second ALTER ROLE of a role while one
-    is under way ("tuple concurrently updated"), so parallel workers set up in turn."""
+    """Roles belong to the whole server: on a fresh one, the first migration of two workers
+    migrating at once would both find the application role missing and both create it. So
+    parallel workers set up their databases in turn (about a second each)."""
     with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (ROLE_SETUP_LOCK,))
         try:
