@@ -10,7 +10,6 @@ confirmed address), so they change when registration's do. Sign-up itself stays 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
 
 from pitchlab.companies import repository as companies
 from pitchlab.db import system_context
@@ -20,21 +19,19 @@ from pitchlab.users import repository as users
 
 
 async def confirmed_account(
-    app, *, email: str, password: str, name: str = "Riley Rep", company: str = "Acme",
-    role: str = "admin", company_id: UUID | None = None,
+    app, *, email: str, password: str, name: str = "Riley Rep", company: str = "Acme"
 ) -> User:
-    """A user whose email is confirmed: by default the admin of a new company on its trial (what
-    registering without an invitation makes); with ``company_id``, a member of that company."""
+    """The admin, email confirmed, of a new company on its trial: what registering without an
+    invitation and following the emailed link make."""
     settings = app.state.settings
     now = datetime.now(UTC)
     hashed = await hash_password_async(password, settings.bcrypt_rounds)
     async with app.state.database.transaction(system_context("test_factory")) as session:
-        if company_id is None:
-            company_id = (await companies.create_with_trial(
-                session, company, trial_expires_at=now + timedelta(days=settings.trial_days),
-                trial_minutes=settings.trial_minutes,
-            )).id
+        created = await companies.create_with_trial(
+            session, company, trial_expires_at=now + timedelta(days=settings.trial_days),
+            trial_minutes=settings.trial_minutes,
+        )
         return await users.add(session, User(
-            email=email.lower(), hashed_password=hashed, name=name, role=role,
-            company_id=company_id, email_verified_at=now,
+            email=email.lower(), hashed_password=hashed, name=name, role="admin",
+            company_id=created.id, email_verified_at=now,
         ))
