@@ -1,4 +1,5 @@
-"""Test harness: one fresh PostgreSQL database per run, migrated with the real migrations.
+"""Test harness: one fresh PostgreSQL database per run (per worker: the suite runs in parallel,
+pytest-xdist), migrated with the real migrations.
 
 ``PITCHLAB_TEST_DATABASE_URL`` names a server to use (CI: the machine's PostgreSQL); without it
 the embedded server starts in a temporary folder. Each test starts from empty tables.
@@ -6,10 +7,12 @@ the embedded server starts in a temporary folder. Each test starts from empty ta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -33,6 +36,9 @@ from pitchlab.security.ratelimit import RateLimiter
 
 TEST_APP_PASSWORD = "test-app-role-password"
 TEST_ENCRYPTION_KEYS = "t1:" + "A" * 43  # 32 zero bytes, base64url: a fixed key for tests
+# bcrypt's floor: a hash in well under a millisecond instead of a quarter second, for the hundreds
+# of sign-ups and logins the suite makes. Production keeps 12 (see security/passwords.py).
+TEST_BCRYPT_ROUNDS = 4
 TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
     "usage_records", "minute_quotas", "invitations", "consents",
@@ -70,12 +76,39 @@ def drop_database(server_url: URL, url: URL) -> None:
 
 @pytest.fixture(scope="session")
 def owner_url(server_url: URL) -> URL:
-    """The run's own database, migrated to head by the real migrations."""
+    """The run's own database (each parallel worker's own), migrated to head by the real
+    migrations."""
     url = create_scratch_database(server_url, "pitchlab_test")
-    upgrade(url)
-    set_app_role_password(url, TEST_APP_PASSWORD)
+    with one_at_a_time(server_url):
+        upgrade(url)
+        set_app_role_password(url, TEST_APP_PASSWORD)
     yield url
     drop_database(server_url, url)
+
+
+# Any number: the advisory lock's name, the same in every worker.
+ROLE_SETUP_LOCK = 1_946_013
+
+
+@contextlib.contextmanager
+def one_at_a_time(server_url: URL) -> Iterator[None]:
+    """Roles belong to the whole server: on a fresh one, the first migration of two workers
+    migrating at once would both find the application role missing and both create it. So
+    parallel workers set up their databases in turn (about a second each)."""
+    with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (ROLE_SETUP_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_SETUP_LOCK,))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The tests on the machine's Redis (PITCHLAB_TEST_REDIS_URL) reset the limiter's keys there:
+    # run in parallel, one would wipe another's counts. They go to one worker, in turn.
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("redis"))
 
 
 def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
@@ -87,6 +120,7 @@ def make_settings(owner_url: URL, data_dir: Path, **overrides) -> Settings:
         "data_dir": data_dir,
         "cors_origins": ["https://app.pitchlab.test"],
         "public_url": "http://testserver",
+        "bcrypt_rounds": TEST_BCRYPT_ROUNDS,
         # tests run the queue themselves, to the end, and then look (see tests/jobs)
         "run_worker_in_process": False,
     }
@@ -134,18 +168,42 @@ async def app_conn(app_url: URL) -> AsyncIterator[psycopg.AsyncConnection]:
         yield conn
 
 
+# DELETE, not TRUNCATE: a test leaves a handful of rows, which DELETE removes in a millisecond,
+# while TRUNCATE makes every table anew (half a second for these, before every test). It also
+# takes no ACCESS EXCLUSIVE lock. Sent as one query: one implicit transaction; every foreign key
+# between these tables cascades or sets null, so their order does not matter.
+EMPTY_TABLES = "; ".join(f"DELETE FROM {table}" for table in TENANT_TABLES + SYSTEM_TABLES)
+# A call still served when its test is over has this long to finish before the teardown fails.
+SERVED_CALLS_GRACE_SECONDS = 30
+
+
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if "owner_url" not in request.fixturenames:
         return
+    if "live_server" in request.fixturenames:
+        await _served_calls_finished(request.getfixturevalue("served_calls"),
+                                     request.getfixturevalue("app"))
     owner_url = request.getfixturevalue("owner_url")
     async with await psycopg.AsyncConnection.connect(
         libpq_dsn(owner_url), autocommit=True
     ) as conn:
-        await conn.execute("TRUNCATE " + ", ".join(TENANT_TABLES + SYSTEM_TABLES) + " CASCADE")
+        await conn.execute(EMPTY_TABLES)
 
 
+async def _served_calls_finished(calls: ServedCalls, app) -> None:
+    """Wait until the live server has finished every call of the test. A stream's handler goes on
+    after its client has gone (the last turns written, the minutes charged): its writes would
+    race the emptying of the tables (with TRUNCATE's locks, a deadlock was seen), and land in
+    the next test's."""
+    try:
+        async with asyncio.timeout(SERVED_CALLS_GRACE_SECONDS):
+            await calls.finished()
+    except TimeoutError:
+        pytest.fail(f"{calls.open} call(s) still served "
+                    f"{SERVED_CALLS_GRACE_SECONDS} s after the test ended")
+    assert len(context_of(app).live_streams) == 0  # every stream unregistered as its handler ended
 
 
 @pytest.fixture(autouse=True)
@@ -158,12 +216,45 @@ async def _fresh_rate_limits(request: pytest.FixtureRequest) -> AsyncIterator[No
         install_context(app, dataclasses.replace(context_of(app), limiter=RateLimiter(None)))
 
 
+class ServedCalls:
+    """ASGI middleware counting the HTTP requests and WebSocket streams the app is serving, so
+    that a test's teardown can await the last one's end rather than guess how long it takes."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.open = 0
+        self._none_open = asyncio.Event()
+        self._none_open.set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        self.open += 1
+        self._none_open.clear()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open -= 1
+            if self.open == 0:
+                self._none_open.set()
+
+    async def finished(self) -> None:
+        await self._none_open.wait()
+
+
 @pytest.fixture(scope="session")
-async def live_server(app) -> AsyncIterator[str]:
+def served_calls(app) -> ServedCalls:
+    """What ``live_server`` is serving at the moment."""
+    return ServedCalls(app)
+
+
+@pytest.fixture(scope="session")
+async def live_server(served_calls: ServedCalls) -> AsyncIterator[str]:
     """The session's app behind a real HTTP/WebSocket server on 127.0.0.1 (for streams)."""
     from tests.fakes.http_server import serve_asgi
 
-    async with serve_asgi(app) as base_url:
+    async with serve_asgi(served_calls) as base_url:
         yield base_url
 
 

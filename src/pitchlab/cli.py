@@ -78,12 +78,14 @@ def _settings() -> Settings:
 
     from pitchlab.config import Settings
     from pitchlab.logging_setup import configure_logging
+    from pitchlab.security.passwords import warn_if_below_production_cost
 
     try:
         settings = Settings()
     except ValidationError as exc:
         raise settings_error(exc) from None
     configure_logging(settings.log_level)
+    warn_if_below_production_cost(settings.bcrypt_rounds)
     return settings
 
 

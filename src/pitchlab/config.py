@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pitchlab.db_roles import checked_role_name
+from pitchlab.security.passwords import MIN_ROUNDS, PRODUCTION_MIN_ROUNDS
 from pitchlab.security.vault import generate_key_ring_entry
 
 # The public URL of anything that is not `pitchlab serve` and was given none (the demo, tests).
@@ -64,8 +65,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     encryption_keys: SecretStr | None = None
 
-    # bcrypt cost; each step doubles the work. Never below 12 outside throwaway experiments.
-    bcrypt_rounds: int = Field(default=12, ge=12, le=16)
+    # bcrypt cost; each step doubles the work. Production keeps at least 12 (a start below it
+    # logs a warning); the floor is bcrypt's own 4, so that test suites can hash in microseconds.
+    bcrypt_rounds: int = Field(default=PRODUCTION_MIN_ROUNDS, ge=MIN_ROUNDS, le=16)
 
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)

@@ -132,14 +132,28 @@ def create_app_role_if_missing(owner_url: URL, role: str, password: str) -> bool
     return True
 
 
+# Starts that set one role's password at the same moment (a server and its worker, parallel test
+# workers): each is refused at most once per other start that commits first, so this many
+# attempts see ten simultaneous starts through.
+_ROLE_UPDATE_ATTEMPTS = 10
+
+
 def set_app_role_password(owner_url: URL, password: str, role: str = DEFAULT_APP_ROLE) -> None:
     checked_role_name(role)
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(_password_verifier(conn, role, password))
-            )
+        statement = sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(_password_verifier(conn, role, password))
         )
+        for attempt in range(1, _ROLE_UPDATE_ATTEMPTS + 1):
+            try:
+                conn.execute(statement)
+                return
+            except psycopg.errors.InternalError_ as exc:
+                # PostgreSQL updates a role's row without locking it first: of two starts
+                # altering it at once, the second is refused once the first has committed
+                # ("tuple concurrently updated"). Done again, it applies on top.
+                if "tuple concurrently updated" not in str(exc) or attempt == _ROLE_UPDATE_ATTEMPTS:
+                    raise
 
 
 def check_app_role_login(app_url: URL, *, password_given: bool, timeout: int) -> None:

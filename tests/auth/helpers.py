@@ -1,4 +1,5 @@
-"""Shared steps of the identity tests, all through the public HTTP surface."""
+"""Shared steps of the identity tests, through the public HTTP surface (accounts that a test
+only needs signed in are written directly: tests/factories.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pitchlab.cli import cli
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources, run_worker
+from tests.factories import confirmed_account
 
 PASSWORD = "correct horse battery"
 
@@ -58,15 +60,30 @@ async def register(client, email: str, password: str = PASSWORD, company: str = 
 
 async def signed_up(client, app, owner_url, email: str | None = None,
                     password: str = PASSWORD) -> dict:
-    """Register, verify and log in; return the login body plus the email used."""
+    """A company admin with a confirmed email, written directly (tests/factories.py), then
+    logged in over HTTP; the login body plus the email used. For tests not about sign-up."""
+    email = email or unique_email()
+    await confirmed_account(app, email=email, password=password)
+    return {**await logged_in(client, email, password), "email": email}
+
+
+async def signed_up_over_http(client, app, owner_url, email: str | None = None,
+                              password: str = PASSWORD) -> dict:
+    """Register, run the queue (the confirmation email), follow the emailed link and log in, as
+    a newcomer does; the login body plus the email used. For tests about signing up."""
     email = email or unique_email()
     assert (await register(client, email, password)).status_code == 202
     await drain_jobs(app)
     token = latest_verification_token(owner_url, email)
     assert (await client.get("/api/auth/verify-email", params={"token": token})).status_code == 200
+    return {**await logged_in(client, email, password), "email": email}
+
+
+async def logged_in(client, email: str, password: str = PASSWORD) -> dict:
+    """The body of a successful POST /api/auth/login: the real token code issues the tokens."""
     login = await client.post("/api/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
-    return {**login.json(), "email": email}
+    return login.json()
 
 
 def bearer(tokens: dict) -> dict:

@@ -13,7 +13,15 @@ from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.deps import context_of
 from pitchlab.security.vault import VaultError
-from tests.auth.helpers import PASSWORD, bearer, drain_jobs, invoke_cli, outbox, signed_up
+from tests.auth.helpers import (
+    PASSWORD,
+    bearer,
+    drain_jobs,
+    invoke_cli,
+    outbox,
+    signed_up,
+    signed_up_over_http,
+)
 from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS, make_settings
 
 OPENAI_KEY = "sk-test-THIS-IS-A-SECRET-openai-key-9f3a"
@@ -181,7 +189,7 @@ async def test_deleting_my_account_erases_it_and_kills_my_tokens(client, app, ow
 async def test_outbox_command_lists_messages_with_their_links(
     client, app, owner_url, monkeypatch, tmp_path
 ):
-    tokens = await signed_up(client, app, owner_url)
+    tokens = await signed_up_over_http(client, app, owner_url)
     await drain_jobs(app)
     monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
     monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)

@@ -16,6 +16,7 @@ from tests.auth.helpers import (
     register,
     shift_clock,
     signed_up,
+    signed_up_over_http,
     unique_email,
     without_request_id,
 )
@@ -24,7 +25,7 @@ SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"  # the test settings' J
 
 
 async def test_register_answers_alike_for_new_and_taken_emails(client, app, owner_url):
-    taken = (await signed_up(client, app, owner_url))["email"]
+    taken = (await signed_up_over_http(client, app, owner_url))["email"]
     fresh = await register(client, unique_email())
     again = await register(client, taken)
     assert fresh.status_code == again.status_code == 202
@@ -153,8 +154,9 @@ async def test_protected_fields_are_422_and_change_nothing(client, app, owner_ur
     assert after == before
 
 
-async def test_stored_password_hash_is_bcrypt_cost_12_or_more(client, app, owner_url):
-    email = (await signed_up(client, app, owner_url))["email"]
+async def test_stored_password_hash_is_bcrypt_cost_12_or_more(at_default_cost, owner_url):
+    client, app = at_default_cost
+    email = (await signed_up_over_http(client, app, owner_url))["email"]
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
         (hashed,) = conn.execute("SELECT hashed_password FROM users WHERE email = %s", (email,)).fetchone()
     prefix, cost = hashed.split("$")[1:3]

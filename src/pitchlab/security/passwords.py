@@ -4,8 +4,16 @@ the ``*_async`` variants, which run it in a worker thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import bcrypt
+
+log = logging.getLogger(__name__)
+
+# bcrypt's own floor: allowed so that a test suite can hash in microseconds, never in production.
+MIN_ROUNDS = 4
+# The least cost a real deployment may run with (the default); each step doubles the work.
+PRODUCTION_MIN_ROUNDS = 12
 
 MIN_LENGTH = 8
 # bcrypt reads at most 72 bytes; a longer password would be silently truncated, so it is refused.
@@ -21,6 +29,17 @@ def validate_password(password: str) -> None:
         raise WeakPasswordError(f"a password needs at least {MIN_LENGTH} characters")
     if len(password.encode("utf-8")) > MAX_BYTES:
         raise WeakPasswordError(f"a password can be at most {MAX_BYTES} bytes in UTF-8")
+
+
+def warn_if_below_production_cost(rounds: int) -> None:
+    """Say at startup that the configured cost is fit for tests only; a warning, not a cap, so
+    that the setting does what it says."""
+    if rounds < PRODUCTION_MIN_ROUNDS:
+        log.warning(
+            "PITCHLAB_BCRYPT_ROUNDS=%d is below %d: passwords hashed now are cheap to crack. "
+            "Fine for tests, never for production (unset it for the default %d).",
+            rounds, PRODUCTION_MIN_ROUNDS, PRODUCTION_MIN_ROUNDS,
+        )
 
 
 def hash_password(password: str, rounds: int) -> str:

@@ -1,0 +1,33 @@
+"""The bcrypt cost: lowerable to bcrypt's floor (4) for test suites, and a start below
+production's 12 says so out loud rather than quietly running with cheap hashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.helpers import clean_env, run_pitchlab
+from tests.conftest import TEST_APP_PASSWORD
+
+WARNING = "PITCHLAB_BCRYPT_ROUNDS=4 is below 12"
+
+
+@pytest.fixture
+def env(owner_url, tmp_path) -> dict[str, str]:
+    return clean_env(
+        PITCHLAB_DATABASE_URL=owner_url.render_as_string(hide_password=False),
+        PITCHLAB_DATABASE_APP_PASSWORD=TEST_APP_PASSWORD,
+        PITCHLAB_DATA_DIR=str(tmp_path / "data"),
+    )
+
+
+def test_a_start_below_the_production_cost_runs_and_warns(env, tmp_path):
+    run = run_pitchlab(["db", "upgrade"], {**env, "PITCHLAB_BCRYPT_ROUNDS": "4"}, tmp_path)
+    assert run.returncode == 0, run.stderr
+    [warning] = [line for line in run.stderr.splitlines() if WARNING in line]
+    assert "WARNING" in warning and "never for production" in warning
+
+
+def test_a_start_at_the_default_cost_says_nothing_about_it(env, tmp_path):
+    run = run_pitchlab(["db", "upgrade"], env, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "PITCHLAB_BCRYPT_ROUNDS" not in run.stderr
