@@ -77,7 +77,10 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     """Bind the server's socket now, before migrations run, so that a taken port stops the
     start at once. uvicorn later serves on this very socket."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not left 0: asyncio turns Nagle off (TCP_NODELAY) only on connections
+    # of a socket whose protocol says TCP; without it every kept-alive response and WebSocket
+    # frame can wait ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
     try:
         sock.bind((host, port))

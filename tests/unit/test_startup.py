@@ -69,3 +69,26 @@ def test_a_stale_or_starting_server_is_not_attached_to(tmp_path):
     assert database_probe.running_embedded_conninfo(tmp_path / "stale") is None
     _pid_file(tmp_path / "starting", os.getpid(), status="starting")
     assert database_probe.running_embedded_conninfo(tmp_path / "starting") is None
+
+
+async def test_connections_to_the_served_socket_send_without_nagle_delay():
+    """Each kept-alive response or WebSocket frame goes out at once, not after the client's
+    delayed ACK (~40 ms): asyncio sets TCP_NODELAY on connections of a TCP-protocol socket."""
+    import asyncio
+    import socket
+
+    from pitchlab.startup import bind_listening_socket
+
+    listening = bind_listening_socket("127.0.0.1", 0)
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served = writer.get_extra_info("socket")
+        accepted.set_result(served.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(on_connect, sock=listening)
+    async with server:
+        _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        assert await asyncio.wait_for(accepted, 10) != 0
+        writer.close()
