@@ -54,8 +54,16 @@ async def test_login_answers_alike_for_unknown_email_and_wrong_password(client, 
 
 def _claims(user_id: str, **overrides) -> dict:
     now = int(time.time())
-    claims = {"iss": "pitchlab", "sub": user_id, "type": "access", "company_id": None,
-              "role": "admin", "jti": uuid.uuid4().hex, "iat": now, "exp": now + 600}
+    claims = {
+        "iss": "pitchlab",
+        "sub": user_id,
+        "type": "access",
+        "company_id": None,
+        "role": "admin",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+    }
     claims.update(overrides)
     return claims
 
@@ -73,9 +81,7 @@ async def test_forged_and_misused_tokens_are_refused(client, app, owner_url):
     assert await _me_status(client, tokens["access_token"]) == 200
 
     header_none = jwt.utils.base64url_encode(b'{"alg":"none","typ":"JWT"}').decode()
-    payload = jwt.utils.base64url_encode(
-        jwt.api_jws.json.dumps(genuine).encode()
-    ).decode()
+    payload = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(genuine).encode()).decode()
     assert await _me_status(client, f"{header_none}.{payload}.") == 401
 
     expired = jwt.encode({**genuine, "exp": int(time.time()) - 5}, SECRET, algorithm="HS256")
@@ -84,8 +90,11 @@ async def test_forged_and_misused_tokens_are_refused(client, app, owner_url):
     other_key = jwt.encode(genuine, "another-secret-of-sufficient-length!!", algorithm="HS256")
     assert await _me_status(client, other_key) == 401
 
-    as_super = jwt.encode({**genuine, "role": "super_admin"}, "wrong-key-wrong-key-wrong-key-wrong-key!!",
-                          algorithm="HS256")
+    as_super = jwt.encode(
+        {**genuine, "role": "super_admin"},
+        "wrong-key-wrong-key-wrong-key-wrong-key!!",
+        algorithm="HS256",
+    )
     assert await _me_status(client, as_super) == 401
 
     assert await _me_status(client, tokens["refresh_token"]) == 401
@@ -111,9 +120,13 @@ async def test_claims_that_disagree_with_the_database_are_refused(client, app, o
     assert await _me_status(client, moved) == 401
 
 
-async def test_reusing_a_spent_refresh_token_revokes_the_family(client, app, owner_url, monkeypatch):
+async def test_reusing_a_spent_refresh_token_revokes_the_family(
+    client, app, owner_url, monkeypatch
+):
     first = await signed_up(client, app, owner_url)
-    second = (await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    second = (
+        await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
     shift_clock(monkeypatch, 60)  # past the reuse grace (see test_refresh_grace.py)
     reuse = await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401
@@ -121,7 +134,9 @@ async def test_reusing_a_spent_refresh_token_revokes_the_family(client, app, own
     newer = await client.post("/api/auth/refresh", json={"refresh_token": second["refresh_token"]})
     assert newer.status_code == 401
     # another login (another family) is unaffected
-    other = await client.post("/api/auth/login", json={"email": first["email"], "password": PASSWORD})
+    other = await client.post(
+        "/api/auth/login", json={"email": first["email"], "password": PASSWORD}
+    )
     assert other.status_code == 200
 
 
@@ -130,24 +145,35 @@ async def test_disabling_a_user_ends_its_tokens_at_once(client, app, owner_url):
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         conn.execute("UPDATE users SET disabled_at = now() WHERE email = %s", (tokens["email"],))
     assert (await client.get("/api/users/me", headers=bearer(tokens))).status_code == 401
-    refresh = await client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refresh = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refresh.status_code == 401
-    login = await client.post("/api/auth/login", json={"email": tokens["email"], "password": PASSWORD})
+    login = await client.post(
+        "/api/auth/login", json={"email": tokens["email"], "password": PASSWORD}
+    )
     assert login.status_code == 403
     assert login.json()["error"]["code"] == "account_disabled"
 
 
 @pytest.mark.parametrize(
-    "field", [{"role": "super_admin"}, {"company_id": str(uuid.uuid4())},
-              {"email_verified": False}, {"email": "new@example.com"},
-              {"total_minutes": 99999}, {"hashed_password": "x"}],
+    "field",
+    [
+        {"role": "super_admin"},
+        {"company_id": str(uuid.uuid4())},
+        {"email_verified": False},
+        {"email": "new@example.com"},
+        {"total_minutes": 99999},
+        {"hashed_password": "x"},
+    ],
     ids=lambda f: next(iter(f)),
 )
 async def test_protected_fields_are_422_and_change_nothing(client, app, owner_url, field):
     tokens = await signed_up(client, app, owner_url)
     before = (await client.get("/api/users/me", headers=bearer(tokens))).json()
-    response = await client.put("/api/users/me", headers=bearer(tokens),
-                                json={"name": "Changed", **field})
+    response = await client.put(
+        "/api/users/me", headers=bearer(tokens), json={"name": "Changed", **field}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
     after = (await client.get("/api/users/me", headers=bearer(tokens))).json()
@@ -158,7 +184,9 @@ async def test_stored_password_hash_is_bcrypt_cost_12_or_more(at_default_cost, o
     client, app = at_default_cost
     email = (await signed_up_over_http(client, app, owner_url))["email"]
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
-        (hashed,) = conn.execute("SELECT hashed_password FROM users WHERE email = %s", (email,)).fetchone()
+        (hashed,) = conn.execute(
+            "SELECT hashed_password FROM users WHERE email = %s", (email,)
+        ).fetchone()
     prefix, cost = hashed.split("$")[1:3]
     assert prefix == "2b" and int(cost) >= 12
     assert PASSWORD not in hashed
@@ -177,13 +205,25 @@ async def test_passwords_beyond_72_bytes_are_refused_not_truncated(client, owner
 
 @pytest.mark.parametrize(
     "body",
-    [{"email": "not-an-email", "password": PASSWORD, "name": "N", "company_name": "C"},
-     {"email": "a@example.com", "password": PASSWORD, "name": "N"},
-     {"email": "a@example.com", "password": PASSWORD, "name": "N", "company_name": "C",
-      "invite_token": "x" * 20},
-     {"email": "a@example.com", "password": PASSWORD, "name": " ", "company_name": "C"},
-     {"email": "a@example.com", "password": PASSWORD, "name": "N", "company_name": "C",
-      "role": "super_admin"}],
+    [
+        {"email": "not-an-email", "password": PASSWORD, "name": "N", "company_name": "C"},
+        {"email": "a@example.com", "password": PASSWORD, "name": "N"},
+        {
+            "email": "a@example.com",
+            "password": PASSWORD,
+            "name": "N",
+            "company_name": "C",
+            "invite_token": "x" * 20,
+        },
+        {"email": "a@example.com", "password": PASSWORD, "name": " ", "company_name": "C"},
+        {
+            "email": "a@example.com",
+            "password": PASSWORD,
+            "name": "N",
+            "company_name": "C",
+            "role": "super_admin",
+        },
+    ],
     ids=["bad-email", "no-company-no-invite", "both", "blank-name", "role"],
 )
 async def test_bad_registrations_are_422_and_create_nothing(client, owner_url, body):

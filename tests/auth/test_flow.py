@@ -39,7 +39,9 @@ async def test_register_verify_login_me_refresh_logout(client, app, owner_url):
     token = latest_verification_token(owner_url, email)
     assert (await client.get("/api/auth/verify-email", params={"token": token})).status_code == 200
 
-    login = await client.post("/api/auth/login", json={"email": email.upper(), "password": PASSWORD})
+    login = await client.post(
+        "/api/auth/login", json={"email": email.upper(), "password": PASSWORD}
+    )
     assert login.status_code == 200
     tokens = login.json()
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 15 * 60
@@ -52,10 +54,14 @@ async def test_register_verify_login_me_refresh_logout(client, app, owner_url):
     assert profile["email_verified"] is True
     assert profile["company"]["name"] == "Acme"
     assert profile["company"]["trial_expires_at"]
-    assert profile["api_keys"] == {"openai": {"configured": False, "last4": None},
-                                   "elevenlabs": {"configured": False, "last4": None}}
+    assert profile["api_keys"] == {
+        "openai": {"configured": False, "last4": None},
+        "elevenlabs": {"configured": False, "last4": None},
+    }
 
-    refreshed = await client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status_code == 200
     newer = refreshed.json()
     assert newer["refresh_token"] != tokens["refresh_token"]
@@ -75,7 +81,8 @@ async def test_a_new_company_gets_the_trial_and_its_quota(client, app, owner_url
         row = conn.execute(
             "SELECT c.trial_expires_at - c.created_at, q.total_minutes, q.used_minutes, u.role"
             " FROM users u JOIN companies c ON c.id = u.company_id"
-            " JOIN minute_quotas q ON q.company_id = c.id WHERE u.email = %s", (email,)
+            " JOIN minute_quotas q ON q.company_id = c.id WHERE u.email = %s",
+            (email,),
         ).fetchone()
     interval, total, used, role = row
     assert round(interval.total_seconds() / 86400) == 14
@@ -96,7 +103,9 @@ async def test_verification_links_work_once_and_expire(client, app, owner_url):
     await register(client, other)
     stale = latest_verification_token(owner_url, other)
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        conn.execute("UPDATE email_verification_tokens SET expires_at = now() - interval '1 second'")
+        conn.execute(
+            "UPDATE email_verification_tokens SET expires_at = now() - interval '1 second'"
+        )
     expired = await client.get("/api/auth/verify-email", params={"token": stale})
     assert expired.status_code == 400 and expired.json()["error"]["code"] == "invalid_token"
 
@@ -105,7 +114,9 @@ async def test_resend_sends_a_new_link_and_retires_the_old_one(client, app, owne
     email = unique_email()
     await register(client, email)
     first = latest_verification_token(owner_url, email)
-    assert (await client.post("/api/auth/resend-verification", json={"email": email})).status_code == 202
+    assert (
+        await client.post("/api/auth/resend-verification", json={"email": email})
+    ).status_code == 202
     second = latest_verification_token(owner_url, email)
     assert second != first
     assert (await client.get("/api/auth/verify-email", params={"token": first})).status_code == 400
@@ -120,7 +131,9 @@ async def test_two_registrations_of_one_email_at_once_make_one_account(client, a
     first, second = await asyncio.gather(register(client, email), register(client, email))
     assert first.status_code == second.status_code == 202
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
-        assert conn.execute("SELECT count(*) FROM users WHERE email = %s", (email,)).fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM users WHERE email = %s", (email,)).fetchone() == (
+            1,
+        )
         # the loser's company was rolled back with its savepoint
         assert conn.execute("SELECT count(*) FROM companies").fetchone() == (1,)
     kinds = sorted(m["kind"] for m in outbox(owner_url, email))

@@ -29,14 +29,21 @@ def invitation(owner_url):
 
 
 def _body(invitation, **overrides):
-    return {"email": invitation["email"], "password": PASSWORD, "name": "Ivy Invitee",
-            "invite_token": invitation["token"], **overrides}
+    return {
+        "email": invitation["email"],
+        "password": PASSWORD,
+        "name": "Ivy Invitee",
+        "invite_token": invitation["token"],
+        **overrides,
+    }
 
 
 async def test_an_invitee_joins_the_company_with_the_invited_role(client, owner_url, invitation):
     response = await client.post("/api/auth/register", json=_body(invitation))
     assert response.status_code == 202
-    login = await client.post("/api/auth/login", json={"email": invitation["email"], "password": PASSWORD})
+    login = await client.post(
+        "/api/auth/login", json={"email": invitation["email"], "password": PASSWORD}
+    )
     assert login.status_code == 200  # receiving the invitation proved the address
     me = (await client.get("/api/users/me", headers=bearer(login.json()))).json()
     assert me["role"] == "user"
@@ -64,7 +71,9 @@ async def test_unknown_and_expired_invitations_are_refused(client, owner_url, in
     assert expired.status_code == 400 and expired.json()["error"]["code"] == "invalid_invite"
 
 
-async def test_an_invite_for_an_existing_account_answers_202_and_notifies(client, app, owner_url, invitation):
+async def test_an_invite_for_an_existing_account_answers_202_and_notifies(
+    client, app, owner_url, invitation
+):
     # the invitee already has an account: same 202 as ever, a notice instead of a second account
 
     await signed_up(client, app, owner_url, email=invitation["email"])

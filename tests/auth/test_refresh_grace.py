@@ -37,8 +37,9 @@ async def test_ten_parallel_refreshes_of_one_token_all_get_the_same_working_succ
     assert onward.status_code == 200
     assert await _me(client, onward.json()) == 200
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
-        revoked = conn.execute("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL"
-                               ).fetchone()[0]
+        revoked = conn.execute(
+            "SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NOT NULL"
+        ).fetchone()[0]
         issued = conn.execute("SELECT count(*) FROM refresh_tokens").fetchone()[0]
     assert revoked == 0 and issued == 3  # login, one successor, its successor
 
@@ -79,7 +80,9 @@ async def test_no_sealed_successor_is_kept_in_the_clear(client, app, owner_url):
     tokens = await signed_up(client, app, owner_url)
     successor = (await _refresh(client, tokens["refresh_token"])).json()["refresh_token"]
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
-        rows = conn.execute("SELECT id, token_hash, successor_sealed FROM refresh_tokens").fetchall()
+        rows = conn.execute(
+            "SELECT id, token_hash, successor_sealed FROM refresh_tokens"
+        ).fetchall()
     dump = repr(rows)
     assert successor not in dump and tokens["refresh_token"] not in dump
     [(row_id, _, sealed)] = [row for row in rows if row[2] is not None]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 import traceback
 
-from tests.auth.helpers import PASSWORD, bearer, drain_jobs, latest_verification_token, register, unique_email
+from tests.auth.helpers import (
+    PASSWORD,
+    bearer,
+    drain_jobs,
+    latest_verification_token,
+    register,
+    unique_email,
+)
 
 API_KEY = "sk-live-ULTRA-SECRET-api-key-0042"
 NEW_PASSWORD = "second secret passphrase"
@@ -34,19 +41,42 @@ async def test_the_whole_flow_leaks_no_secret(client, app, owner_url, caplog):
     await drain_jobs(app)
     verification = latest_verification_token(owner_url, email)
     responses.append(await client.get("/api/auth/verify-email", params={"token": verification}))
-    responses.append(await client.post("/api/auth/login", json={"email": email, "password": "wrong password"}))
+    responses.append(
+        await client.post("/api/auth/login", json={"email": email, "password": "wrong password"})
+    )
     login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     tokens = login.json()
-    responses.append(await client.put("/api/users/me", headers=bearer(tokens), json={"api_keys": {"openai": API_KEY}}))
-    responses.append(await client.put("/api/users/me", headers=bearer(tokens), json={"api_keys": {"openai": "bad key with spaces"}}))
-    responses.append(await client.put("/api/users/me", headers=bearer(tokens),
-                                      json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+    responses.append(
+        await client.put(
+            "/api/users/me", headers=bearer(tokens), json={"api_keys": {"openai": API_KEY}}
+        )
+    )
+    responses.append(
+        await client.put(
+            "/api/users/me",
+            headers=bearer(tokens),
+            json={"api_keys": {"openai": "bad key with spaces"}},
+        )
+    )
+    responses.append(
+        await client.put(
+            "/api/users/me",
+            headers=bearer(tokens),
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+    )
     responses.append(await client.get("/api/users/me", headers=bearer(tokens)))
     responses.append(await client.get("/api/users/me/export", headers=bearer(tokens)))
-    refreshed = await client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     responses.append(refreshed)  # refused: the password change ended that family
-    responses.append(await client.post("/api/auth/login", json={"email": email, "password": "x" * 80}))
-    responses.append(await client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}))
+    responses.append(
+        await client.post("/api/auth/login", json={"email": email, "password": "x" * 80})
+    )
+    responses.append(
+        await client.post("/api/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    )
 
     secrets = [PASSWORD, NEW_PASSWORD, API_KEY, tokens["access_token"], tokens["refresh_token"]]
     logs = _log_text(caplog.records)
@@ -55,5 +85,5 @@ async def test_the_whole_flow_leaks_no_secret(client, app, owner_url, caplog):
     # the verification token appears only where the offline mailbox shows it to the developer
     assert verification not in _log_text(caplog.records, excluding=("pitchlab.email.outbox",))
     for response in responses:
-        for secret in secrets + [verification]:
+        for secret in [*secrets, verification]:
             assert secret not in response.text, (response.request.url, response.text)

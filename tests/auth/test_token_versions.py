@@ -56,20 +56,25 @@ async def test_logout_with_an_unknown_or_ended_token_changes_nothing(client, app
     assert unknown.status_code == 204
     assert await _me(client, tokens) == 200
     other = await _login(client, tokens["email"])
-    assert (await client.post("/api/auth/logout", json={"refresh_token": other["refresh_token"]})
-            ).status_code == 204
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": other["refresh_token"]})
+    ).status_code == 204
     fresh = await _refresh(client, tokens)
     # logging out an ended family again must not end the tokens issued since
-    assert (await client.post("/api/auth/logout", json={"refresh_token": other["refresh_token"]})
-            ).status_code == 204
+    assert (
+        await client.post("/api/auth/logout", json={"refresh_token": other["refresh_token"]})
+    ).status_code == 204
     assert await _me(client, fresh.json()) == 200
 
 
 async def test_a_password_change_ends_every_access_token(client, app, owner_url):
     tokens = await signed_up(client, app, owner_url)
     other_device = await _login(client, tokens["email"])
-    changed = await client.put("/api/users/me", headers=bearer(tokens),
-                               json={"current_password": PASSWORD, "new_password": "brand new pass"})
+    changed = await client.put(
+        "/api/users/me",
+        headers=bearer(tokens),
+        json={"current_password": PASSWORD, "new_password": "brand new pass"},
+    )
     assert changed.status_code == 200
     assert await _me(client, tokens) == 401
     assert await _me(client, other_device) == 401
@@ -98,7 +103,9 @@ async def test_logout_all_ends_every_family_and_access_token(client, app, owner_
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
         live = conn.execute(
             "SELECT count(*) FROM refresh_tokens t JOIN users u ON u.id = t.user_id"
-            " WHERE u.email = %s AND t.revoked_at IS NULL", (first["email"],)).fetchone()[0]
+            " WHERE u.email = %s AND t.revoked_at IS NULL",
+            (first["email"],),
+        ).fetchone()[0]
     assert live == 1  # the login just now
 
 
@@ -107,8 +114,12 @@ async def test_every_access_token_carries_the_version_it_was_issued_under(client
     claims = jwt.decode(tokens["access_token"], SECRET, algorithms=["HS256"], issuer="pitchlab")
     assert claims["ver"] == 0
     await client.post("/api/auth/logout-all", headers=bearer(tokens))
-    claims = jwt.decode((await _login(client, tokens["email"]))["access_token"], SECRET,
-                        algorithms=["HS256"], issuer="pitchlab")
+    claims = jwt.decode(
+        (await _login(client, tokens["email"]))["access_token"],
+        SECRET,
+        algorithms=["HS256"],
+        issuer="pitchlab",
+    )
     assert claims["ver"] == 1
     # a correctly signed token claiming a version the user is not at is refused as well
     ahead = jwt.encode({**claims, "ver": 2}, SECRET, algorithm="HS256")
@@ -127,9 +138,11 @@ async def test_the_stream_and_the_sdk_entry_refuse_a_logged_out_token(
 
     async with connect(url, additional_headers=bearer(tokens)) as ws:
         assert await closed_with(ws) == 4401
-    signed = await client.get("/v1/convai/conversation/get-signed-url",
-                              params={"agent_id": session["id"]},
-                              headers={"xi-api-key": tokens["access_token"]})
+    signed = await client.get(
+        "/v1/convai/conversation/get-signed-url",
+        params={"agent_id": session["id"]},
+        headers={"xi-api-key": tokens["access_token"]},
+    )
     assert signed.status_code == 401
 
     fresh = await _login(client, tokens["email"])
@@ -152,19 +165,23 @@ async def test_a_login_overtaken_by_a_password_change_opens_no_session(
         correct = await check(password, hashed)
         if password == PASSWORD:  # the owner changes the password while the login checks it
             with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-                conn.execute("UPDATE users SET hashed_password = 'changed', "
-                             "token_version = token_version + 1 WHERE email = %s",
-                             (tokens["email"],))
+                conn.execute(
+                    "UPDATE users SET hashed_password = 'changed', "
+                    "token_version = token_version + 1 WHERE email = %s",
+                    (tokens["email"],),
+                )
         return correct
 
     monkeypatch.setattr(passwords, "verify_password_async", overtaken)
-    response = await client.post("/api/auth/login",
-                                 json={"email": tokens["email"], "password": PASSWORD})
+    response = await client.post(
+        "/api/auth/login", json={"email": tokens["email"], "password": PASSWORD}
+    )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_credentials"
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
         live = conn.execute(
             "SELECT count(*) FROM refresh_tokens r JOIN users u ON u.id = r.user_id"
             " WHERE u.email = %s AND r.revoked_at IS NULL AND r.used_at IS NULL",
-            (tokens["email"],)).fetchone()[0]
+            (tokens["email"],),
+        ).fetchone()[0]
     assert live == 1  # only the session from before (the change itself revokes nothing here)

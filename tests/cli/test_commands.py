@@ -37,8 +37,9 @@ def cli_env(owner_url, tmp_path, monkeypatch) -> dict[str, str]:
 
 def test_create_superadmin_prints_the_id_and_stores_a_bcrypt_hash(cli_env, owner_url):
     email = f"Operator-{uuid.uuid4().hex[:6]}@Example.com"
-    result = CliRunner().invoke(cli, ["create-superadmin", "--email", email,
-                                      "--password", "a long passphrase"])
+    result = CliRunner().invoke(
+        cli, ["create-superadmin", "--email", email, "--password", "a long passphrase"]
+    )
     assert result.exit_code == 0, result.output
     user_id = uuid.UUID(result.output.strip().splitlines()[-1])
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
@@ -53,7 +54,8 @@ def test_create_superadmin_prints_the_id_and_stores_a_bcrypt_hash(cli_env, owner
 
 def test_create_superadmin_prompts_for_the_password_when_omitted(cli_env):
     result = CliRunner().invoke(
-        cli, ["create-superadmin", "--email", "prompted@example.com"],
+        cli,
+        ["create-superadmin", "--email", "prompted@example.com"],
         input="another passphrase\nanother passphrase\n",
     )
     assert result.exit_code == 0, result.output
@@ -62,12 +64,16 @@ def test_create_superadmin_prompts_for_the_password_when_omitted(cli_env):
 
 @pytest.mark.parametrize(
     ("email", "password", "message"),
-    [("not-an-email", "a long passphrase", "email"),
-     ("short@example.com", "short", "at least 8"),
-     ("long@example.com", "é" * 37, "72 bytes")],
+    [
+        ("not-an-email", "a long passphrase", "email"),
+        ("short@example.com", "short", "at least 8"),
+        ("long@example.com", "é" * 37, "72 bytes"),
+    ],
 )
 def test_create_superadmin_refuses_bad_input(cli_env, owner_url, email, password, message):
-    result = CliRunner().invoke(cli, ["create-superadmin", "--email", email, "--password", password])
+    result = CliRunner().invoke(
+        cli, ["create-superadmin", "--email", email, "--password", password]
+    )
     assert result.exit_code == 1
     assert message in result.output
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
@@ -99,7 +105,10 @@ def _serve_until_ready(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "pitchlab.cli", "serve", "--port", str(port)],
-        env={**os.environ, **env}, cwd=cwd, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen = []
     for line in process.stderr:
@@ -112,8 +121,15 @@ def _serve_until_ready(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen
 
 
 def _pitchlab(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pitchlab.cli", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pitchlab.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -133,16 +149,25 @@ def test_serve_answers_readyz_on_a_configured_database(cli_env, tmp_path):
 
 def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_data(tmp_path):
     # no XDG_RUNTIME_DIR, as in a container or an ssh session: nothing may warn about it
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PITCHLAB_") and k != "XDG_RUNTIME_DIR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PITCHLAB_") and k != "XDG_RUNTIME_DIR"
+    }
     env["PITCHLAB_DATA_DIR"] = str(tmp_path / "data")
     process, port = _serve_until_ready(env, tmp_path)
     handles = tmp_path / "data" / "postgres" / ".handle_pids.json"
     try:
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
-        httpx.post(f"http://127.0.0.1:{port}/api/auth/register", json={
-            "email": "me@example.com", "password": "a long passphrase", "name": "Me",
-            "company_name": "Acme"}).raise_for_status()
+        httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/register",
+            json={
+                "email": "me@example.com",
+                "password": "a long passphrase",
+                "name": "Me",
+                "company_name": "Acme",
+            },
+        ).raise_for_status()
         # Commands beside the server attach to its database: quietly, starting nothing.
         listed = _pitchlab(["outbox", "--to", "me@example.com"], env, tmp_path)
         assert listed.returncode == 0, listed.stderr
@@ -158,15 +183,39 @@ def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_dat
         _stop(process)
     # A command beside (or after) the server finds the same database and its data.
     created = subprocess.run(
-        [sys.executable, "-m", "pitchlab.cli", "create-superadmin", "--email", "op@example.com",
-         "--password", "a long passphrase"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pitchlab.cli",
+            "create-superadmin",
+            "--email",
+            "op@example.com",
+            "--password",
+            "a long passphrase",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert created.returncode == 0, created.stderr
     again = subprocess.run(
-        [sys.executable, "-m", "pitchlab.cli", "create-superadmin", "--email", "op@example.com",
-         "--password", "a long passphrase"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pitchlab.cli",
+            "create-superadmin",
+            "--email",
+            "op@example.com",
+            "--password",
+            "a long passphrase",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert again.returncode == 1
     assert "already exists" in again.stderr
@@ -177,10 +226,15 @@ def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_dat
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
 
 
-def test_worker_registers_with_the_queue_and_leaves_cleanly_on_sigterm(cli_env, tmp_path, owner_url):
+def test_worker_registers_with_the_queue_and_leaves_cleanly_on_sigterm(
+    cli_env, tmp_path, owner_url
+):
     process = subprocess.Popen(
         [sys.executable, "-m", "pitchlab.cli", "worker", "--concurrency", "2"],
-        env={**os.environ, **cli_env}, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **cli_env},
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for line in process.stderr:

@@ -52,7 +52,9 @@ def test_upgrade_downgrade_to_base_and_upgrade_again(scratch_url):
 def test_the_models_match_the_migrated_schema(owner_url):
     engine = create_engine(owner_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": owned_by_models})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": owned_by_models}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

@@ -32,7 +32,9 @@ SCRIPT = [
 async def _finished_call(client, tokens) -> str:
     sid = (await start(client, tokens, mode="text", scenario_id="discovery-busy-vp"))["id"]
     for line in SCRIPT:
-        response = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens), json={"text": line})
+        response = await client.post(
+            f"/api/sessions/{sid}/stream", headers=bearer(tokens), json={"text": line}
+        )
         assert response.status_code == 200
     ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
     assert ended.json()["feedback_status"] == "pending"
@@ -51,7 +53,9 @@ async def test_feedback_is_pending_then_ready_and_matches_the_transcript(client,
     body = ready.json()
     assert body["status"] == "ready" and body["created_at"]
     metrics = body["metrics"]
-    transcript = (await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))).json()
+    transcript = (
+        await client.get(f"/api/sessions/{sid}/transcript", headers=bearer(tokens))
+    ).json()
     rep_turns = [t["text"] for t in transcript["turns"] if t["speaker"] == "rep"]
     assert rep_turns == SCRIPT
     assert metrics["scored_by"] == "local"
@@ -65,18 +69,35 @@ async def test_feedback_is_pending_then_ready_and_matches_the_transcript(client,
             assert any(quote in line for line in rep_turns)  # verbatim from the rep
     assert metrics["skill_scores"]["closing"]["score"] == 5  # a meeting with a day and a time
     assert metrics["summary"] and metrics["strengths"] and metrics["improvements"]
-    assert {"version", "duration_seconds", "pace_wpm", "filler_words", "interactivity",
-            "patience_seconds", "sentiment", "longest_monologue_seconds",
-            "longest_customer_story_seconds", "talk_time_seconds"} <= set(metrics)
+    assert {
+        "version",
+        "duration_seconds",
+        "pace_wpm",
+        "filler_words",
+        "interactivity",
+        "patience_seconds",
+        "sentiment",
+        "longest_monologue_seconds",
+        "longest_customer_story_seconds",
+        "talk_time_seconds",
+    } <= set(metrics)
 
 
-async def test_feedback_of_another_company_is_404_and_cancelled_calls_have_none(client, app, owner_url):
+async def test_feedback_of_another_company_is_404_and_cancelled_calls_have_none(
+    client, app, owner_url
+):
     alice, mallory = await rep(client, app, owner_url), await rep(client, app, owner_url)
     sid = await _finished_call(client, alice)
-    assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(mallory))).status_code == 404
+    assert (
+        await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(mallory))
+    ).status_code == 404
     cancelled = (await start(client, alice, mode="text"))["id"]
-    await client.post(f"/api/sessions/{cancelled}/end", headers=bearer(alice), json={"reason": "cancelled"})
-    assert (await client.get(f"/api/sessions/{cancelled}/feedback", headers=bearer(alice))).status_code == 404
+    await client.post(
+        f"/api/sessions/{cancelled}/end", headers=bearer(alice), json={"reason": "cancelled"}
+    )
+    assert (
+        await client.get(f"/api/sessions/{cancelled}/feedback", headers=bearer(alice))
+    ).status_code == 404
 
 
 class BrokenScorer:
@@ -93,10 +114,10 @@ async def broken_app(owner_url, tmp_path):
     providers = build_providers(settings, Vault(KeyRing.parse(TEST_ENCRYPTION_KEYS)))
     providers.scorer = BrokenScorer()
     broken = create_app(settings, providers=providers)
-    async with broken.router.lifespan_context(broken):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=broken),
-                                     base_url="http://testserver") as client:
-            yield broken, client
+    async with broken.router.lifespan_context(broken), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=broken), base_url="http://testserver"
+    ) as client:
+        yield broken, client
 
 
 async def test_a_failing_scorer_is_retried_then_the_feedback_says_failed(broken_app, owner_url):
@@ -120,14 +141,22 @@ async def test_stranded_feedback_is_requeued_and_then_produced(client, app, owne
     sid = await _finished_call(client, tokens)
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         # the job is lost, and the call ended a while ago
-        conn.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'generate_feedback'"
-                     " AND args->>'session_id' = %s", (sid,))
-        conn.execute("UPDATE sessions SET ended_at = now() - interval '5 minutes',"
-                     " started_at = now() - interval '6 minutes' WHERE id = %s", (sid,))
+        conn.execute(
+            "DELETE FROM procrastinate_jobs WHERE task_name = 'generate_feedback'"
+            " AND args->>'session_id' = %s",
+            (sid,),
+        )
+        conn.execute(
+            "UPDATE sessions SET ended_at = now() - interval '5 minutes',"
+            " started_at = now() - interval '6 minutes' WHERE id = %s",
+            (sid,),
+        )
     assert await requeue_stranded(context_of(app).database, 120) == 1
     assert await requeue_stranded(context_of(app).database, 120) == 0  # queued once, not twice
     await drain_jobs(app)
-    assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).status_code == 200
+    assert (
+        await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
+    ).status_code == 200
 
 
 async def test_a_job_left_doing_by_a_dead_worker_is_run_again(client, app, owner_url):
@@ -135,14 +164,20 @@ async def test_a_job_left_doing_by_a_dead_worker_is_run_again(client, app, owner
     sid = await _finished_call(client, tokens)
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         # what a SIGKILLed worker leaves behind: its row, an old heartbeat, the job "doing"
-        worker = conn.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES"
-                              " (now() - interval '10 minutes') RETURNING id").fetchone()[0]
-        conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s"
-                     " WHERE task_name = 'generate_feedback' AND args->>'session_id' = %s",
-                     (worker, sid))
+        worker = conn.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES"
+            " (now() - interval '10 minutes') RETURNING id"
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s"
+            " WHERE task_name = 'generate_feedback' AND args->>'session_id' = %s",
+            (worker, sid),
+        )
     assert await retry_stalled(context_of(app).jobs.job_manager) == 1
     await drain_jobs(app)
-    assert (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).status_code == 200
+    assert (
+        await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
+    ).status_code == 200
 
 
 async def test_the_demo_command_prints_a_feedback_report(owner_url, monkeypatch, tmp_path):

@@ -47,7 +47,7 @@ async def test_a_call_without_a_word_has_nothing_to_score(client, app, owner_url
     tokens = await rep(client, app, owner_url)
     sid = (await start(client, tokens, mode=mode, scenario_id="discovery-busy-vp"))["id"]
     metrics = await _report(client, app, tokens, sid)
-    assert metrics["skill_scores"] == {skill: NOT_OBSERVED for skill in SKILLS}
+    assert metrics["skill_scores"] == dict.fromkeys(SKILLS, NOT_OBSERVED)
     assert metrics["strengths"] == []
     assert metrics["summary"].startswith("Nothing to score")
     # at most one line of advice, and it invents nothing about the call
@@ -71,7 +71,7 @@ async def test_an_opening_line_alone_is_still_nothing_to_score(client, app, owne
     metrics = await _report(client, app, tokens, sid)
     assert metrics["word_count"] == {"rep": 0, "prospect": metrics["word_count"]["prospect"]}
     assert metrics["word_count"]["prospect"] > 0  # the opening line and a reply
-    assert metrics["skill_scores"] == {skill: NOT_OBSERVED for skill in SKILLS}
+    assert metrics["skill_scores"] == dict.fromkeys(SKILLS, NOT_OBSERVED)
     assert metrics["strengths"] == [] and metrics["summary"].startswith("Nothing to score")
 
 
@@ -102,8 +102,8 @@ async def test_a_text_calls_clock_made_numbers_are_marked_estimated(client, app,
                "Would you be open to a meeting next Thursday at 10am with your enablement lead?")
     metrics = await _report(client, app, tokens, sid)
     assert metrics["mode"] == "text"
-    assert CLOCK_MADE <= set(metrics["estimated"])
-    assert NOT_TYPED <= set(metrics["not_measured"])
+    assert set(metrics["estimated"]) >= CLOCK_MADE
+    assert set(metrics["not_measured"]) >= NOT_TYPED
     assert metrics["pace_wpm"] == 0 and metrics["patience_seconds"] == 0
     talk = metrics["talk_time_seconds"]
     # Each figure is rounded to the millisecond on its own: where the turns fill the whole call,

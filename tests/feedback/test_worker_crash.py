@@ -22,8 +22,13 @@ KEY = "sk-worker-crash-test-key"
 
 async def _worker(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "pitchlab.cli", "worker", env={**os.environ, **env},
-        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "pitchlab.cli",
+        "worker",
+        env={**os.environ, **env},
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
     )
 
 
@@ -37,11 +42,14 @@ async def _until_logged(process: asyncio.subprocess.Process, *parts: str) -> Non
 async def test_a_killed_worker_leaves_no_feedback_behind(client, app, owner_url, tmp_path):
     fake = FakeOpenAI(api_key=KEY, script=["hang"])
     async with serve_asgi(fake.app()) as fake_url:
-        env = {"PITCHLAB_DATABASE_URL": owner_url.render_as_string(hide_password=False),
-               "PITCHLAB_DATABASE_APP_PASSWORD": TEST_APP_PASSWORD,
-               "PITCHLAB_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
-               "PITCHLAB_DATA_DIR": str(tmp_path), "PITCHLAB_OPENAI_API_KEY": KEY,
-               "PITCHLAB_OPENAI_BASE_URL": f"{fake_url}/v1"}
+        env = {
+            "PITCHLAB_DATABASE_URL": owner_url.render_as_string(hide_password=False),
+            "PITCHLAB_DATABASE_APP_PASSWORD": TEST_APP_PASSWORD,
+            "PITCHLAB_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+            "PITCHLAB_DATA_DIR": str(tmp_path),
+            "PITCHLAB_OPENAI_API_KEY": KEY,
+            "PITCHLAB_OPENAI_BASE_URL": f"{fake_url}/v1",
+        }
         tokens = await rep(client, app, owner_url)
         sid = await _finished_call(client, tokens)
 
@@ -52,14 +60,20 @@ async def test_a_killed_worker_leaves_no_feedback_behind(client, app, owner_url,
         with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
             status = conn.execute(
                 "SELECT status FROM procrastinate_jobs WHERE task_name = 'generate_feedback'"
-                " AND args->>'session_id' = %s", (sid,)).fetchone()
+                " AND args->>'session_id' = %s",
+                (sid,),
+            ).fetchone()
             assert status == ("doing",)
             # the dead worker's heartbeat is as old as it would be a minute later
-            conn.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '5 minutes'")
+            conn.execute(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '5 minutes'"
+            )
 
         second = await _worker(env)
         try:
-            await asyncio.wait_for(_until_logged(second, "generate_feedback", "ended with status: Success"), 60)
+            await asyncio.wait_for(
+                _until_logged(second, "generate_feedback", "ended with status: Success"), 60
+            )
         finally:
             second.terminate()
             await second.wait()

@@ -24,8 +24,11 @@ async def rep(client, app, owner_url, *, consent: bool = True) -> dict:
     """A verified company admin, signed in, with (by default) voice-recording consent."""
     tokens = await signed_up(client, app, owner_url)
     if consent:
-        response = await client.post("/api/users/me/consents", headers=bearer(tokens),
-                                     json={"kind": "voice_recording", "granted": True, "version": "v1"})
+        response = await client.post(
+            "/api/users/me/consents",
+            headers=bearer(tokens),
+            json={"kind": "voice_recording", "granted": True, "version": "v1"},
+        )
         assert response.status_code == 201
     return tokens
 
@@ -40,7 +43,8 @@ def set_company_quota(owner_url, email: str, total: int, used: int = 0) -> None:
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
         conn.execute(
             "UPDATE minute_quotas SET total_minutes = %s, used_minutes = %s WHERE user_id IS NULL"
-            " AND company_id = (SELECT company_id FROM users WHERE email = %s)", (total, used, email)
+            " AND company_id = (SELECT company_id FROM users WHERE email = %s)",
+            (total, used, email),
         )
 
 
@@ -49,9 +53,12 @@ def quota_and_usage(owner_url, email: str) -> tuple[int, int, int]:
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
         return conn.execute(
             "SELECT q.total_minutes, q.used_minutes,"
-            " (SELECT coalesce(sum(minutes_used), 0) FROM usage_records r WHERE r.company_id = q.company_id)"
-            " FROM minute_quotas q JOIN users u ON u.company_id = q.company_id AND q.user_id IS NULL"
-            " WHERE u.email = %s", (email,)
+            " (SELECT coalesce(sum(minutes_used), 0) FROM usage_records r"
+            "  WHERE r.company_id = q.company_id)"
+            " FROM minute_quotas q"
+            " JOIN users u ON u.company_id = q.company_id AND q.user_id IS NULL"
+            " WHERE u.email = %s",
+            (email,),
         ).fetchone()
 
 
@@ -61,13 +68,19 @@ def ndjson(response) -> list[dict]:
 
 # --- the stream ---------------------------------------------------------------------------
 
-INIT = {"type": "conversation_initiation_client_data", "conversation_config_override": {},
-        "dynamic_variables": {}, "custom_llm_extra_body": {}}
+INIT = {
+    "type": "conversation_initiation_client_data",
+    "conversation_config_override": {},
+    "dynamic_variables": {},
+    "custom_llm_extra_body": {},
+}
 
 
 def ws_url(base: str, session: dict, ticket: str | None = None) -> str:
     ticket = session["stream"]["ticket"] if ticket is None else ticket
-    return base.replace("http://", "ws://") + f"/api/sessions/{session['id']}/stream?ticket={ticket}"
+    return (
+        base.replace("http://", "ws://") + f"/api/sessions/{session['id']}/stream?ticket={ticket}"
+    )
 
 
 async def recv(ws, kind: str, limit: int = 10, *, within: float | None = None) -> dict:

@@ -26,8 +26,10 @@ def _env(owner_url, tmp_path) -> dict[str, str]:
 def _signed_in(base: str, owner_url) -> dict:
     email = unique_email()
     with httpx.Client(base_url=base, timeout=30) as http:
-        http.post("/api/auth/register", json={"email": email, "password": PASSWORD, "name": "K",
-                                              "company_name": "Crashy"}).raise_for_status()
+        http.post(
+            "/api/auth/register",
+            json={"email": email, "password": PASSWORD, "name": "K", "company_name": "Crashy"},
+        ).raise_for_status()
         token = latest_verification_token(owner_url, email)
         http.get("/api/auth/verify-email", params={"token": token}).raise_for_status()
         tokens = http.post("/api/auth/login", json={"email": email, "password": PASSWORD}).json()
@@ -49,8 +51,9 @@ def test_sigkill_mid_call_then_restart(owner_url, tmp_path):
         process.wait(timeout=30)
 
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        status, billed = conn.execute("SELECT status, minutes_billed FROM sessions WHERE id = %s",
-                                      (session["id"],)).fetchone()
+        status, billed = conn.execute(
+            "SELECT status, minutes_billed FROM sessions WHERE id = %s", (session["id"],)
+        ).fetchone()
         assert (status, billed) == ("in_progress", 1)
         # the call then goes quiet for longer than the idle timeout
         conn.execute("UPDATE sessions SET last_activity_at = now() - interval '1 minute'")
@@ -58,18 +61,25 @@ def test_sigkill_mid_call_then_restart(owner_url, tmp_path):
     process, _ = _serve_until_ready(env, tmp_path)  # startup sweeps before it serves
     try:
         with psycopg.connect(libpq_dsn(owner_url)) as conn:
-            status, reason = conn.execute("SELECT status, end_reason FROM sessions WHERE id = %s",
-                                          (session["id"],)).fetchone()
+            status, reason = conn.execute(
+                "SELECT status, end_reason FROM sessions WHERE id = %s", (session["id"],)
+            ).fetchone()
             assert (status, reason) == ("completed", "idle_timeout")
-            usage = conn.execute("SELECT minutes_used FROM usage_records WHERE session_id = %s",
-                                 (session["id"],)).fetchone()
+            usage = conn.execute(
+                "SELECT minutes_used FROM usage_records WHERE session_id = %s", (session["id"],)
+            ).fetchone()
             assert usage == (1,)
             used = conn.execute(
-                "SELECT used_minutes FROM minute_quotas q JOIN sessions s ON s.company_id = q.company_id"
-                " WHERE s.id = %s AND q.user_id IS NULL", (session["id"],)).fetchone()
+                "SELECT used_minutes FROM minute_quotas q"
+                " JOIN sessions s ON s.company_id = q.company_id"
+                " WHERE s.id = %s AND q.user_id IS NULL",
+                (session["id"],),
+            ).fetchone()
             assert used == (1,)
-            turns = conn.execute("SELECT jsonb_array_length(turns) FROM transcripts WHERE session_id = %s",
-                                 (session["id"],)).fetchone()
+            turns = conn.execute(
+                "SELECT jsonb_array_length(turns) FROM transcripts WHERE session_id = %s",
+                (session["id"],),
+            ).fetchone()
             assert turns == (3,)  # the prospect's opening line, the rep's turn, the reply
     finally:
         process.terminate()

@@ -31,17 +31,20 @@ def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str
 
 def stripe_event(event_type: str, event_id: str | None = None, **obj: object) -> bytes:
     """An event in Stripe's shape (a snapshot event, API version of the account)."""
-    return json.dumps({
-        "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
-        "object": "event",
-        "api_version": "2026-10-28.clover",
-        "created": int(time.time()),
-        "data": {"object": {"id": f"in_{uuid.uuid4().hex[:24]}", "object": "invoice", **obj}},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": event_type,
-    }, indent=2).encode()  # Stripe's bodies are pretty-printed: whitespace is signed too
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
+            "object": "event",
+            "api_version": "2026-10-28.clover",
+            "created": int(time.time()),
+            "data": {"object": {"id": f"in_{uuid.uuid4().hex[:24]}", "object": "invoice", **obj}},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        },
+        indent=2,
+    ).encode()  # Stripe's bodies are pretty-printed: whitespace is signed too
 
 
 async def deliver(client, body: bytes, signature: str | None = None, **headers: str):
@@ -90,8 +93,9 @@ async def _record(event: InboxEvent, context: HandlingContext) -> None:
 
 @handles("stripe", EMAILS)
 async def _email_then_maybe_fail(event: InboxEvent, context: HandlingContext) -> None:
-    email = ComposedEmail(kind="account_exists", subject="Invoice paid", text="Paid.", html="<p>Paid.</p>",
-                          links=())
+    email = ComposedEmail(
+        kind="account_exists", subject="Invoice paid", text="Paid.", html="<p>Paid.</p>", links=()
+    )
     await queue_email(context.session, event.payload["data"]["object"]["customer_email"], email)
     LOG.run(event)  # after the effect: a failure here must take the email back with it
     LOG.handled.append(event.event_id)
@@ -106,6 +110,7 @@ async def _hold_until_another_job_waits(event: InboxEvent, context: HandlingCont
 
 
 # --- what the owner sees -----------------------------------------------------------------------
+
 
 async def inbox_rows(owner_conn) -> list[dict]:
     cursor = await owner_conn.execute(
@@ -131,5 +136,6 @@ async def bring_retries_forward(owner_conn) -> None:
     """procrastinate schedules a retry after its backoff; make it due now instead of waiting."""
     await owner_conn.execute(
         "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = %s"
-        " AND status = 'todo'", (HANDLE_JOB,)
+        " AND status = 'todo'",
+        (HANDLE_JOB,),
     )
