@@ -97,8 +97,9 @@ async def charge(database: Database, company: Company, call: uuid.UUID, minute: 
         return await charge_minute(session, call, minute)
 
 
-async def remaining(database: Database, company: Company, user: uuid.UUID) -> int:
-    async with database.transaction(tenant_context(company.id)) as session:
+async def remaining(database: Database, company: Company, user: uuid.UUID,
+                    context: DbContext | None = None) -> int:
+    async with database.transaction(context or tenant_context(company.id)) as session:
         return await minutes_remaining(session, company.id, user)
 
 
@@ -215,16 +216,20 @@ async def test_a_user_cap_alone_is_no_company_quota(database, owner_conn):
     assert await remaining(database, acme, rep) == 0
 
 
-async def test_a_system_charge_moves_only_the_calls_own_company(database, owner_conn):
-    """The idle sweep charges in the system context, where every company's rows are visible."""
-    acme, other = await Company.create(owner_conn), await Company.create(owner_conn)
+async def test_in_the_system_context_only_the_calls_own_company_counts(database, owner_conn):
+    """The idle sweep charges in the system context (so does a super admin's request), where
+    every company's rows are visible."""
+    acme, other = await Company.create(owner_conn), await Company.create(owner_conn, (10, 10))
     rep, outsider = await acme.user(), await other.user()
     await acme.set_quota(rep, total=5, used=0)
-    await other.set_quota(outsider, total=1, used=1)  # full: must not refuse acme's charge
+    await other.set_quota(outsider, total=3, used=0)
     await other.call(outsider)
-    assert await charge(database, acme, await acme.call(rep), 1, system_context("test")) is True
+    system = system_context("test")
+    # the other company's full quota neither refuses acme's minute nor moves with it
+    assert await charge(database, acme, await acme.call(rep), 1, system) is True
     assert (await acme.used(), await acme.used(rep)) == (1, 1)
-    assert (await other.used(), await other.used(outsider)) == (0, 1)
+    assert (await other.used(), await other.used(outsider)) == (10, 0)
+    assert await remaining(database, acme, rep, system) == 4
 
 
 async def test_a_charge_waits_for_a_concurrent_one_and_sees_its_minute_gone(database, owner_conn):

@@ -64,6 +64,8 @@ def test_an_exclamative_is_not_a_question(sentence):
 
 @pytest.mark.parametrize("sentence", [
     "We do have budget", "It is live", "They were happy", "We can meet on Friday",
+    "Maybe you can help", "Glad you could make it",  # a subject, but no auxiliary before it
+    "Will do", "Do not worry about it", "Have a great weekend",  # an auxiliary, but no subject
     "Tell me more", "Okay", "So", "Great", "Do", "Thanks so much", "",
 ])
 def test_statements_and_lone_words_are_not_questions(sentence):
