@@ -46,12 +46,18 @@ SHOWN = 90  # characters of code shown per side of a mutant's description
 # --- the mutants -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Mutant:
     file: str  # relative to the repository root
     line: int
     key: str  # "scope: description", the name an equivalent is listed under
-    source: str  # the whole mutated module
+    tree: ast.Module  # the original module
+    index: int  # of the mutated node in ast.walk(tree)
+    replacement: ast.AST
+
+    def source(self) -> str:
+        """The whole mutated module (made only when it is run: listing needs none)."""
+        return _mutated(self.tree, self.index, self.replacement)
 
 
 def _short(code: str) -> str:
@@ -193,7 +199,7 @@ def mutants_of(path: Path) -> list[Mutant]:
             if seen[key] > 1:  # the same change twice in one scope: number the repeats
                 key = f"{key} #{seen[key]}"
             line = getattr(node, "lineno", 0) + replacement.lines_in
-            found.append(Mutant(relative, line, key, _mutated(tree, index, replacement.node)))
+            found.append(Mutant(relative, line, key, tree, index, replacement.node))
     return found
 
 
@@ -221,7 +227,8 @@ SQL_SWAPS: list[tuple[str, str]] = [
     (r"\bmin\(", "max("), (r"\bmax\(", "min("), (r"\bcount\(", "sum("),
     (r"(?<![\w:$])\d+(?![\w])", "<number + 1>"), (r"'[^']*'", "''"),
     (r"\s*\bON CONFLICT\b.*?\bDO NOTHING\b", ""), (r"\s*\bFOR UPDATE\b", ""),
-    (r"\s*\bDISTINCT\b", ""), (r"\s*\bORDER BY\b[^\n)]*", ""),
+    (r"\s*\bDISTINCT\b", ""),
+    (r"\s*\bORDER BY\b(?:(?!\s*\b(?:FOR UPDATE|LIMIT|OFFSET)\b)[^\n)])*", ""),
 ]
 CLAUSE_END = re.compile(
     r"\b(RETURNING|ORDER BY|GROUP BY|HAVING|LIMIT|FOR UPDATE|ON CONFLICT|UNION)\b")
@@ -400,7 +407,7 @@ class Sandbox:
         """The first stage's outcome that is not "passed", else "passed"."""
         path = self.dir / mutant.file
         original = path.read_text()
-        path.write_text(mutant.source)
+        path.write_text(mutant.source())
         try:
             for stage in stages:
                 outcome = self.run(stage.pytest_args, stage.timeout)
