@@ -4,16 +4,16 @@
     .venv/bin/python scripts/mutation.py --file src/pitchlab/analysis/fillers.py --jobs 2
     .venv/bin/python scripts/mutation.py --list               # the mutants, without running them
 
-Each mutant is one small change to one target file: an arithmetic or comparison operator swapped,
-a constant changed, ``and``/``or`` swapped or one operand of it dropped, a ``not`` removed, a call
-statement or a ``raise`` removed; inside SQL text (string literals that read as SQL) a comparison
-or ``+``/``-`` swapped, ``AND``/``OR`` swapped, a condition dropped or negated, a literal emptied,
-``ON CONFLICT ... DO NOTHING``, ``FOR UPDATE`` or ``ORDER BY`` removed. For every mutant the
-target's tests run (``pytest -x``, with a timeout) against a copy of ``src/`` holding the mutant,
-so the work tree is never touched. A mutant is *killed* when a test fails (or times out) and
-*survives* when they all pass. The score of a file is killed / (mutants - equivalents), where the
-equivalents (mutants no test could tell apart from the original) are listed with their reason in
-the configuration and not run. Exit status 1 when a file scores under ``--fail-under``.
+Each mutant is one small change to one target file: an arithmetic or comparison operator swapped, a
+constant changed, ``and``/``or`` swapped or one operand of it dropped, a ``not`` or a unary minus
+removed, a call statement or a ``raise`` removed; inside SQL text (string literals that read as
+SQL) a comparison or ``+``/``-`` swapped, ``AND``/``OR`` swapped, a condition dropped or negated, a
+literal emptied, ``ON CONFLICT ... DO NOTHING``, ``FOR UPDATE`` or ``ORDER BY`` removed. For every
+mutant the target's tests run (``pytest -x``, with a timeout) against a copy of ``src/`` holding
+the mutant, so the work tree is never touched. A mutant is *killed* when a test fails (or times
+out) and *survives* when they all pass. The score of a file is killed / (mutants - equivalents),
+where the equivalents (mutants no test could tell apart from the original) are listed with their
+reason in the configuration and not run. Exit status 1 when a file scores under ``--fail-under``.
 """
 
 from __future__ import annotations
@@ -76,7 +76,6 @@ COMPARISON_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Is: ast.IsNot, ast.IsNot: ast.Is,
 }
 SQL_STATEMENT = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
-
 
 
 @dataclass(frozen=True)
