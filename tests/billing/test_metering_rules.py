@@ -16,7 +16,8 @@ import pytest
 from psycopg import AsyncConnection
 
 # the billing domain's public surface (one line to retarget when its modules move)
-from pitchlab.billing.metering import QuotaExhausted, charge_minute, minutes_remaining, record_usage
+from pitchlab.billing.errors import QuotaExhausted
+from pitchlab.billing.service import charge_minute, minutes_remaining, record_usage
 from pitchlab.db import Database, DbContext, system_context, tenant_context
 from tests.practice.helpers import eventually
 
