@@ -118,3 +118,22 @@ def shift_clock(monkeypatch, seconds: float) -> None:
 
     real_now = service._now
     monkeypatch.setattr(service, "_now", lambda: real_now() + timedelta(seconds=seconds))
+
+
+OPERATOR_EMAIL, OPERATOR_PASSWORD = "ops@example.com", "operator passphrase"
+
+
+async def signed_in_operator(client, owner_url, monkeypatch, tmp_path) -> httpx.Response:
+    """A platform operator made by ``pitchlab create-superadmin`` (the only way there is), then
+    signed in over HTTP: the login's response."""
+    from tests.conftest import TEST_APP_PASSWORD
+
+    monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)
+    monkeypatch.setenv("PITCHLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    created = await invoke_cli(["create-superadmin", "--email", OPERATOR_EMAIL,
+                                "--password", OPERATOR_PASSWORD])
+    assert created.exit_code == 0, created.output
+    return await client.post("/api/auth/login",
+                             json={"email": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD})

@@ -19,6 +19,7 @@ from tests.auth.helpers import (
     drain_jobs,
     invoke_cli,
     outbox,
+    signed_in_operator,
     signed_up,
     signed_up_over_http,
 )
@@ -224,15 +225,7 @@ async def test_login_rehashes_when_the_cost_setting_rises(owner_url, tmp_path, c
 async def test_a_super_admin_signs_in_and_sees_a_profile_without_company(
     client, owner_url, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)
-    monkeypatch.setenv("PITCHLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    created = await invoke_cli(["create-superadmin", "--email", "ops@example.com",
-                                "--password", "operator passphrase"])
-    assert created.exit_code == 0, created.output
-    login = await client.post("/api/auth/login",
-                              json={"email": "ops@example.com", "password": "operator passphrase"})
+    login = await signed_in_operator(client, owner_url, monkeypatch, tmp_path)
     assert login.status_code == 200
     me = (await client.get("/api/users/me", headers=bearer(login.json()))).json()
     assert me["role"] == "super_admin" and me["company"] is None and me["email_verified"] is True

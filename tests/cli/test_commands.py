@@ -182,41 +182,13 @@ def test_serve_with_no_database_url_starts_the_embedded_server_and_keeps_its_dat
     finally:
         _stop(process)
     # A command beside (or after) the server finds the same database and its data.
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pitchlab.cli",
-            "create-superadmin",
-            "--email",
-            "op@example.com",
-            "--password",
-            "a long passphrase",
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    create_operator = [sys.executable, "-m", "pitchlab.cli", "create-superadmin",
+                       "--email", "op@example.com", "--password", "a long passphrase"]
+    created = subprocess.run(create_operator, env=env, cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120)
     assert created.returncode == 0, created.stderr
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pitchlab.cli",
-            "create-superadmin",
-            "--email",
-            "op@example.com",
-            "--password",
-            "a long passphrase",
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = subprocess.run(create_operator, env=env, cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
     assert again.returncode == 1
     assert "already exists" in again.stderr
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()

@@ -3,21 +3,9 @@ production's 12 says so out loud rather than quietly running with cheap hashes."
 
 from __future__ import annotations
 
-import pytest
-
-from tests.cli.helpers import clean_env, run_pitchlab
-from tests.conftest import TEST_APP_PASSWORD
+from tests.cli.helpers import run_pitchlab
 
 WARNING = "PITCHLAB_BCRYPT_ROUNDS=4 is below 12"
-
-
-@pytest.fixture
-def env(owner_url, tmp_path) -> dict[str, str]:
-    return clean_env(
-        PITCHLAB_DATABASE_URL=owner_url.render_as_string(hide_password=False),
-        PITCHLAB_DATABASE_APP_PASSWORD=TEST_APP_PASSWORD,
-        PITCHLAB_DATA_DIR=str(tmp_path / "data"),
-    )
 
 
 def test_a_start_below_the_production_cost_runs_and_warns(env, tmp_path):

@@ -12,10 +12,8 @@ import threading
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.cli.helpers import clean_env, run_pitchlab
-from tests.conftest import TEST_APP_PASSWORD
 
 PASSWORD = "a long passphrase"
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -46,15 +44,6 @@ def serve(env: dict[str, str], cwd: Path, *args: str) -> tuple[subprocess.Popen,
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     process.communicate(timeout=30)
-
-
-@pytest.fixture
-def env(owner_url, tmp_path) -> dict[str, str]:
-    return clean_env(
-        PITCHLAB_DATABASE_URL=owner_url.render_as_string(hide_password=False),
-        PITCHLAB_DATABASE_APP_PASSWORD=TEST_APP_PASSWORD,
-        PITCHLAB_DATA_DIR=str(tmp_path / "data"),
-    )
 
 
 def test_links_and_stream_url_name_the_port_served(env, tmp_path):

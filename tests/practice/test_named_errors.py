@@ -25,8 +25,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
-from tests.auth.helpers import bearer, invoke_cli
-from tests.conftest import TEST_APP_PASSWORD
+from tests.auth.helpers import bearer, signed_in_operator
 from tests.practice.helpers import rep, start
 from tests.practice.test_mid_call import colleague
 
@@ -145,15 +144,7 @@ async def test_a_cancelled_calls_feedback_is_not_found(client, app, owner_url):
 
 
 async def test_platform_operators_do_not_practise(client, owner_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("PITCHLAB_DATABASE_URL", owner_url.render_as_string(hide_password=False))
-    monkeypatch.setenv("PITCHLAB_DATABASE_APP_PASSWORD", TEST_APP_PASSWORD)
-    monkeypatch.setenv("PITCHLAB_DATA_DIR", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    created = await invoke_cli(["create-superadmin", "--email", "ops@example.com",
-                                "--password", "operator passphrase"])
-    assert created.exit_code == 0, created.output
-    login = await client.post("/api/auth/login",
-                              json={"email": "ops@example.com", "password": "operator passphrase"})
+    login = await signed_in_operator(client, owner_url, monkeypatch, tmp_path)
     response = await client.post("/api/sessions/start", headers=bearer(login.json()),
                                  json={"mode": "text"})
     assert _error(response) == (403, "forbidden", "Platform operators do not hold practice calls.")
