@@ -41,7 +41,8 @@ TEST_ENCRYPTION_KEYS = "t1:" + "A" * 43  # 32 zero bytes, base64url: a fixed key
 TEST_BCRYPT_ROUNDS = 4
 TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
-    "usage_records", "minute_quotas", "invitations", "consents",
+    "usage_records", "minute_quotas", "invitations", "consents", "minute_grants",
+    "billing_notices",
 ]
 # Tables that only a transaction in the system context may see at all.
 SYSTEM_TABLES = [

@@ -10,9 +10,9 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pitchlab.db_roles import checked_role_name
@@ -21,6 +21,59 @@ from pitchlab.security.vault import generate_key_ring_entry
 
 # The public URL of anything that is not `pitchlab serve` and was given none (the demo, tests).
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+# --- billing catalogue -------------------------------------------------------------------------
+# Ids are part of the API (clients send them) and of the stored subscriptions: slugs, never
+# reused for something else.
+CatalogueId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Currency = Annotated[str, Field(pattern=r"^[a-z]{3}$")]  # ISO 4217, lower case as Stripe has it
+
+
+class Plan(BaseModel):
+    """A subscription plan: its minutes per billing period and its price. ``stripe_price_id``
+    names an existing recurring Stripe price; unset, Pitchlab finds or creates one with the
+    lookup key ``billing.catalogue.lookup_key`` (so a new Stripe account needs no set-up)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: CatalogueId
+    name: str = Field(min_length=1, max_length=100)
+    minutes_per_period: int = Field(gt=0)
+    price_cents: int = Field(ge=0)
+    currency: Currency = "usd"
+    interval: Literal["month", "year"] = "month"
+    stripe_price_id: str | None = None
+
+
+class TopUpPack(BaseModel):
+    """Extra minutes bought once, for the current billing period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: CatalogueId
+    minutes: int = Field(gt=0)
+    price_cents: int = Field(ge=0)
+    currency: Currency = "usd"
+    stripe_price_id: str | None = None
+
+
+DEFAULT_PLANS = (
+    Plan(id="starter", name="Starter", minutes_per_period=300, price_cents=4900),
+    Plan(id="team", name="Team", minutes_per_period=1500, price_cents=19900),
+    Plan(id="scale", name="Scale", minutes_per_period=6000, price_cents=69900),
+)
+DEFAULT_TOP_UP_PACKS = (
+    TopUpPack(id="minutes-100", minutes=100, price_cents=1900),
+    TopUpPack(id="minutes-500", minutes=500, price_cents=7900),
+)
+
+
+def _unique_ids(items: tuple[Plan, ...] | tuple[TopUpPack, ...], what: str) -> None:
+    ids = [item.id for item in items]
+    duplicates = sorted({item_id for item_id in ids if ids.count(item_id) > 1})
+    if duplicates:
+        raise ValueError(f"{what} ids must be unique; repeated: {', '.join(duplicates)}")
 
 
 class Settings(BaseSettings):
@@ -108,6 +161,17 @@ class Settings(BaseSettings):
     # delivery is refused (400), never verified against an empty key.
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
+    # Stripe calls that take longer than this fail as "billing unavailable" (503), retried once.
+    stripe_timeout_seconds: float = Field(default=20.0, gt=0)
+    stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
+    # What Pitchlab sells (JSON in the environment: PITCHLAB_PLANS='[{"id": ..., ...}]').
+    plans: tuple[Plan, ...] = Field(default=DEFAULT_PLANS, min_length=1)
+    top_up_packs: tuple[TopUpPack, ...] = DEFAULT_TOP_UP_PACKS
+    # Where Stripe's checkout and billing portal send the admin back. Unset: the public URL's
+    # /docs, until the web app (issue 16) has a billing page.
+    billing_return_url: str | None = None
+    # The company admins are warned once this many days before the trial ends.
+    trial_warning_days: int = Field(default=3, ge=1)
     calendly_api_token: SecretStr | None = None
     calendly_event_type: str | None = None
     calendly_webhook_secret: SecretStr | None = None
@@ -120,6 +184,18 @@ class Settings(BaseSettings):
         # "https://a.example, https://b.example" reads better in an env file than JSON.
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("plans")
+    @classmethod
+    def _unique_plan_ids(cls, value: tuple[Plan, ...]) -> tuple[Plan, ...]:
+        _unique_ids(value, "plan")
+        return value
+
+    @field_validator("top_up_packs")
+    @classmethod
+    def _unique_pack_ids(cls, value: tuple[TopUpPack, ...]) -> tuple[TopUpPack, ...]:
+        _unique_ids(value, "top-up pack")
         return value
 
     @field_validator("database_app_role")

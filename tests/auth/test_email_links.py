@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -48,7 +49,28 @@ async def _account_exists(client, app, owner_url, public_url: str) -> ComposedEm
     return templates.account_exists(public_url, "Riley")
 
 
-RENDER = {"verify_email": _verify_email, "account_exists": _account_exists}
+def _billing(render):
+    async def rendered(client, app, owner_url, public_url: str) -> ComposedEmail:
+        return render(public_url)
+
+    return rendered
+
+
+_SOON = datetime.now(UTC) + timedelta(days=3)
+RENDER = {
+    "verify_email": _verify_email,
+    "account_exists": _account_exists,
+    "trial_ending": _billing(lambda url: templates.trial_ending(url, "Riley", "Acme", _SOON)),
+    "trial_ended": _billing(lambda url: templates.trial_ended(url, "Riley", "Acme")),
+    "payment_failed": _billing(lambda url: templates.payment_failed(url, None, "Acme", "$49.00")),
+    "subscription_cancelled": _billing(
+        lambda url: templates.subscription_cancelled(url, "Riley", "Acme", _SOON)
+    ),
+    "minutes_low": _billing(lambda url: templates.minutes_low(url, "Riley", "Acme", 240, 300)),
+    "minutes_exhausted": _billing(
+        lambda url: templates.minutes_exhausted(url, "Riley", "Acme", 300)
+    ),
+}
 
 
 def test_every_template_is_covered():

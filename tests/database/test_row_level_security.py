@@ -47,6 +47,9 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
                         "token_hash": new, "expires_at": "2100-01-01T00:00:00Z"},
         "consents": {"company_id": company, "user_id": user, "kind": "terms", "granted": True,
                      "version": "2026-11"},
+        "minute_grants": {"company_id": company, "kind": "top_up", "item_id": "minutes-100",
+                          "stripe_object_id": f"cs_{new}", "minutes": 100},
+        "billing_notices": {"company_id": company, "kind": "minutes_low", "occasion": new},
     }[table]
 
 
@@ -61,6 +64,8 @@ UPDATES = {
     "minute_quotas": ("total_minutes", 9999),
     "invitations": ("role", "admin"),
     "consents": ("granted", False),
+    "minute_grants": ("minutes", 9999),
+    "billing_notices": ("occasion", "rewritten"),
 }
 COMPANY_COLUMN = {
     table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES
@@ -87,7 +92,7 @@ async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
     tenant.session_id = await _insert(owner, "sessions", _row_values("sessions", tenant))
     tenant.rows["sessions"] = tenant.session_id
     for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas",
-                  "invitations", "consents"):
+                  "invitations", "consents", "minute_grants", "billing_notices"):
         tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
     return tenant
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import DomainError
+from pitchlab.kit.errors import DomainError, RetryLater
+
+# How long a client waits before trying a billing call again after Stripe failed.
+BILLING_RETRY_AFTER_SECONDS = 30
 
 
 class QuotaExhausted(DomainError):
@@ -15,3 +18,31 @@ class QuotaExhausted(DomainError):
 class SubscriptionInactive(DomainError):
     code = "subscription_inactive"
     default_message = "The trial has ended and there is no active subscription."
+
+
+class BillingNotConfigured(DomainError):
+    """No Stripe key is configured: there is nothing to buy; the trial keeps working."""
+
+    code = "billing_not_configured"
+    default_message = "Billing is not configured on this server; the trial keeps working."
+
+
+class BillingUnavailable(RetryLater):
+    """Stripe could not be reached or failed. Nothing was half-created: the same request again
+    is safe (Stripe replays what an idempotency key already created)."""
+
+    code = "billing_unavailable"
+    default_message = "The payment provider is unavailable; try again in a minute."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retry_after_seconds=BILLING_RETRY_AFTER_SECONDS)
+
+
+class UnknownPlan(DomainError):
+    code = "unknown_plan"
+    default_message = "There is no plan with this id (GET /api/plans lists them)."
+
+
+class UnknownTopUpPack(DomainError):
+    code = "unknown_top_up_pack"
+    default_message = "There is no top-up pack with this id (GET /api/billing/top-ups lists them)."

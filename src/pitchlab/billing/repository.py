@@ -14,9 +14,10 @@ from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Subscription, UsageRecord
+from pitchlab.models import BillingNotice, Subscription, UsageRecord
 
 _CLAIM_MINUTE = text(
     """
@@ -120,3 +121,16 @@ async def has_subscription_in(
 async def usage_of_user(session: AsyncSession, user_id: UUID) -> Sequence[UsageRecord]:
     result = await session.execute(select(UsageRecord).where(UsageRecord.user_id == user_id))
     return result.scalars().all()
+
+
+async def claim_notice(session: AsyncSession, company_id: UUID, kind: str, occasion: str) -> bool:
+    """Record that the notice ``(kind, occasion)`` goes to the company now; False when it went
+    already. Concurrent claims of one notice: the second waits for the first's commit, then
+    finds it."""
+    result = await session.execute(
+        insert(BillingNotice)
+        .values(company_id=company_id, kind=kind, occasion=occasion)
+        .on_conflict_do_nothing(constraint="billing_notices_once_key")
+        .returning(BillingNotice.id)
+    )
+    return result.scalar_one_or_none() is not None

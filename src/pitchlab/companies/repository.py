@@ -9,7 +9,8 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Company, MinuteQuota
+from pitchlab.models import Company, MinuteQuota, User
+from pitchlab.models.values import Role
 
 
 async def create_with_trial(
@@ -37,3 +38,15 @@ async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) 
     return bool(await session.scalar(
         select(exists().where(Company.id == company_id, Company.trial_expires_at > now))
     ))
+
+
+async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[str, str | None]]:
+    """(email, name) of the company's admins who can read mail from us: confirmed, not
+    disabled."""
+    result = await session.execute(
+        select(User.email, User.name).where(
+            User.company_id == company_id, User.role == Role.ADMIN,
+            User.email_verified_at.is_not(None), User.disabled_at.is_(None),
+        ).order_by(User.created_at)
+    )
+    return [(row.email, row.name) for row in result]

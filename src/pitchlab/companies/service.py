@@ -32,3 +32,8 @@ async def erase(session: AsyncSession, company_id: UUID) -> None:
 
 async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) -> bool:
     return await repository.trial_running(session, company_id, now)
+
+
+async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[str, str | None]]:
+    """Who hears about the company's trial, subscription and minutes: its active admins."""
+    return await repository.admin_contacts(session, company_id)

@@ -21,7 +21,14 @@ from pitchlab.auth.errors import (
     InvalidToken,
     WeakPassword,
 )
-from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.billing.errors import (
+    BillingNotConfigured,
+    BillingUnavailable,
+    QuotaExhausted,
+    SubscriptionInactive,
+    UnknownPlan,
+    UnknownTopUpPack,
+)
 from pitchlab.kit.errors import (
     DomainError,
     EmailNotVerified,
@@ -72,6 +79,10 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- billing ---
     QuotaExhausted: 402,
     SubscriptionInactive: 402,
+    BillingNotConfigured: 503,
+    BillingUnavailable: 503,
+    UnknownPlan: 422,
+    UnknownTopUpPack: 422,
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.

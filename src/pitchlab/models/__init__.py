@@ -1,7 +1,13 @@
 """SQLAlchemy tables. The migrations own the schema; these classes mirror it for queries."""
 
 from pitchlab.models.base import Base
-from pitchlab.models.billing import MinuteQuota, Subscription, UsageRecord
+from pitchlab.models.billing import (
+    BillingNotice,
+    MinuteGrant,
+    MinuteQuota,
+    Subscription,
+    UsageRecord,
+)
 from pitchlab.models.email import OutboxEmail
 from pitchlab.models.identity import (
     Company,
@@ -16,11 +22,13 @@ from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
 __all__ = [
     "Base",
+    "BillingNotice",
     "Company",
     "Consent",
     "EmailVerificationToken",
     "Feedback",
     "Invitation",
+    "MinuteGrant",
     "MinuteQuota",
     "OutboxEmail",
     "PracticeSession",

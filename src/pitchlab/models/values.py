@@ -81,6 +81,13 @@ class OutboxStatus(Choice):
 class EmailKind(Choice):
     VERIFY_EMAIL = "verify_email"
     ACCOUNT_EXISTS = "account_exists"
+    # to a company's admins, about its trial, subscription and minutes (billing/notices.py)
+    TRIAL_ENDING = "trial_ending"
+    TRIAL_ENDED = "trial_ended"
+    PAYMENT_FAILED = "payment_failed"
+    SUBSCRIPTION_CANCELLED = "subscription_cancelled"
+    MINUTES_LOW = "minutes_low"  # 80% of the period's minutes used
+    MINUTES_EXHAUSTED = "minutes_exhausted"
 
 
 # --- practice -------------------------------------------------------------------------------
@@ -149,3 +156,10 @@ class SubscriptionStatus(Choice):
     CANCELED = "canceled"
     UNPAID = "unpaid"
     PAUSED = "paused"
+
+
+class MinuteGrantKind(Choice):
+    """Why a company's minutes grew: a paid billing period, or a top-up pack bought once."""
+
+    PERIOD = "period"  # an invoice.paid: the plan's minutes for the new period
+    TOP_UP = "top_up"  # a paid top-up checkout: its pack's minutes, this period

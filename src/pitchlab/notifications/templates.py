@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from pitchlab.models.values import EmailKind
@@ -71,4 +72,89 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
         text="\n\n".join([*lines, link]),
         html=_html(lines, link, "Sign in to Pitchlab"),
         links=(link,),
+    )
+
+
+# --- billing: to a company's admins (billing/notices.py sends each once) -------------------------
+
+# Where "manage billing" leads until the web app (issue 16) has a billing page: the interactive
+# documentation at the operation that opens Stripe's billing portal.
+BILLING_PAGE = "/docs#/billing/open_billing_portal_api_billing_portal_post"
+
+
+def _billing_email(
+    kind: EmailKind, public_url: str, name: str | None, subject: str, body: list[str]
+) -> ComposedEmail:
+    link = f"{public_url.rstrip('/')}{BILLING_PAGE}"
+    lines = [
+        f"Hi {name}," if name else "Hi,",
+        *body,
+        "Manage the subscription, payment method and invoices with POST /api/billing/portal "
+        "(the page below lets you try it).",
+    ]
+    return ComposedEmail(
+        kind=kind, subject=subject, text="\n\n".join([*lines, link]),
+        html=_html(lines, link, "Manage billing"), links=(link,),
+    )
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%d %B %Y")
+
+
+def trial_ending(public_url: str, name: str | None, company: str, ends_at: datetime
+                 ) -> ComposedEmail:
+    return _billing_email(
+        EmailKind.TRIAL_ENDING, public_url, name, f"Your Pitchlab trial ends on {_day(ends_at)}",
+        [f"The Pitchlab trial of {company} ends on {_day(ends_at)} (UTC). Subscribe to a plan "
+         "(GET /api/plans, then POST /api/subscriptions/subscribe) to keep practising."],
+    )
+
+
+def trial_ended(public_url: str, name: str | None, company: str) -> ComposedEmail:
+    return _billing_email(
+        EmailKind.TRIAL_ENDED, public_url, name, "Your Pitchlab trial has ended",
+        [f"The Pitchlab trial of {company} has ended, so your reps cannot start practice calls. "
+         "Subscribe to a plan (POST /api/subscriptions/subscribe) to continue; your sessions "
+         "and feedback are kept."],
+    )
+
+
+def payment_failed(public_url: str, name: str | None, company: str, amount: str
+                   ) -> ComposedEmail:
+    return _billing_email(
+        EmailKind.PAYMENT_FAILED, public_url, name, "Your Pitchlab payment failed",
+        [f"We could not collect the payment of {amount} for {company}'s Pitchlab subscription. "
+         "Practice continues while Stripe retries; update the payment method to keep it that "
+         "way."],
+    )
+
+
+def subscription_cancelled(public_url: str, name: str | None, company: str,
+                           ends_at: datetime | None) -> ComposedEmail:
+    when = (f"Practice stays open until {_day(ends_at)} (UTC), the end of the paid period."
+            if ends_at and ends_at > datetime.now(UTC) else "Practice calls are closed now.")
+    return _billing_email(
+        EmailKind.SUBSCRIPTION_CANCELLED, public_url, name,
+        "Your Pitchlab subscription is cancelled",
+        [f"The Pitchlab subscription of {company} is cancelled. {when} Subscribe again at any "
+         "time; sessions and feedback are kept."],
+    )
+
+
+def minutes_low(public_url: str, name: str | None, company: str, used: int, total: int
+                ) -> ComposedEmail:
+    return _billing_email(
+        EmailKind.MINUTES_LOW, public_url, name, "80% of your Pitchlab minutes are used",
+        [f"{company} has used {used} of its {total} practice minutes for this period. Buy a "
+         "top-up (GET /api/billing/top-ups) or move to a larger plan before they run out."],
+    )
+
+
+def minutes_exhausted(public_url: str, name: str | None, company: str, total: int
+                      ) -> ComposedEmail:
+    return _billing_email(
+        EmailKind.MINUTES_EXHAUSTED, public_url, name, "Your Pitchlab minutes are used up",
+        [f"{company} has used all {total} practice minutes of this period: new calls cannot "
+         "start until the next period, a top-up (POST /api/billing/top-ups) or a larger plan."],
     )

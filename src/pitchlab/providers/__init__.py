@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pitchlab.config import Settings
+from pitchlab.providers.billing import BillingGateway, BillingOff, StripeBillingGateway
 from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
@@ -16,6 +17,7 @@ class Providers:
     email: EmailSender
     voice: VoiceProvider
     scorer: SkillScorer
+    billing: BillingGateway
 
     async def aclose(self) -> None:
         await self.voice.aclose()
@@ -24,7 +26,19 @@ class Providers:
 def build_providers(settings: Settings, vault: Vault) -> Providers:
     return Providers(email=build_email_sender(settings),
                      voice=build_voice_provider(settings, vault),
-                     scorer=build_scorer(settings, vault))
+                     scorer=build_scorer(settings, vault),
+                     billing=build_billing_gateway(settings))
+
+
+def build_billing_gateway(settings: Settings) -> BillingGateway:
+    if settings.stripe_api_key is None or not settings.stripe_api_key.get_secret_value().strip():
+        return BillingOff()
+    return StripeBillingGateway(
+        api_key=settings.stripe_api_key.get_secret_value().strip(),
+        api_base=settings.stripe_api_base,
+        timeout_seconds=settings.stripe_timeout_seconds,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
 
 
 def build_scorer(settings: Settings, vault: Vault) -> SkillScorer:
