@@ -108,12 +108,13 @@ async def record_subscription(
     status = status or SubscriptionStatus(subscription.status)
     previous = await repository.mirror_for_update(session, subscription.id)
     previous_plan_id = previous.plan_id if previous is not None else None
-    if previous is not None:
-        company_id: UUID | None = previous.company_id  # a subscription never changes company
-    else:
-        company_id = await company_of(
+    company_id = (
+        previous.company_id  # a subscription never changes company
+        if previous is not None
+        else await company_of(
             session, subscription.customer_id, subscription.metadata, fallback_metadata or {}
         )
+    )
     if company_id is None:
         log.warning("Stripe subscription %s (customer %s) belongs to no company: ignored",
                     subscription.id, subscription.customer_id)
