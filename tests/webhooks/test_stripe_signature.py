@@ -52,6 +52,21 @@ async def test_a_signed_event_is_stored_as_received_and_its_handling_queued(
     assert row["handled_at"] >= row["received_at"]
 
 
+async def test_an_event_with_decimal_strings_is_stored_exactly_as_stripe_sent_it(
+    client, owner_conn, stripe_secret, handlers
+):
+    # Invoice lines and prices carry decimal strings (``unit_amount_decimal``), which the SDK's
+    # objects turn into Decimals: the stored payload is the JSON as sent, strings and all.
+    body = stripe_event(RECORDED, "evt_with_decimals", lines={"object": "list", "data": [
+        {"id": "il_1", "object": "line_item",
+         "pricing": {"type": "price_details", "unit_amount_decimal": "4900.5"}}]})
+    response = await deliver(client, body)
+
+    assert response.status_code == 200, response.text
+    [row] = await inbox_rows(owner_conn)
+    assert row["payload"] == json.loads(body)
+
+
 async def test_an_event_type_nobody_handles_is_marked_ignored(
     client, app, owner_conn, stripe_secret, handlers
 ):

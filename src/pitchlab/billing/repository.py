@@ -9,15 +9,23 @@ or deadlocking. The rules that use these statements are in ``service.py``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import NamedTuple
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import BillingNotice, Subscription, UsageRecord
+from pitchlab.models import (
+    BillingNotice,
+    MinuteGrant,
+    MinuteQuota,
+    Subscription,
+    UsageRecord,
+)
+from pitchlab.models.values import MinuteGrantKind
 
 _CLAIM_MINUTE = text(
     """
@@ -134,3 +142,133 @@ async def claim_notice(session: AsyncSession, company_id: UUID, kind: str, occas
         .returning(BillingNotice.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+# --- the subscription mirror and minute grants (Stripe's webhooks) ---
+
+# One key per Stripe subscription for pg_advisory_xact_lock (a 64-bit hash: a collision only
+# makes two subscriptions wait for each other).
+_LOCK_SUBSCRIPTION = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended('stripe_subscription:' || :id, 0))"
+)
+
+
+async def lock_stripe_subscription(session: AsyncSession, stripe_subscription_id: str) -> None:
+    """Hold the subscription until the transaction ends: whoever reads it from Stripe next
+    writes the mirror after this transaction did, so a slower, older read never lands last."""
+    await session.execute(_LOCK_SUBSCRIPTION, {"id": stripe_subscription_id})
+
+
+async def mirror_for_update(
+    session: AsyncSession, stripe_subscription_id: str
+) -> Subscription | None:
+    result = await session.execute(
+        select(Subscription)
+        .where(Subscription.stripe_subscription_id == stripe_subscription_id)
+        .with_for_update()
+    )
+    return result.scalar_one_or_none()
+
+
+async def add_mirror(session: AsyncSession, company_id: UUID, values: Mapping[str, Any]) -> None:
+    session.add(Subscription(company_id=company_id, **values))
+    await session.flush()
+
+
+async def update_mirror(session: AsyncSession, row_id: UUID, values: Mapping[str, Any]) -> None:
+    await session.execute(
+        update(Subscription).where(Subscription.id == row_id)
+        .values(**values, updated_at=func.now())
+    )
+
+
+async def lock_company_quota(session: AsyncSession, company_id: UUID) -> MinuteQuota:
+    """The company's quota row, locked until the transaction ends (made, empty, if it is
+    missing). Every write of a company's minutes by a payment takes this lock first, so grants,
+    plan changes and top-ups of one company apply one after the other; charging a minute locks
+    the same row first too, so nothing deadlocks."""
+    await session.execute(
+        insert(MinuteQuota)
+        .values(company_id=company_id, total_minutes=0, used_minutes=0)
+        .on_conflict_do_nothing(
+            index_elements=[MinuteQuota.company_id], index_where=MinuteQuota.user_id.is_(None)
+        )
+    )
+    result = await session.execute(
+        select(MinuteQuota)
+        .where(MinuteQuota.company_id == company_id, MinuteQuota.user_id.is_(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one()
+
+
+async def latest_granted_period(session: AsyncSession, company_id: UUID) -> datetime | None:
+    """The start of the newest billing period an invoice has granted minutes for."""
+    return await session.scalar(
+        select(func.max(MinuteGrant.period_start)).where(
+            MinuteGrant.company_id == company_id, MinuteGrant.kind == MinuteGrantKind.PERIOD
+        )
+    )
+
+
+async def insert_grant(
+    session: AsyncSession, *, company_id: UUID, kind: MinuteGrantKind, stripe_object_id: str,
+    item_id: str, minutes: int, period_start: datetime | None, period_end: datetime | None,
+) -> bool:
+    """Record the grant; False when this Stripe object granted its minutes already (a
+    concurrent grant of the same object waits for the first's commit, then finds it)."""
+    result = await session.execute(
+        insert(MinuteGrant)
+        .values(
+            company_id=company_id, kind=kind, stripe_object_id=stripe_object_id,
+            item_id=item_id, minutes=minutes, period_start=period_start, period_end=period_end,
+        )
+        .on_conflict_do_nothing(index_elements=[MinuteGrant.stripe_object_id])
+        .returning(MinuteGrant.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def start_period(
+    session: AsyncSession, company_id: UUID, total_minutes: int, period_start: datetime
+) -> None:
+    """A new paid period: the company's total becomes ``total_minutes``; every quota row of the
+    company (a user's own cap keeps its total) counts used minutes from zero again."""
+    await session.execute(
+        update(MinuteQuota)
+        .where(MinuteQuota.company_id == company_id)
+        .values(
+            total_minutes=case(
+                (MinuteQuota.user_id.is_(None), total_minutes), else_=MinuteQuota.total_minutes
+            ),
+            used_minutes=0, period_start=period_start, updated_at=func.now(),
+        )
+    )
+
+
+async def set_total_minutes(session: AsyncSession, quota_id: UUID, total_minutes: int) -> None:
+    await session.execute(
+        update(MinuteQuota).where(MinuteQuota.id == quota_id)
+        .values(total_minutes=total_minutes, updated_at=func.now())
+    )
+
+
+async def add_total_minutes(session: AsyncSession, quota_id: UUID, minutes: int) -> None:
+    await session.execute(
+        update(MinuteQuota).where(MinuteQuota.id == quota_id)
+        .values(total_minutes=MinuteQuota.total_minutes + minutes, updated_at=func.now())
+    )
+
+
+async def top_up_minutes_of_period(
+    session: AsyncSession, company_id: UUID, period_start: datetime
+) -> int:
+    """The minutes the company's top-ups added to the period that began at ``period_start``."""
+    found = await session.scalar(
+        select(func.coalesce(func.sum(MinuteGrant.minutes), 0)).where(
+            MinuteGrant.company_id == company_id, MinuteGrant.kind == MinuteGrantKind.TOP_UP,
+            MinuteGrant.period_start == period_start,
+        )
+    )
+    return int(found or 0)

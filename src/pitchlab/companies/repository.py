@@ -50,3 +50,7 @@ async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[
         ).order_by(User.created_at)
     )
     return [(row.email, row.name) for row in result]
+
+
+async def company_by_stripe_customer(session: AsyncSession, customer_id: str) -> Company | None:
+    return await session.scalar(select(Company).where(Company.stripe_customer_id == customer_id))

@@ -37,3 +37,8 @@ async def trial_running(session: AsyncSession, company_id: UUID, now: datetime) 
 async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[str, str | None]]:
     """Who hears about the company's trial, subscription and minutes: its active admins."""
     return await repository.admin_contacts(session, company_id)
+
+
+async def company_by_stripe_customer(session: AsyncSession, customer_id: str) -> Company | None:
+    """The company that Stripe customer pays for (``companies.stripe_customer_id``)."""
+    return await repository.company_by_stripe_customer(session, customer_id)

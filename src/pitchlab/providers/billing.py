@@ -133,6 +133,10 @@ class BillingGateway(Protocol):
         self, *, customer_id: str, limit: int, starting_after: str | None
     ) -> InvoicePage: ...
 
+    async def retrieve_invoice(self, invoice_id: str) -> StripeInvoice:
+        """An invoice as Stripe holds it now (its status may have moved since an event)."""
+        ...
+
 
 # --- billing off -------------------------------------------------------------------------------
 
@@ -254,6 +258,10 @@ class StripeBillingGateway:
             items=[invoice_of(invoice.to_dict()) for invoice in page.data],
             has_more=bool(page.has_more),
         )
+
+    async def retrieve_invoice(self, invoice_id: str) -> StripeInvoice:
+        invoice = await _call(self._client.v1.invoices.retrieve_async(invoice_id))
+        return invoice_of(invoice.to_dict())
 
 
 async def _call(request: Any) -> Any:

@@ -7,6 +7,7 @@ than five minutes is refused, so a captured delivery cannot be replayed later.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -51,14 +52,16 @@ class StripeSource:
         except UnicodeDecodeError:
             raise InvalidSignature() from None
         try:
-            event = stripe.Webhook.construct_event(text, header, secret, TOLERANCE_SECONDS)
+            stripe.Webhook.construct_event(text, header, secret, TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError:
             raise _refusal(text, header, secret) from None
         except (ValueError, AttributeError, TypeError, RecursionError):
             # Signed, but the SDK cannot make an event of it: not JSON (ValueError), JSON that
             # is no object (AttributeError), a v2 "thin" notification (ValueError).
             raise InvalidPayload() from None
-        return _verified(event.to_dict())
+        # Stored as Stripe wrote it, not as the SDK's object: ``to_dict()`` turns decimal
+        # strings (a price's ``unit_amount_decimal``) into Decimals, which JSON cannot hold.
+        return _verified(json.loads(text))
 
 
 def _refusal(text: str, header: str, secret: str) -> DomainError:
