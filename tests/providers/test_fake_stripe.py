@@ -28,8 +28,6 @@ from tests.fakes.stripe_server import (
 
 # The SDK's httpx client hands its form body to httpx as ``data=<str>``, which httpx 0.28
 # deprecates; the SDK's doing, not the fake's.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Use 'content=<...>' to upload raw bytes/text content.:DeprecationWarning")
 
 API_KEY = "sk_test_fake_0123456789abcdef"
 SECRET = "whsec_fake_0123456789abcdef"
