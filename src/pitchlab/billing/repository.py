@@ -9,15 +9,16 @@ or deadlocking. The rules that use these statements are in ``service.py``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import NamedTuple
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import BillingNotice, Subscription, UsageRecord
+from pitchlab.models import BillingNotice, MinuteGrant, MinuteQuota, Subscription, UsageRecord
+from pitchlab.models.values import MinuteGrantKind
 
 _CLAIM_MINUTE = text(
     """
@@ -134,3 +135,68 @@ async def claim_notice(session: AsyncSession, company_id: UUID, kind: str, occas
         .returning(BillingNotice.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+# --- reads and writes of the billing endpoints ---
+
+_SET_PLAN_ALLOWANCE = text(
+    """
+    UPDATE minute_quotas q SET total_minutes = :plan_minutes + coalesce((
+        SELECT sum(g.minutes) FROM minute_grants g
+        WHERE g.company_id = q.company_id AND g.kind = 'top_up' AND g.created_at >= q.period_start
+    ), 0), updated_at = now()
+    WHERE q.company_id = :company_id AND q.user_id IS NULL
+    """
+)
+
+
+async def latest_subscription(
+    session: AsyncSession, company_id: UUID, statuses: Collection[str] | None = None
+) -> Subscription | None:
+    """The company's newest subscription row (among ``statuses``, when given)."""
+    query = select(Subscription).where(Subscription.company_id == company_id)
+    if statuses is not None:
+        query = query.where(Subscription.status.in_(statuses))
+    query = query.order_by(Subscription.created_at.desc(), Subscription.id.desc()).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def subscription_count(session: AsyncSession, company_id: UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(Subscription).where(Subscription.company_id == company_id)
+    ) or 0)
+
+
+async def top_up_grant_count(session: AsyncSession, company_id: UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(MinuteGrant).where(
+            MinuteGrant.company_id == company_id, MinuteGrant.kind == MinuteGrantKind.TOP_UP
+        )
+    ) or 0)
+
+
+async def company_quota(session: AsyncSession, company_id: UUID) -> MinuteQuota | None:
+    """The company's own quota row (not a user's cap)."""
+    return (await session.execute(
+        select(MinuteQuota).where(MinuteQuota.company_id == company_id,
+                                  MinuteQuota.user_id.is_(None))
+    )).scalar_one_or_none()
+
+
+async def update_subscription(
+    session: AsyncSession, row: Subscription, changes: Mapping[str, Any]
+) -> Subscription:
+    """Write ``changes`` to the mirror row and read it back (the trigger moves updated_at)."""
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def set_plan_allowance(session: AsyncSession, company_id: UUID, plan_minutes: int) -> None:
+    """The company's minutes this period: the plan's, plus the top-ups bought since the period
+    began (used minutes stay as they are)."""
+    await session.execute(
+        _SET_PLAN_ALLOWANCE, {"company_id": company_id, "plan_minutes": plan_minutes}
+    )
