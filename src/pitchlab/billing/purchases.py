@@ -129,8 +129,10 @@ async def subscribe(billing: Billing, user: User, plan_id: str) -> Checkout | Su
     if plan is None:
         raise UnknownPlan(details={"plan_id": plan_id, "plans": "GET /api/plans"})
     _configured(billing.gateway)
+    # Locked: two plan changes at once run one after the other, the second from the plan the
+    # first left (and with the key of that mirror version).
     current = await repository.latest_subscription(
-        billing.session, company_id, PRACTISING_STATUSES
+        billing.session, company_id, PRACTISING_STATUSES, for_update=True
     )
     if current is not None and current.plan_id == plan.id:
         return current  # nothing to change, nothing to ask Stripe

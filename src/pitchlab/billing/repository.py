@@ -151,13 +151,17 @@ _SET_PLAN_ALLOWANCE = text(
 
 
 async def latest_subscription(
-    session: AsyncSession, company_id: UUID, statuses: Collection[str] | None = None
+    session: AsyncSession, company_id: UUID, statuses: Collection[str] | None = None,
+    *, for_update: bool = False,
 ) -> Subscription | None:
-    """The company's newest subscription row (among ``statuses``, when given)."""
+    """The company's newest subscription row (among ``statuses``, when given), locked until
+    the transaction ends with ``for_update``."""
     query = select(Subscription).where(Subscription.company_id == company_id)
     if statuses is not None:
         query = query.where(Subscription.status.in_(statuses))
     query = query.order_by(Subscription.created_at.desc(), Subscription.id.desc()).limit(1)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
 
 
