@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 
 from pitchlab import __version__
 from pitchlab.auth.router import router as auth_router
+from pitchlab.billing.router import router as billing_router
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(stream_router)
     app.include_router(elevenlabs_compat_router)
     app.include_router(feedback_router)
+    app.include_router(billing_router)
     app.include_router(webhooks_router)
     install_openapi(app, database_dependency=unit_of_work)
 

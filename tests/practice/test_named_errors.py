@@ -13,11 +13,16 @@ from pitchlab.app import create_app  # noqa: F401  (every domain's errors are im
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.http.error_catalogue import close_code_of, http_status_of
-from pitchlab.kit.errors import DomainError, EmailNotVerified, Forbidden, NotFound
+from pitchlab.kit.errors import (
+    DomainError,
+    EmailNotVerified,
+    Forbidden,
+    InvalidCursor,
+    NotFound,
+)
 from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus, one_of
 from pitchlab.practice.errors import (
     ConsentRequired,
-    InvalidCursor,
     OnlyAdminsListOthers,
     OperatorsDoNotPractise,
     SessionInProgress,

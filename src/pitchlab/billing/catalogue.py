@@ -15,8 +15,15 @@ from collections.abc import Iterable
 from pitchlab.config import Plan, Settings, TopUpPack
 from pitchlab.providers.billing import NewPrice, StripePrice
 
+# The metadata Pitchlab puts on what it creates in Stripe (prices, checkout sessions and the
+# subscriptions they start), read back by the webhooks.
 PLAN_METADATA_KEY = "pitchlab_plan_id"
 PACK_METADATA_KEY = "pitchlab_top_up_pack_id"
+# The company that pays, for a Stripe customer not (yet) mapped to a company.
+COMPANY_METADATA_KEY = "pitchlab_company_id"
+# The minutes a top-up checkout sold (the pack's minutes may change in the settings before the
+# payment completes).
+MINUTES_METADATA_KEY = "pitchlab_minutes"
 
 
 def plan_by_id(settings: Settings, plan_id: str) -> Plan | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import DomainError, RetryLater
+from pitchlab.kit.errors import DomainError, Forbidden, RetryLater
 
 # How long a client waits before trying a billing call again after Stripe failed.
 BILLING_RETRY_AFTER_SECONDS = 30
+BILLING_NOT_CONFIGURED_RETRY_AFTER_SECONDS = 3600
 
 
 class QuotaExhausted(DomainError):
@@ -20,11 +21,15 @@ class SubscriptionInactive(DomainError):
     default_message = "The trial has ended and there is no active subscription."
 
 
-class BillingNotConfigured(DomainError):
-    """No Stripe key is configured: there is nothing to buy; the trial keeps working."""
+class BillingNotConfigured(RetryLater):
+    """No Stripe key is configured: there is nothing to buy; the trial keeps working. A 503
+    like any other carries Retry-After: an hour, as only an operator setting the key ends it."""
 
     code = "billing_not_configured"
     default_message = "Billing is not configured on this server; the trial keeps working."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retry_after_seconds=BILLING_NOT_CONFIGURED_RETRY_AFTER_SECONDS)
 
 
 class BillingUnavailable(RetryLater):
@@ -46,3 +51,9 @@ class UnknownPlan(DomainError):
 class UnknownTopUpPack(DomainError):
     code = "unknown_top_up_pack"
     default_message = "There is no top-up pack with this id (GET /api/billing/top-ups lists them)."
+
+
+class BillingAdminsOnly(Forbidden):
+    """Buying, changing plans, the billing portal and invoices are for the company's admins."""
+
+    default_message = "Only an admin of the company manages its billing."

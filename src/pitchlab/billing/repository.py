@@ -272,3 +272,46 @@ async def top_up_minutes_of_period(
         )
     )
     return int(found or 0)
+
+
+# --- reads and writes of the billing endpoints ---
+
+
+
+async def latest_subscription(
+    session: AsyncSession, company_id: UUID, statuses: Collection[str] | None = None,
+    *, for_update: bool = False,
+) -> Subscription | None:
+    """The company's newest subscription row (among ``statuses``, when given), locked until
+    the transaction ends with ``for_update``."""
+    query = select(Subscription).where(Subscription.company_id == company_id)
+    if statuses is not None:
+        query = query.where(Subscription.status.in_(statuses))
+    query = query.order_by(Subscription.created_at.desc(), Subscription.id.desc()).limit(1)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def subscription_count(session: AsyncSession, company_id: UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(Subscription).where(Subscription.company_id == company_id)
+    ) or 0)
+
+
+async def top_up_grant_count(session: AsyncSession, company_id: UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(MinuteGrant).where(
+            MinuteGrant.company_id == company_id, MinuteGrant.kind == MinuteGrantKind.TOP_UP
+        )
+    ) or 0)
+
+
+async def company_quota(session: AsyncSession, company_id: UUID) -> MinuteQuota | None:
+    """The company's own quota row (not a user's cap)."""
+    return (await session.execute(
+        select(MinuteQuota).where(MinuteQuota.company_id == company_id,
+                                  MinuteQuota.user_id.is_(None))
+    )).scalar_one_or_none()
+
+

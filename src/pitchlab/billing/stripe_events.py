@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pitchlab.billing import subscriptions
-from pitchlab.billing.catalogue import PACK_METADATA_KEY, pack_by_id
+from pitchlab.billing.catalogue import MINUTES_METADATA_KEY, PACK_METADATA_KEY, pack_by_id
 from pitchlab.config import Settings
 from pitchlab.providers.billing import invoice_subscription_id
 from pitchlab.webhooks.service import HandlingContext, InboxEvent, handles
@@ -27,9 +27,6 @@ from pitchlab.webhooks.service import HandlingContext, InboxEvent, handles
 log = logging.getLogger(__name__)
 
 SOURCE = "stripe"
-# What Pitchlab puts in a top-up checkout's metadata beside the pack's id: the minutes sold (the
-# pack's minutes may change in the settings before the payment completes).
-MINUTES_METADATA_KEY = "pitchlab_minutes"
 
 
 def _object(event: InboxEvent) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.billing import repository
-from pitchlab.billing.catalogue import plan_for_price
+from pitchlab.billing.catalogue import COMPANY_METADATA_KEY, plan_for_price
 from pitchlab.billing.notices import notify_admins_once
 from pitchlab.billing.service import PRACTISING_STATUSES
 from pitchlab.companies import service as companies
@@ -39,10 +39,6 @@ from pitchlab.notifications import templates
 from pitchlab.providers.billing import BillingGateway, StripeSubscription
 
 log = logging.getLogger(__name__)
-
-# Set by Pitchlab on every checkout session (and the subscription it creates): the company that
-# pays, for a Stripe customer that is not (yet) mapped to a company.
-COMPANY_METADATA_KEY = "pitchlab_company_id"
 
 # Stripe's invoice statuses once its payment is no longer owed.
 SETTLED_INVOICE_STATUSES = frozenset({"paid", "void"})
@@ -62,6 +58,11 @@ class Synced:
 # --- the mirror ----------------------------------------------------------------------------------
 
 
+async def lock(session: AsyncSession, subscription_id: str) -> None:
+    """Hold the Stripe subscription until the transaction ends (see ``sync_subscription``)."""
+    await repository.lock_stripe_subscription(session, subscription_id)
+
+
 async def sync_subscription(
     session: AsyncSession, settings: Settings, gateway: BillingGateway, subscription_id: str, *,
     fallback_metadata: Mapping[str, str] | None = None, failed_invoice_id: str | None = None,
@@ -75,7 +76,7 @@ async def sync_subscription(
     ``past_due`` (Stripe moves it there itself, a moment later)."""
     # Held until the transaction ends, across the call to Stripe: two events of one subscription
     # handled at once would otherwise each read it, and the older read could be written last.
-    await repository.lock_stripe_subscription(session, subscription_id)
+    await lock(session, subscription_id)
     subscription = await gateway.retrieve_subscription(subscription_id)
     status = SubscriptionStatus(subscription.status)
     if failed_invoice_id and await _payment_still_owed(gateway, subscription, failed_invoice_id):

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota, User
@@ -54,3 +54,19 @@ async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[
 
 async def company_by_stripe_customer(session: AsyncSession, customer_id: str) -> Company | None:
     return await session.scalar(select(Company).where(Company.stripe_customer_id == customer_id))
+
+
+async def lock(session: AsyncSession, company_id: UUID) -> Company | None:
+    """The company's row, locked until the transaction ends (``SELECT ... FOR UPDATE``)."""
+    result = await session.execute(
+        select(Company).where(Company.id == company_id).with_for_update()
+        # The row may already be in the session's identity map: read it afresh under the lock.
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, customer_id: str) -> None:
+    await session.execute(
+        update(Company).where(Company.id == company_id).values(stripe_customer_id=customer_id)
+    )

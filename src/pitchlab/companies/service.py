@@ -42,3 +42,14 @@ async def admin_contacts(session: AsyncSession, company_id: UUID) -> list[tuple[
 async def company_by_stripe_customer(session: AsyncSession, customer_id: str) -> Company | None:
     """The company that Stripe customer pays for (``companies.stripe_customer_id``)."""
     return await repository.company_by_stripe_customer(session, customer_id)
+
+
+async def lock(session: AsyncSession, company_id: UUID) -> Company | None:
+    """The company, its row locked until the transaction ends: who holds it decides alone
+    (say, whether the company has a Stripe customer yet)."""
+    return await repository.lock(session, company_id)
+
+
+async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, customer_id: str) -> None:
+    """Remember the company's Stripe customer (its one customer: webhooks find it by this id)."""
+    await repository.set_stripe_customer_id(session, company_id, customer_id)

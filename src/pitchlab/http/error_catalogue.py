@@ -33,13 +33,13 @@ from pitchlab.kit.errors import (
     DomainError,
     EmailNotVerified,
     Forbidden,
+    InvalidCursor,
     NotFound,
     RateLimited,
     Unauthorized,
 )
 from pitchlab.practice.errors import (
     ConsentRequired,
-    InvalidCursor,
     SessionInProgress,
     SessionNotInProgress,
     UnknownScenario,
@@ -58,6 +58,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     EmailNotVerified: 403,
     NotFound: 404,
+    InvalidCursor: 422,
     RateLimited: 429,
     # --- auth / users / companies ---
     InvalidCredentials: 401,
@@ -75,7 +76,6 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     SessionInProgress: 409,
     SessionNotInProgress: 409,
     ConsentRequired: 403,
-    InvalidCursor: 422,
     # --- billing ---
     QuotaExhausted: 402,
     SubscriptionInactive: 402,

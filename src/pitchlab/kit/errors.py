@@ -84,6 +84,13 @@ class EmailNotVerified(DomainError):
     default_message = "Confirm your email address first."
 
 
+class InvalidCursor(DomainError):
+    """A list's ``cursor`` that no page of this list, for this caller, handed out."""
+
+    code = "invalid_cursor"
+    default_message = "This cursor is not valid."
+
+
 class RateLimited(RetryLater):
     """Too many attempts; ``details.retry_after_seconds`` says how long to wait, as does the
     Retry-After header."""

@@ -44,8 +44,3 @@ class ConsentRequired(DomainError):
 
     def __init__(self, kind: str) -> None:
         super().__init__(details={"kind": kind, "consents": "POST /api/users/me/consents"})
-
-
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"
-    default_message = "This cursor is not valid."

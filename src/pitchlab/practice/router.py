@@ -15,12 +15,11 @@ from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession, context_of
 from pitchlab.http.errors import error_responses
-from pitchlab.kit.errors import EmailNotVerified
+from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
 from pitchlab.models import PracticeSession
 from pitchlab.practice import service, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
-    InvalidCursor,
     OnlyAdminsListOthers,
     SessionInProgress,
     SessionNotFound,

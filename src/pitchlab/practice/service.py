@@ -27,7 +27,7 @@ from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
 from pitchlab.consents import service as consents
 from pitchlab.db import system_context, temporary_context
-from pitchlab.kit.errors import EmailNotVerified
+from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
 from pitchlab.kit.events import publish
 from pitchlab.models import PracticeSession, Transcript, User
 from pitchlab.models.values import (
@@ -42,7 +42,6 @@ from pitchlab.models.values import (
 from pitchlab.practice import repository, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
-    InvalidCursor,
     OnlyAdminsListOthers,
     OperatorsDoNotPractise,
     SessionInProgress,
