@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pitchlab.config import Plan, Settings, TopUpPack
-from pitchlab.providers.billing import NewPrice, StripePrice
+from pitchlab.providers.payments import NewPrice, StripePrice
 
 # The metadata Pitchlab puts on what it creates in Stripe (prices, checkout sessions and the
 # subscriptions they start), read back by the webhooks.

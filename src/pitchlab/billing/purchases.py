@@ -40,7 +40,7 @@ from pitchlab.config import Plan, ResolvedSettings, TopUpPack
 from pitchlab.kit.errors import InvalidCursor, Unauthorized
 from pitchlab.models import Subscription, User
 from pitchlab.models.values import Role
-from pitchlab.providers.billing import (
+from pitchlab.providers.payments import (
     BillingGateway,
     BillingNotConfiguredError,
     BillingUnavailableError,

@@ -12,7 +12,7 @@ from pitchlab.config import Plan, TopUpPack
 from pitchlab.http.validation import RequestBody
 from pitchlab.models import Subscription
 from pitchlab.models.values import SubscriptionStatus
-from pitchlab.providers.billing import StripeInvoice
+from pitchlab.providers.payments import StripeInvoice
 
 # --- the catalogue (public) ----------------------------------------------------------------------
 

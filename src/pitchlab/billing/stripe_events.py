@@ -21,7 +21,7 @@ from typing import Any
 from pitchlab.billing import subscriptions
 from pitchlab.billing.catalogue import MINUTES_METADATA_KEY, PACK_METADATA_KEY, pack_by_id
 from pitchlab.config import Settings
-from pitchlab.providers.billing import invoice_subscription_id
+from pitchlab.providers.payments import id_of, invoice_subscription_id
 from pitchlab.webhooks.service import HandlingContext, InboxEvent, handles
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def checkout_session_completed(event: InboxEvent, context: HandlingContext
 async def _sync_checkout_subscription(
     checkout: Mapping[str, Any], context: HandlingContext
 ) -> None:
-    subscription_id = _id_of(checkout.get("subscription"))
+    subscription_id = id_of(checkout.get("subscription"))
     if subscription_id is None:
         log.warning("checkout session %s completed without a subscription", checkout.get("id"))
         return
@@ -75,7 +75,7 @@ async def _grant_top_up(checkout: Mapping[str, Any], context: HandlingContext) -
                     checkout.get("id"), pack_id)
         return
     company_id = await subscriptions.company_of(
-        context.session, _id_of(checkout.get("customer")), metadata
+        context.session, id_of(checkout.get("customer")), metadata
     )
     if company_id is None:
         log.warning("top-up checkout %s (customer %s) belongs to no company: ignored",
@@ -176,10 +176,3 @@ def paid_period(invoice: Mapping[str, Any]) -> tuple[datetime, datetime | None] 
 
 def _time(unix_seconds: Any) -> datetime:
     return datetime.fromtimestamp(int(unix_seconds), UTC)
-
-
-def _id_of(value: Any) -> str | None:
-    """An expandable field: an id, or the expanded object with its id."""
-    if isinstance(value, Mapping):
-        value = value.get("id")
-    return str(value) if value else None

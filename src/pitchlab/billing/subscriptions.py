@@ -36,7 +36,7 @@ from pitchlab.companies import service as companies
 from pitchlab.config import DEFAULT_PUBLIC_URL, Plan, Settings
 from pitchlab.models.values import EmailKind, MinuteGrantKind, SubscriptionStatus
 from pitchlab.notifications import templates
-from pitchlab.providers.billing import BillingGateway, StripeSubscription
+from pitchlab.providers.payments import BillingGateway, StripeSubscription
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pitchlab.config import Settings
-from pitchlab.providers.billing import BillingGateway, BillingOff, StripeBillingGateway
 from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
+from pitchlab.providers.payments import BillingGateway, BillingOff, StripeBillingGateway
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 from pitchlab.security.vault import Vault
 

@@ -290,7 +290,7 @@ def subscription_of(data: Mapping[str, Any]) -> StripeSubscription:
     price = item.get("price") or None
     return StripeSubscription(
         id=str(data["id"]),
-        customer_id=_id_of(data.get("customer")) or "",
+        customer_id=id_of(data.get("customer")) or "",
         status=str(data.get("status")),
         item_id=item.get("id"),
         price=StripePrice(
@@ -305,7 +305,7 @@ def subscription_of(data: Mapping[str, Any]) -> StripeSubscription:
         canceled_at=_time(data.get("canceled_at")),
         ended_at=_time(data.get("ended_at")),
         trial_end=_time(data.get("trial_end")),
-        latest_invoice_id=_id_of(data.get("latest_invoice")),
+        latest_invoice_id=id_of(data.get("latest_invoice")),
         metadata=dict(data.get("metadata") or {}),
     )
 
@@ -330,7 +330,7 @@ def invoice_subscription_id(data: Mapping[str, Any]) -> str | None:
     API versions, ``subscription`` in older ones (events keep the account's version)."""
     parent = data.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return _id_of(details.get("subscription")) or _id_of(data.get("subscription"))
+    return id_of(details.get("subscription")) or id_of(data.get("subscription"))
 
 
 def invoice_period(data: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
@@ -344,7 +344,7 @@ def invoice_period(data: Mapping[str, Any]) -> tuple[datetime | None, datetime |
     return _time(data.get("period_start")), _time(data.get("period_end"))
 
 
-def _id_of(value: Any) -> str | None:
+def id_of(value: Any) -> str | None:
     """An expandable field: an id, or the expanded object with its id."""
     if isinstance(value, Mapping):
         value = value.get("id")
