@@ -137,3 +137,30 @@ async def signed_in_operator(client, owner_url, monkeypatch, tmp_path) -> httpx.
     assert created.exit_code == 0, created.output
     return await client.post("/api/auth/login",
                              json={"email": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD})
+
+
+async def invited_member(
+    client, owner_url, of_email: str, role: str = "user", *, voice_consent: bool = True
+) -> dict:
+    """Somebody who joined the company of ``of_email`` by invitation (a rep, or another admin),
+    signed in, and (by default) consenting to voice recording: the login body plus the email."""
+    from pitchlab.security.tokens import new_opaque_token
+
+    token, token_hash = new_opaque_token()
+    email = unique_email(role)
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO invitations (company_id, email, role, token_hash, expires_at)"
+            " SELECT company_id, %s, %s, %s, now() + interval '7 days' FROM users"
+            " WHERE email = %s", (email, role, token_hash, of_email))
+    joined = await client.post("/api/auth/register", json={
+        "email": email, "password": PASSWORD, "name": "Jo Member", "invite_token": token})
+    assert joined.status_code == 202, joined.text
+    login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    tokens = {**login.json(), "email": email}
+    if voice_consent:
+        consent = await client.post("/api/users/me/consents", headers=bearer(tokens), json={
+            "kind": "voice_recording", "granted": True, "version": "v1"})
+        assert consent.status_code == 201, consent.text
+    return tokens

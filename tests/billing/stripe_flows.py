@@ -13,8 +13,7 @@ from psycopg import AsyncConnection
 
 from pitchlab.billing.catalogue import new_price, pack_by_id, plan_by_id
 from pitchlab.deps import context_of
-from pitchlab.security.tokens import new_opaque_token
-from tests.auth.helpers import PASSWORD, bearer, drain_jobs, signed_up, unique_email
+from tests.auth.helpers import bearer, drain_jobs, signed_up
 
 
 @dataclass
@@ -161,31 +160,6 @@ async def end_trial(conn: AsyncConnection, company_id: uuid.UUID) -> None:
 async def emails_of(conn: AsyncConnection, address: str) -> list[dict]:
     return await rows(conn, "SELECT kind, subject, text_body FROM email_outbox"
                             " WHERE lower(to_address) = lower(%s) ORDER BY created_at", address)
-
-
-# --- more members of the company ----------------------------------------------------------------
-
-
-async def member(client, conn: AsyncConnection, company_id: uuid.UUID, role: str = "user"
-                 ) -> dict:
-    """Somebody who joined the company by invitation (a rep, or another admin), signed in and
-    consenting to voice recording; the login body plus the email."""
-    token, token_hash = new_opaque_token()
-    email = unique_email(role)
-    await conn.execute(
-        "INSERT INTO invitations (company_id, email, role, token_hash, expires_at)"
-        " VALUES (%s, %s, %s, %s, now() + interval '7 days')",
-        (company_id, email, role, token_hash))
-    joined = await client.post("/api/auth/register", json={
-        "email": email, "password": PASSWORD, "name": "Jo Member", "invite_token": token})
-    assert joined.status_code == 202, joined.text
-    login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    tokens = {**login.json(), "email": email}
-    consent = await client.post("/api/users/me/consents", headers=bearer(tokens), json={
-        "kind": "voice_recording", "granted": True, "version": "v1"})
-    assert consent.status_code == 201
-    return tokens
 
 
 async def start_practice(client, tokens: dict):

@@ -22,8 +22,7 @@ import pytest
 from pitchlab.config import Plan
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.deps import context_of, install_context
-from pitchlab.security.tokens import new_opaque_token
-from tests.auth.helpers import PASSWORD, bearer, signed_up, unique_email
+from tests.auth.helpers import bearer, invited_member, signed_up
 from tests.billing.test_billing_http import (
     ADMIN_ONLY,
     add_subscription,
@@ -67,18 +66,7 @@ def creates(fake, path: str) -> list:
 
 async def second_admin(client, owner_url, of_email: str) -> dict:
     """Another admin of the same company, joined by invitation and signed in."""
-    token, token_hash = new_opaque_token()
-    email = unique_email("admin")
-    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO invitations (company_id, email, role, token_hash, expires_at)"
-            " SELECT company_id, %s, 'admin', %s, now() + interval '7 days' FROM users"
-            " WHERE email = %s", (email, token_hash, of_email))
-    joined = await client.post("/api/auth/register", json={
-        "email": email, "password": PASSWORD, "name": "Ada Min", "invite_token": token})
-    assert joined.status_code == 202
-    login = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    return {**login.json(), "email": email}
+    return await invited_member(client, owner_url, of_email, "admin", voice_consent=False)
 
 
 async def subscribed(client, fake, owner_url, tokens: dict, plan_id: str = "starter") -> dict:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 import uuid
 
-from tests.auth.helpers import bearer, drain_jobs, signed_up
-from tests.billing.stripe_flows import end_trial, member, session_id_of, start_practice
+from tests.auth.helpers import bearer, drain_jobs, invited_member, signed_up
+from tests.billing.stripe_flows import end_trial, session_id_of, start_practice
 
 
 async def overview(client, tokens: dict) -> dict:
@@ -33,7 +33,7 @@ async def test_subscribe_pay_and_practise_on_the_plans_minutes(
     company_id = uuid.UUID(
         (await client.get("/api/users/me", headers=bearer(admin))).json()["company"]["id"]
     )
-    rep = await member(client, owner_conn, company_id)
+    rep = await invited_member(client, owner_url, admin["email"])
     await end_trial(owner_conn, company_id)
     refused = await start_practice(client, rep)
     assert (refused.status_code, refused.json()["error"]["code"]) == (402, "subscription_inactive")

@@ -8,6 +8,7 @@ import stripe
 
 from pitchlab.billing.catalogue import new_price, plan_by_id
 from pitchlab.deps import context_of
+from tests.auth.helpers import invited_member
 from tests.billing.conftest import STRIPE_API_KEY
 from tests.billing.stripe_flows import (
     Customer,
@@ -16,7 +17,6 @@ from tests.billing.stripe_flows import (
     delivered_and_handled,
     emails_of,
     end_trial,
-    member,
     mirror,
     of_type,
     session_id_of,
@@ -33,8 +33,8 @@ async def test_a_failed_renewal_makes_the_subscription_past_due_and_emails_each_
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    other_admin = await member(client, owner_conn, buyer.company_id, role="admin")
-    rep = await member(client, owner_conn, buyer.company_id)
+    other_admin = await invited_member(client, owner_url, buyer.email, role="admin")
+    rep = await invited_member(client, owner_url, buyer.email)
     await end_trial(owner_conn, buyer.company_id)
     subscription_id = await subscribed(app, fake_stripe, buyer)
 
@@ -99,7 +99,7 @@ async def test_trial_will_end_emails_the_admins_once_with_the_trials_end(
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    rep = await member(client, owner_conn, buyer.company_id)
+    rep = await invited_member(client, owner_url, buyer.email)
     subscription_id = await trialing_subscription(app, fake_stripe, buyer, trial_days=14)
     [row] = await mirror(owner_conn, buyer.company_id)
     assert row["status"] == "trialing" and row["trial_end"] is not None
@@ -117,7 +117,7 @@ async def test_a_cancellation_at_period_end_then_the_deletion_send_one_email(
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    rep = await member(client, owner_conn, buyer.company_id)
+    rep = await invited_member(client, owner_url, buyer.email)
     subscription_id = await subscribed(app, fake_stripe, buyer)
 
     fake_stripe.cancel(subscription_id, at_period_end=True)

@@ -13,7 +13,7 @@ from pitchlab.billing.catalogue import new_price, plan_by_id
 from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources
 from pitchlab.webhooks import service as webhooks
-from tests.auth.helpers import drain_jobs
+from tests.auth.helpers import drain_jobs, invited_member
 from tests.billing.stripe_flows import (
     company_quota,
     copy_with_new_id,
@@ -23,7 +23,6 @@ from tests.billing.stripe_flows import (
     end_trial,
     grants,
     item_period,
-    member,
     mirror,
     of_type,
     start_practice,
@@ -40,7 +39,7 @@ async def test_a_completed_checkout_makes_an_active_subscription_with_its_plans_
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    rep = await member(client, owner_conn, buyer.company_id)
+    rep = await invited_member(client, owner_url, buyer.email)
 
     subscription_id = await subscribed(app, fake_stripe, buyer, "starter")
 
@@ -96,7 +95,7 @@ async def test_a_created_event_handled_after_deleted_does_not_bring_the_subscrip
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    rep = await member(client, owner_conn, buyer.company_id)
+    rep = await invited_member(client, owner_url, buyer.email)
     await end_trial(owner_conn, buyer.company_id)
     completed = fake_stripe.complete_checkout(await subscription_checkout(app, buyer))
     fake_stripe.cancel(completed["subscription"])  # at once: customer.subscription.deleted
@@ -206,7 +205,7 @@ async def test_a_deleted_subscription_stops_practice_and_a_new_paid_one_brings_m
     client, app, owner_url, owner_conn, fake_stripe
 ):
     buyer = await customer(client, app, owner_url, owner_conn)
-    rep = await member(client, owner_conn, buyer.company_id)
+    rep = await invited_member(client, owner_url, buyer.email)
     await end_trial(owner_conn, buyer.company_id)
     first = await subscribed(app, fake_stripe, buyer)
     await use_minutes(owner_conn, buyer.company_id, 300)  # every minute of the period used

@@ -11,8 +11,7 @@ from websockets.asyncio.client import connect
 
 from pitchlab.app import create_app
 from pitchlab.database_setup import libpq_dsn
-from pitchlab.security.tokens import new_opaque_token
-from tests.auth.helpers import PASSWORD, bearer, unique_email
+from tests.auth.helpers import PASSWORD, bearer, invited_member
 from tests.conftest import make_settings
 from tests.fakes.http_server import running
 from tests.fakes.tcp_proxy import through
@@ -41,22 +40,7 @@ async def fast_minutes(owner_url, tmp_path):
 
 async def colleague(client, owner_url, of_email: str) -> dict:
     """A second rep of the same company (joined by invitation), signed in, consenting to voice."""
-    token, token_hash = new_opaque_token()
-    email = unique_email("colleague")
-    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO invitations (company_id, email, role, token_hash, expires_at)"
-            " SELECT company_id, %s, 'user', %s, now() + interval '7 days' FROM users"
-            " WHERE email = %s", (email, token_hash, of_email))
-    joined = await client.post("/api/auth/register", json={
-        "email": email, "password": PASSWORD, "name": "Cole League", "invite_token": token})
-    assert joined.status_code == 202
-    tokens = {**(await client.post("/api/auth/login", json={
-        "email": email, "password": PASSWORD})).json(), "email": email}
-    consent = await client.post("/api/users/me/consents", headers=bearer(tokens), json={
-        "kind": "voice_recording", "granted": True, "version": "v1"})
-    assert consent.status_code == 201
-    return tokens
+    return await invited_member(client, owner_url, of_email)
 
 
 def company_ledger(owner_url, email: str) -> tuple[int, int, list[tuple]]:
