@@ -49,6 +49,7 @@ JOB_MODULES = (
     "pitchlab.practice.jobs",
     "pitchlab.feedback.jobs",
     "pitchlab.webhooks.jobs",
+    "pitchlab.billing.jobs",
     "pitchlab.jobs.maintenance",
 )
 
