@@ -12,17 +12,19 @@ company's admins.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from pitchlab.auth import repository as auth
+from pitchlab.billing import service as billing
 from pitchlab.billing.errors import QuotaExhausted
-from pitchlab.billing.jobs import TRIAL_NOTICES_JOB, send_trial_notices
+from pitchlab.billing.jobs import MINUTES_NOTICE_JOB, TRIAL_NOTICES_JOB, send_trial_notices
 from pitchlab.billing.service import charge_minute, minutes_notice_due
 from pitchlab.db import Database, system_context, tenant_context
 from pitchlab.deps import context_of
@@ -142,6 +144,7 @@ async def notices(owner_conn, team: Team) -> list[tuple[str, str]]:
     (80, 100, EmailKind.MINUTES_LOW),
     (99, 100, EmailKind.MINUTES_LOW),
     (100, 100, EmailKind.MINUTES_EXHAUSTED),
+    (199, 250, None),  # 79.6%
     (3, 5, None),
     (4, 5, EmailKind.MINUTES_LOW),
     (1, 1, EmailKind.MINUTES_EXHAUSTED),  # from nothing used to all: "used up" only
@@ -230,6 +233,22 @@ async def test_a_rolled_back_charge_sends_nothing_and_claims_nothing(
     assert await charge(database, team, call, 1)
     await drain_jobs(app)
     assert kinds(owner_url, team.admins) == [["minutes_low"], ["minutes_low"]]
+
+
+async def test_a_company_erased_before_its_emails_are_written_gets_none(
+        app, owner_conn, team):
+    """The last admin deleting the account erases the company; the job has nobody to tell and
+    is done, not failing again and again."""
+    await set_quota(owner_conn, team, total=10, used=7)
+    assert await charge(context_of(app).database, team,
+                        await live_call(owner_conn, team, team.rep.id), 1)
+    await owner_conn.execute("DELETE FROM companies WHERE id = %s", (team.company_id,))
+    await drain_jobs(app)
+    jobs = await (await owner_conn.execute(
+        "SELECT status FROM procrastinate_jobs WHERE task_name = %s"
+        " AND args->>'company_id' = %s", (MINUTES_NOTICE_JOB, str(team.company_id)))).fetchall()
+    assert jobs == [("succeeded",)]
+    assert await (await owner_conn.execute("SELECT count(*) FROM email_outbox")).fetchone() == (0,)
 
 
 async def test_only_the_company_quota_counts_not_a_users_own_cap(
@@ -385,8 +404,29 @@ async def test_trials_just_inside_the_window_are_told(
     assert kinds(owner_url, team.admins) == [[kind], [kind]]
 
 
+async def test_the_window_and_the_trials_end_to_the_microsecond(app, owner_url, owner_conn, team):
+    """The sweep as of a given moment: a trial whose end is that moment has ended (practice is
+    closed then: ensure_may_practise); the window is closed at its far end, open at its past
+    one."""
+    ends_at = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+    await owner_conn.execute("UPDATE companies SET trial_expires_at = %s WHERE id = %s",
+                             (ends_at, team.company_id))
+    context = context_of(app)
+
+    async def sweep_as_of(now: datetime) -> None:
+        await billing.send_trial_notices(context.database, "http://testserver", 3, now)
+
+    await sweep_as_of(ends_at + timedelta(days=7))  # ended a week ago exactly: out of the window
+    await sweep_as_of(ends_at - timedelta(days=3, microseconds=1))  # not within three days yet
+    assert kinds(owner_url, team.admins) == [[], []]
+    await sweep_as_of(ends_at - timedelta(days=3))  # three days ahead exactly
+    assert kinds(owner_url, team.admins) == [["trial_ending"]] * 2
+    await sweep_as_of(ends_at)  # the moment it ends, it has ended
+    assert kinds(owner_url, team.admins) == [["trial_ending", "trial_ended"]] * 2
+
+
 async def test_one_company_failing_leaves_the_others_told_and_itself_for_the_next_sweep(
-        app, owner_url, owner_conn, team, monkeypatch):
+        app, owner_url, owner_conn, team, monkeypatch, caplog):
     other = await confirmed_account(app, email=unique_email("initech"), password=PASSWORD,
                                     company="Initech")
     await owner_conn.execute(
@@ -400,8 +440,11 @@ async def test_one_company_failing_leaves_the_others_told_and_itself_for_the_nex
         return real_trial_ending(public_url, name, company, ends_at)
 
     monkeypatch.setattr(templates, "trial_ending", failing_for_acme)
-    await run_sweep(app)
+    with caplog.at_level(logging.ERROR, logger="pitchlab.billing.service"):
+        await run_sweep(app)
     assert kinds(owner_url, [other.email, *team.admins]) == [["trial_ending"], [], []]
+    [failure] = caplog.records  # said, with its cause, for the operator
+    assert str(team.company_id) in failure.getMessage() and failure.exc_info is not None
     assert await notices(owner_conn, team) == []  # its claim rolled back with its failure
 
     monkeypatch.setattr(templates, "trial_ending", real_trial_ending)

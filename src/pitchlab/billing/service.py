@@ -162,24 +162,22 @@ class TrialNotice(NamedTuple):
 
 async def send_trial_notices(
     database: Database, public_url: str, warning_days: int, now: datetime
-) -> int:
+) -> None:
     """Email the admins of each company whose trial ends within ``warning_days`` (trial_ending)
     or has ended (trial_ended), unless it has a subscription it practises on; each notice once
-    per trial. The number of notices sent.
+    per trial.
 
     Each company has a transaction of its own: one that fails is logged and left for the next
     sweep, and the others are sent."""
     async with database.transaction(system_context("trial_notices")) as session:
         due = await _trial_notices_due(session, now, warning_days)
-    sent = 0
     for notice in due:
         try:
             async with database.transaction(system_context("trial_notices")) as session:
-                sent += await _send_trial_notice(session, public_url, notice)
+                await _send_trial_notice(session, public_url, notice)
         except Exception:
             log.exception("the %s notice of company %s failed; the next sweep tries again",
                           notice.kind, notice.company_id)
-    return sent
 
 
 async def _trial_notices_due(
@@ -195,8 +193,6 @@ async def _trial_notices_due(
         TrialNotice(company_id, _trial_notice_kind(ends_at, now), ends_at)
         for company_id, ends_at in trials
     ]
-    if not candidates:
-        return []
     sent = await repository.notices_sent(
         session, [notice.company_id for notice in candidates], TRIAL_NOTICE_KINDS)
     return [notice for notice in candidates
@@ -208,15 +204,15 @@ def _trial_notice_kind(trial_expires_at: datetime, now: datetime) -> EmailKind:
     return EmailKind.TRIAL_ENDING if trial_expires_at > now else EmailKind.TRIAL_ENDED
 
 
-async def _send_trial_notice(session: AsyncSession, public_url: str, notice: TrialNotice) -> int:
+async def _send_trial_notice(session: AsyncSession, public_url: str, notice: TrialNotice) -> None:
     company = await companies.get(session, notice.company_id)
     if company is None:
-        return 0  # erased since the list was read
+        return  # erased since the list was read
 
     def compose(name: str | None) -> templates.ComposedEmail:
         if notice.kind == EmailKind.TRIAL_ENDED:
             return templates.trial_ended(public_url, name, company.name)
         return templates.trial_ending(public_url, name, company.name, notice.trial_expires_at)
 
-    return int(await notices.notify_admins_once(
-        session, notice.company_id, notice.kind, notice.occasion, compose))
+    await notices.notify_admins_once(
+        session, notice.company_id, notice.kind, notice.occasion, compose)
