@@ -31,6 +31,12 @@ async def notify_admins_once(
     occasion)`` was sent before. True when it is sent now."""
     if not await repository.claim_notice(session, company_id, kind.value, occasion):
         return False
+    await notify_admins(session, company_id, compose)
+    return True
+
+
+async def notify_admins(session: AsyncSession, company_id: UUID, compose: Compose) -> None:
+    """Queue ``compose(name)`` to each active admin of the company, for a notice claimed
+    already (a minute's charge claims the minutes notices; a job writes their emails)."""
     for address, name in await companies.admin_contacts(session, company_id):
         await queue_email(session, address, compose(name))
-    return True

@@ -4,7 +4,8 @@ A minute is charged by two UPDATEs in one transaction: the session's ``minutes_b
 n-1 to n (so charging minute n twice is a no-op), and every applicable quota row (the company's,
 and the user's own cap when there is one) moves by one, all or none, only while each stays within
 its total. Rows are locked in a fixed order, so concurrent charges queue instead of overspending
-or deadlocking. The rules that use these statements are in ``service.py``.
+or deadlocking; the charge returns the company quota as it left it (what the "80% used" notice
+reads). The rules that use these statements are in ``service.py``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import case, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import (
     BillingNotice,
+    Company,
     MinuteGrant,
     MinuteQuota,
     Subscription,
@@ -49,7 +51,7 @@ _CHARGE_QUOTAS = text(
     )
     UPDATE minute_quotas SET used_minutes = used_minutes + :minutes, updated_at = now()
     WHERE id IN (SELECT id FROM quota) AND (SELECT fits FROM verdict)
-    RETURNING id
+    RETURNING user_id, used_minutes, total_minutes, period_start
     """
 )
 
@@ -67,6 +69,15 @@ _RECORD_USAGE = text(
     ON CONFLICT (session_id) DO NOTHING
     """
 )
+
+
+class CompanyMinutes(NamedTuple):
+    """The company quota's row after a charge: its minutes in the period that began at
+    ``period_start``."""
+
+    used: int
+    total: int
+    period_start: datetime
 
 
 class Payer(NamedTuple):
@@ -87,13 +98,18 @@ async def claim_minute(session: AsyncSession, session_id: UUID, minute: int) -> 
 
 async def charge_quotas(
     session: AsyncSession, company_id: UUID, user_id: UUID, minutes: int
-) -> bool:
-    """Move every quota row that applies by ``minutes``, all or none. False when one would go
-    over its total, or the company has no quota row."""
-    result = await session.execute(
+) -> CompanyMinutes | None:
+    """Move every quota row that applies by ``minutes``, all or none, and return the company
+    quota as it is now. None when one would go over its total, or the company has no quota
+    row."""
+    charged = (await session.execute(
         _CHARGE_QUOTAS, {"company_id": company_id, "user_id": user_id, "minutes": minutes}
-    )
-    return bool(result.all())
+    )).all()
+    if not charged:
+        return None
+    # Exactly one: the verdict charges nothing without the company's row.
+    (company,) = [row for row in charged if row.user_id is None]
+    return CompanyMinutes(company.used_minutes, company.total_minutes, company.period_start)
 
 
 async def least_remaining(
@@ -315,3 +331,37 @@ async def company_quota(session: AsyncSession, company_id: UUID) -> MinuteQuota 
     )).scalar_one_or_none()
 
 
+
+
+# --- trial and minutes notices -----------------------------------------------------------------
+
+
+class TrialEnd(NamedTuple):
+    company_id: UUID
+    trial_expires_at: datetime
+
+
+async def trials_ending_between(
+    session: AsyncSession, after: datetime, until: datetime, practising: Collection[str]
+) -> list[TrialEnd]:
+    """The companies whose trial ends (or ended) after ``after`` and by ``until``, unless they
+    have a subscription in one of the ``practising`` statuses; soonest first."""
+    subscribed = exists().where(
+        Subscription.company_id == Company.id, Subscription.status.in_(practising))
+    result = await session.execute(
+        select(Company.id, Company.trial_expires_at).where(
+            Company.trial_expires_at > after, Company.trial_expires_at <= until, ~subscribed,
+        ).order_by(Company.trial_expires_at)
+    )
+    return [TrialEnd(row.id, row.trial_expires_at) for row in result]
+
+
+async def notices_sent(
+    session: AsyncSession, company_ids: Collection[UUID], kinds: Collection[str]
+) -> set[tuple[UUID, str, str]]:
+    """(company, kind, occasion) of each notice of these ``kinds`` sent to these companies."""
+    result = await session.execute(
+        select(BillingNotice.company_id, BillingNotice.kind, BillingNotice.occasion).where(
+            BillingNotice.company_id.in_(company_ids), BillingNotice.kind.in_(kinds))
+    )
+    return {(row.company_id, row.kind, row.occasion) for row in result}

@@ -1,4 +1,5 @@
-"""Billing rules: who may practise, minute metering as a ledger, one usage row per call.
+"""Billing rules: who may practise, minute metering as a ledger, one usage row per call, the
+notices that tell a company's admins its minutes or its trial are running out.
 
 Every function runs in the caller's unit of work: a minute that does not fit raises
 ``QuotaExhausted`` and leaves the transaction for the caller to roll back, so a refused charge
@@ -8,17 +9,25 @@ overspending) are in ``repository.py``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.billing import repository
+from pitchlab.billing import notices, repository
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.billing.events import MinutesRunningOut
 from pitchlab.companies import service as companies
+from pitchlab.db import Database, system_context
+from pitchlab.kit.events import publish
 from pitchlab.models import UsageRecord
-from pitchlab.models.values import SubscriptionStatus
+from pitchlab.models.values import EmailKind, SubscriptionStatus
+from pitchlab.notifications import templates
+
+log = logging.getLogger(__name__)
 
 # A company whose trial has ended practises while its subscription is in one of these.
 PRACTISING_STATUSES = frozenset(
@@ -44,9 +53,50 @@ async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) ->
     payer = await repository.claim_minute(session, session_id, minute)
     if payer is None:
         return False
-    if not await repository.charge_quotas(session, payer.company_id, payer.user_id, 1):
+    minutes = await repository.charge_quotas(session, payer.company_id, payer.user_id, 1)
+    if minutes is None:
         raise QuotaExhausted
+    await _claim_minutes_notice(session, payer.company_id, minutes)
     return True
+
+
+# The company's admins hear once a period that this share of its minutes is used.
+LOW_MINUTES_PERCENT = 80
+
+
+def minutes_notice_due(used: int, total: int) -> EmailKind | None:
+    """The notice a company quota with these minutes calls for: all used, 80% used, or none.
+    Only the highest: a charge that takes a small quota from under 80% to all of it says "used
+    up", not both."""
+    if used >= total:
+        return EmailKind.MINUTES_EXHAUSTED
+    if used * 100 >= total * LOW_MINUTES_PERCENT:
+        return EmailKind.MINUTES_LOW
+    return None
+
+
+async def _claim_minutes_notice(
+    session: AsyncSession, company_id: UUID, minutes: repository.CompanyMinutes
+) -> None:
+    """Claim the notice the company's minutes call for, once a period, in the charge's
+    transaction: a charge rolled back claims nothing, and of concurrent charges (they queue on
+    the company's quota row) only the first to get there claims it. Every later charge of the
+    period finds it claimed. The emails are written after the commit, by the job that hears
+    ``MinutesRunningOut``: it knows the public URL of the links, and the quota row this
+    transaction holds is not kept waiting for them."""
+    kind = minutes_notice_due(minutes.used, minutes.total)
+    if kind is None:
+        return
+    if await repository.claim_notice(session, company_id, kind.value, _iso(minutes.period_start)):
+        await publish(session, MinutesRunningOut(
+            company_id=company_id, kind=kind, used_minutes=minutes.used,
+            total_minutes=minutes.total, period_start=minutes.period_start,
+        ))
+
+
+def _iso(moment: datetime) -> str:
+    """A moment as a notice's occasion: one text per instant, whatever the session's zone."""
+    return moment.astimezone(UTC).isoformat()
 
 
 async def minutes_remaining(session: AsyncSession, company_id: UUID, user_id: UUID) -> int:
@@ -70,3 +120,99 @@ async def record_usage(
 async def usage_of_user(session: AsyncSession, user_id: UUID) -> Sequence[UsageRecord]:
     """The user's usage rows (the GDPR export)."""
     return await repository.usage_of_user(session, user_id)
+
+
+# --- notices to the company's admins -----------------------------------------------------------
+
+
+async def email_minutes_running_out(
+    session: AsyncSession, public_url: str, event: MinutesRunningOut
+) -> None:
+    """The emails of a minutes notice that a charge claimed (see ``_claim_minutes_notice``): one
+    to each active admin, with the numbers as the charge left them."""
+    company = await companies.get(session, event.company_id)
+    if company is None:
+        return  # erased since: nobody left to tell
+
+    def compose(name: str | None) -> templates.ComposedEmail:
+        if event.kind == EmailKind.MINUTES_EXHAUSTED:
+            return templates.minutes_exhausted(public_url, name, company.name, event.total_minutes)
+        return templates.minutes_low(
+            public_url, name, company.name, event.used_minutes, event.total_minutes)
+
+    await notices.notify_admins(session, company.id, compose)
+
+
+# A trial that ended longer ago than this gets no "trial ended" email: the first sweep after a
+# deploy must not write to every company whose trial ended months before.
+TRIAL_ENDED_NOTICE_DAYS = 7
+TRIAL_NOTICE_KINDS = (EmailKind.TRIAL_ENDING, EmailKind.TRIAL_ENDED)
+
+
+class TrialNotice(NamedTuple):
+    company_id: UUID
+    kind: EmailKind
+    trial_expires_at: datetime
+
+    @property
+    def occasion(self) -> str:
+        # Once per trial end: a trial extended (its end moved) is warned about again.
+        return f"trial:{_iso(self.trial_expires_at)}"
+
+
+async def send_trial_notices(
+    database: Database, public_url: str, warning_days: int, now: datetime
+) -> None:
+    """Email the admins of each company whose trial ends within ``warning_days`` (trial_ending)
+    or has ended (trial_ended), unless it has a subscription it practises on; each notice once
+    per trial.
+
+    Each company has a transaction of its own: one that fails is logged and left for the next
+    sweep, and the others are sent."""
+    async with database.transaction(system_context("trial_notices")) as session:
+        due = await _trial_notices_due(session, now, warning_days)
+    for notice in due:
+        try:
+            async with database.transaction(system_context("trial_notices")) as session:
+                await _send_trial_notice(session, public_url, notice)
+        except Exception:
+            log.exception("the %s notice of company %s failed; the next sweep tries again",
+                          notice.kind, notice.company_id)
+
+
+async def _trial_notices_due(
+    session: AsyncSession, now: datetime, warning_days: int
+) -> list[TrialNotice]:
+    """The trial notices not sent yet: for trials ending from the last week to ``warning_days``
+    ahead, of companies not practising on a subscription."""
+    trials = await repository.trials_ending_between(
+        session, now - timedelta(days=TRIAL_ENDED_NOTICE_DAYS), now + timedelta(days=warning_days),
+        PRACTISING_STATUSES,
+    )
+    candidates = [
+        TrialNotice(company_id, _trial_notice_kind(ends_at, now), ends_at)
+        for company_id, ends_at in trials
+    ]
+    sent = await repository.notices_sent(
+        session, [notice.company_id for notice in candidates], TRIAL_NOTICE_KINDS)
+    return [notice for notice in candidates
+            if (notice.company_id, notice.kind, notice.occasion) not in sent]
+
+
+def _trial_notice_kind(trial_expires_at: datetime, now: datetime) -> EmailKind:
+    # The trial runs while it expires after now (as ensure_may_practise has it).
+    return EmailKind.TRIAL_ENDING if trial_expires_at > now else EmailKind.TRIAL_ENDED
+
+
+async def _send_trial_notice(session: AsyncSession, public_url: str, notice: TrialNotice) -> None:
+    company = await companies.get(session, notice.company_id)
+    if company is None:
+        return  # erased since the list was read
+
+    def compose(name: str | None) -> templates.ComposedEmail:
+        if notice.kind == EmailKind.TRIAL_ENDED:
+            return templates.trial_ended(public_url, name, company.name)
+        return templates.trial_ending(public_url, name, company.name, notice.trial_expires_at)
+
+    await notices.notify_admins_once(
+        session, notice.company_id, notice.kind, notice.occasion, compose)

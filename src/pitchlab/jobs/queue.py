@@ -50,6 +50,7 @@ JOB_MODULES = (
     "pitchlab.feedback.jobs",
     "pitchlab.webhooks.jobs",
     "pitchlab.billing.stripe_events",
+    "pitchlab.billing.jobs",
     "pitchlab.jobs.maintenance",
 )
 

@@ -114,9 +114,9 @@ def trial_ending(public_url: str, name: str | None, company: str, ends_at: datet
 def trial_ended(public_url: str, name: str | None, company: str) -> ComposedEmail:
     return _billing_email(
         EmailKind.TRIAL_ENDED, public_url, name, "Your Pitchlab trial has ended",
-        [f"The Pitchlab trial of {company} has ended, so your reps cannot start practice calls. "
-         "Subscribe to a plan (POST /api/subscriptions/subscribe) to continue; your sessions "
-         "and feedback are kept."],
+        [f"The Pitchlab trial of {company} has ended, so nobody in it can start a practice "
+         "call. Subscribe to a plan (GET /api/plans, then POST /api/subscriptions/subscribe) to "
+         "continue; your sessions and feedback are kept."],
     )
 
 
@@ -147,7 +147,8 @@ def minutes_low(public_url: str, name: str | None, company: str, used: int, tota
     return _billing_email(
         EmailKind.MINUTES_LOW, public_url, name, "80% of your Pitchlab minutes are used",
         [f"{company} has used {used} of its {total} practice minutes for this period. Buy a "
-         "top-up (GET /api/billing/top-ups) or move to a larger plan before they run out."],
+         "top-up (POST /api/billing/top-ups; GET /api/billing/top-ups lists the packs) or move "
+         "to a larger plan (POST /api/subscriptions/subscribe) before they run out."],
     )
 
 
@@ -155,6 +156,7 @@ def minutes_exhausted(public_url: str, name: str | None, company: str, total: in
                       ) -> ComposedEmail:
     return _billing_email(
         EmailKind.MINUTES_EXHAUSTED, public_url, name, "Your Pitchlab minutes are used up",
-        [f"{company} has used all {total} practice minutes of this period: new calls cannot "
-         "start until the next period, a top-up (POST /api/billing/top-ups) or a larger plan."],
+        [f"{company} has used all {total} practice minutes of this period: no new call can "
+         "start until the next period begins, a top-up adds minutes (POST /api/billing/top-ups) "
+         "or the company moves to a larger plan (POST /api/subscriptions/subscribe)."],
     )
