@@ -31,13 +31,18 @@ async def latest_per_kind(session: AsyncSession, user_id: UUID) -> Sequence[Cons
 
 async def latest_answer(session: AsyncSession, user_id: UUID, kind: ConsentKind) -> bool:
     """The user's latest answer for ``kind``; never asked counts as no."""
-    granted = await session.scalar(
+    return bool(await latest_record(session, user_id, kind))
+
+
+async def latest_record(session: AsyncSession, user_id: UUID, kind: ConsentKind) -> bool | None:
+    """The user's latest answer for ``kind``; None when they were never asked."""
+    granted: bool | None = await session.scalar(
         select(Consent.granted)
         .where(Consent.user_id == user_id, Consent.kind == kind)
         .order_by(Consent.created_at.desc(), Consent.id.desc())
         .limit(1)
     )
-    return bool(granted)
+    return granted
 
 
 async def history(session: AsyncSession, user_id: UUID) -> Sequence[Consent]:

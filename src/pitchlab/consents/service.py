@@ -26,6 +26,11 @@ async def is_granted(session: AsyncSession, user_id: UUID, kind: ConsentKind) ->
     return await repository.latest_answer(session, user_id, kind)
 
 
+async def is_withdrawn(session: AsyncSession, user_id: UUID, kind: ConsentKind) -> bool:
+    """The user said no to ``kind`` (their latest answer), as opposed to never being asked."""
+    return await repository.latest_record(session, user_id, kind) is False
+
+
 async def history(session: AsyncSession, user_id: UUID) -> Sequence[Consent]:
     """Every answer, oldest first (the GDPR export)."""
     return await repository.history(session, user_id)

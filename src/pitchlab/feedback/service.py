@@ -20,20 +20,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
+from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback
-from pitchlab.models.values import FeedbackStatus, SessionStatus
+from pitchlab.models.values import ConsentKind, FeedbackStatus, SessionStatus
 from pitchlab.practice import service as practice
 from pitchlab.practice.events import SessionCompleted
-from pitchlab.providers.llm import SkillScorer
+from pitchlab.providers.llm import LocalSkillScorer, SkillScorer
 
 log = logging.getLogger(__name__)
 
 # The job that reacts to SessionCompleted. Its name outlives deploys while jobs are queued.
 FEEDBACK_JOB = "generate_feedback"
+LOCAL_SCORER = LocalSkillScorer()
 
 
 async def generate(database: Database, scorer: SkillScorer, session_id: UUID) -> bool:
@@ -43,12 +45,19 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
         if call is None:
             return False
         user = await auth.get_user(session, call.user_id)
+        # A rep who withdrew the ai_analysis consent is scored here only: no transcript of
+        # theirs leaves for OpenAI, whoever's key is configured.
+        ai_withdrawn = await consents.is_withdrawn(
+            session, call.user_id, ConsentKind.AI_ANALYSIS
+        )
     metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode)
     # outside any transaction: it may be slow
-    scoring = await scorer.score(call.turns, metrics, user)
+    scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(call.turns, metrics, user)
     body: dict[str, Any] = {**metrics, "call_type": call.call_type,
                             "scored_by": scoring.scored_by,
                             "rubric_version": scoring.rubric_version, **scoring.result}
+    if ai_withdrawn:
+        body["ai_analysis_consent"] = "withdrawn"  # why it was scored locally
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(
             session, session_id=session_id, company_id=call.company_id, metrics=body,
