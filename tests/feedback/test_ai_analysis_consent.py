@@ -50,7 +50,8 @@ async def scored_call(client, app, tokens: dict) -> dict:
         sent = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
                                  json={"text": line})
         assert sent.status_code == 200, sent.text
-    assert (await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))).status_code == 200
+    ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
+    assert ended.status_code == 200, ended.text
     await drain_jobs(app)
     feedback = await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
     assert feedback.status_code == 200, feedback.text
