@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import EmailVerificationToken, Invitation, RefreshToken, User
@@ -169,3 +170,12 @@ async def find_open_invitation(session: AsyncSession, token_hash: str) -> Invita
         .with_for_update()
     )
     return result.scalar_one_or_none()
+
+
+async def delete_invitations_to(session: AsyncSession, company_id: UUID, email: str) -> None:
+    """Every invitation of the company addressed to ``email``, accepted or not."""
+    await session.execute(
+        sa_delete(Invitation).where(
+            Invitation.company_id == company_id, func.lower(Invitation.email) == email.lower()
+        )
+    )

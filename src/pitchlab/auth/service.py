@@ -423,3 +423,10 @@ async def create_super_admin(
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     """The user with this id, as the caller's context may see it (None if not)."""
     return await repository.get_user(session, user_id)
+
+
+async def forget_invitations_to(
+    session: AsyncSession, company_id: uuid.UUID, email: str
+) -> None:
+    """The company's invitations to ``email`` (its user is being erased: the address goes too)."""
+    await repository.delete_invitations_to(session, company_id, email)

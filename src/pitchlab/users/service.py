@@ -119,6 +119,7 @@ async def delete_account(
     await repository.delete_user(session, user)
     await notifications.erase_mail_to(session, email)
     if company_id is not None:
+        await auth.forget_invitations_to(session, company_id, email)
         async with temporary_context(session, system_context("account_erasure")):
             if await repository.count_members(session, company_id) == 0:
                 await companies.erase(session, company_id)
