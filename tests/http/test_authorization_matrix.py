@@ -1,0 +1,168 @@
+"""The authorisation matrix, generated from /openapi.json, so that an endpoint is covered the day
+it lands.
+
+Every operation that takes an id (in its path, or a ``*_id`` field of its body) is called by a rep
+and by an admin of company A with company B's ids: each answer is 404 (or 403 for a role that may
+not call it at all), and nothing of company B changes. Every ``/api/admin/`` operation answers a
+rep 403; one that declares ``x-roles`` without ``admin`` (super-admin only) answers an admin 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pitchlab.database_setup import libpq_dsn
+from tests.auth.helpers import bearer, drain_jobs, invited_member, signed_up
+from tests.conftest import TENANT_TABLES
+from tests.practice.helpers import start
+
+# Ids that name things of the catalogue, not of a company: any caller may name them.
+CATALOGUE_IDS = {"plan_id", "pack_id", "scenario_id"}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass
+class Company:
+    admin: dict
+    rep: dict
+    company_id: str
+    rep_id: str
+    session_id: str
+
+
+async def company(client, app, owner_url) -> Company:
+    admin = await signed_up(client, app, owner_url)
+    rep = await invited_member(client, owner_url, admin["email"])
+    me = (await client.get("/api/users/me", headers=bearer(rep))).json()
+    sid = (await start(client, rep, mode="text"))["id"]
+    await client.post(f"/api/sessions/{sid}/stream", headers=bearer(rep),
+                      json={"text": "What does your team need most this quarter?"})
+    await client.post(f"/api/sessions/{sid}/end", headers=bearer(rep))
+    await drain_jobs(app)
+    return Company(admin, rep, me["company"]["id"], me["id"], sid)
+
+
+def ids_of(b: Company) -> dict[str, str]:
+    """Company B's ids, by the parameter and field names the API uses for them."""
+    return {"session_id": b.session_id, "user_id": b.rep_id, "company_id": b.company_id,
+            "id": b.rep_id}
+
+
+def snapshot(owner_url, company_id: str) -> str:
+    """A digest of every row of the company in every tenant table."""
+    digest = hashlib.sha256()
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        for table in TENANT_TABLES:
+            column = "id" if table == "companies" else "company_id"
+            rows = conn.execute(sql.SQL("SELECT t::text FROM {} t WHERE {} = %s ORDER BY 1").format(
+                sql.Identifier(table), sql.Identifier(column)), (company_id,)).fetchall()
+            digest.update(f"{table}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+def resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:  # Optional[...]: its first non-null form
+        schema = next(s for s in schema["anyOf"] if s.get("type") != "null")
+        return resolve(spec, schema)
+    return schema
+
+
+def value_for(spec: dict, name: str, schema: dict, ids: dict[str, str]) -> Any:
+    """A valid value for a body field: B's id for an id field, else the simplest the schema
+    accepts."""
+    if name in ids:
+        return ids[name]
+    schema = resolve(spec, schema)
+    if "enum" in schema:
+        return schema["enum"][-1]
+    kind, fmt = schema.get("type"), schema.get("format")
+    if fmt == "email":
+        return f"matrix-{uuid.uuid4().hex[:8]}@example.com"
+    if fmt == "date-time":
+        return "2031-01-01T10:00:00+00:00"
+    if fmt == "uuid":
+        return str(uuid.uuid4())
+    return {"integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}.get(
+        kind, "x" * max(1, schema.get("minLength", 1)))
+
+
+def body_for(spec: dict, operation: dict, ids: dict[str, str]) -> tuple[dict | None, bool]:
+    """(a body naming B's ids, whether it names one)."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return None, False
+    schema = resolve(spec, content["schema"])
+    fields = schema.get("properties", {})
+    id_fields = [name for name in fields if name.endswith("_id") and name not in CATALOGUE_IDS]
+    wanted = set(schema.get("required", [])) | set(id_fields)
+    body = {name: value_for(spec, name, fields[name], ids) for name in fields if name in wanted}
+    return body, bool(id_fields)
+
+
+def operations(spec: dict):
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+@pytest.fixture
+async def two_companies(client, app, owner_url) -> tuple[Company, Company]:
+    return await company(client, app, owner_url), await company(client, app, owner_url)
+
+
+async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
+    client, app, owner_url, two_companies
+):
+    a, b = two_companies
+    spec = (await client.get("/openapi.json")).json()
+    ids = ids_of(b)
+    before = snapshot(owner_url, b.company_id)
+    checked = []
+    for path, method, operation in operations(spec):
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+        body, body_names_id = body_for(spec, operation, ids)
+        if not names and not body_names_id:
+            continue
+        url = path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
+        for who, tokens in (("rep", a.rep), ("admin", a.admin)):
+            response = await client.request(method.upper(), url, headers=bearer(tokens),
+                                            json=body)
+            assert response.status_code in (403, 404), (
+                who, method, url, body, response.status_code, response.text[:300])
+            assert response.json()["error"]["code"] in ("forbidden", "not_found")
+            checked.append((who, method, path))
+    assert snapshot(owner_url, b.company_id) == before
+    # Not vacuous: the practice endpoints alone take a session id.
+    assert len({path for _, _, path in checked}) >= 5, checked
+
+
+async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(
+    client, app, owner_url, two_companies
+):
+    a, b = two_companies
+    spec = (await client.get("/openapi.json")).json()
+    ids = ids_of(a)  # their own company's ids: the role alone must refuse
+    for path, method, operation in operations(spec):
+        if not path.startswith("/api/admin/"):
+            continue
+        names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+        url = path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
+        body, _ = body_for(spec, operation, ids)
+        refused = [("rep", a.rep)]
+        roles = operation.get("x-roles")
+        if roles is not None and "admin" not in roles:
+            refused.append(("admin", a.admin))
+        for who, tokens in refused:
+            response = await client.request(method.upper(), url, headers=bearer(tokens),
+                                            json=body)
+            assert response.status_code == 403, (who, method, url, response.text[:300])
