@@ -61,8 +61,9 @@ def snapshot(owner_url, company_id: str) -> str:
     with psycopg.connect(libpq_dsn(owner_url)) as conn:
         for table in TENANT_TABLES:
             column = "id" if table == "companies" else "company_id"
-            rows = conn.execute(sql.SQL("SELECT t::text FROM {} t WHERE {} = %s ORDER BY 1").format(
-                sql.Identifier(table), sql.Identifier(column)), (company_id,)).fetchall()
+            query = sql.SQL("SELECT t::text FROM {} t WHERE {} = %s ORDER BY 1").format(
+                sql.Identifier(table), sql.Identifier(column))
+            rows = conn.execute(query, (company_id,)).fetchall()
             digest.update(f"{table}:{rows!r}".encode())
     return digest.hexdigest()
 
