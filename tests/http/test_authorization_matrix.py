@@ -150,7 +150,7 @@ async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
 async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(
     client, app, owner_url, two_companies
 ):
-    a, b = two_companies
+    a, _b = two_companies
     spec = (await client.get("/openapi.json")).json()
     ids = ids_of(a)  # their own company's ids: the role alone must refuse
     for path, method, operation in operations(spec):
