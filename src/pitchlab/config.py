@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     # --- product rules --------------------------------------------------------------------
     trial_days: int = Field(default=14, ge=0)
     trial_minutes: int = Field(default=60, ge=0)
+    # Transcripts and feedback older than this are deleted (a company may set its own number);
+    # the calls' billing facts stay.
+    retention_days: int = Field(default=365, ge=1, le=3650)
 
     # --- optional infrastructure ----------------------------------------------------------
     redis_url: SecretStr | None = None

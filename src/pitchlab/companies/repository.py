@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota, User
@@ -70,3 +70,26 @@ async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, custom
     await session.execute(
         update(Company).where(Company.id == company_id).values(stripe_customer_id=customer_id)
     )
+
+
+async def retention_cutoffs(
+    session: AsyncSession, default_days: int, now: datetime
+) -> list[tuple[UUID, datetime]]:
+    """(company, the moment before which its calls' transcripts and feedback go), for every
+    company: its own retention, else ``default_days``."""
+    days = func.coalesce(Company.retention_days, default_days)
+    result = await session.execute(
+        select(Company.id, now - func.make_interval(0, 0, 0, days)).order_by(Company.id)
+    )
+    return [(row[0], row[1]) for row in result]
+
+
+async def update_settings(session: AsyncSession, company_id: UUID, changes: dict[str, object]
+                          ) -> Company | None:
+    """Write ``changes`` (column -> value) to the company; the row as it is now."""
+    if changes:
+        await session.execute(update(Company).where(Company.id == company_id).values(**changes))
+    result = await session.execute(
+        select(Company).where(Company.id == company_id).execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()

@@ -53,3 +53,16 @@ async def lock(session: AsyncSession, company_id: UUID) -> Company | None:
 async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, customer_id: str) -> None:
     """Remember the company's Stripe customer (its one customer: webhooks find it by this id)."""
     await repository.set_stripe_customer_id(session, company_id, customer_id)
+
+
+async def retention_cutoffs(
+    session: AsyncSession, default_days: int, now: datetime
+) -> list[tuple[UUID, datetime]]:
+    return await repository.retention_cutoffs(session, default_days, now)
+
+
+async def update_settings(
+    session: AsyncSession, company_id: UUID, changes: dict[str, object]
+) -> Company | None:
+    """The company's own settings (retention_days, leaderboard_enabled), as its admin sets them."""
+    return await repository.update_settings(session, company_id, changes)

@@ -4,6 +4,7 @@ reason), and a sweep that re-queues feedback a crash left pending."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import procrastinate
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 SWEEP_JOB = "requeue_stranded_feedback"
+RETENTION_JOB = "purge_expired_calls"
 # A job "doing" this long after the call ended is presumed lost with its worker.
 STRANDED_AFTER_SECONDS = 120
 
@@ -43,3 +45,11 @@ async def requeue_stranded_feedback(
     context: procrastinate.JobContext, timestamp: int  # noqa: ARG001 (the tick, unused)
 ) -> None:
     await service.requeue_stranded(resources(context).database, STRANDED_AFTER_SECONDS)
+
+
+@job(RETENTION_JOB, queue="sweeps", periodic_cron="17 * * * *")
+async def purge_expired_calls(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Hourly: transcripts and feedback past their company's retention are deleted."""
+    deps = resources(context)
+    await service.purge_expired(deps.database, deps.settings.retention_days,
+                                datetime.fromtimestamp(timestamp, UTC))

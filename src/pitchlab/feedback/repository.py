@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.models import Feedback
+from pitchlab.models import Feedback, PracticeSession
 
 
 async def save_feedback(
@@ -59,3 +61,20 @@ async def feedback_of_sessions(
 ) -> Sequence[Feedback]:
     result = await session.execute(select(Feedback).where(Feedback.session_id.in_(session_ids)))
     return result.scalars().all()
+
+
+async def delete_reports_of_calls_ended_before(
+    session: AsyncSession, company_id: UUID, cutoff: datetime
+) -> int:
+    """The reports of the company's calls that ended before ``cutoff``; how many."""
+    result = await session.execute(
+        sa_delete(Feedback).where(
+            Feedback.company_id == company_id,
+            Feedback.session_id.in_(
+                select(PracticeSession.id).where(
+                    PracticeSession.company_id == company_id, PracticeSession.ended_at < cutoff
+                )
+            ),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

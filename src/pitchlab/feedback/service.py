@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
+from pitchlab.companies import service as companies
 from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
-from pitchlab.feedback.errors import NoFeedbackForCancelledCall
+from pitchlab.feedback.errors import FeedbackPurged, NoFeedbackForCancelledCall
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback
 from pitchlab.models.values import ConsentKind, FeedbackStatus, SessionStatus
@@ -89,6 +90,28 @@ async def requeue_stranded(database: Database, older_than_seconds: float) -> int
     return len(stranded)
 
 
+async def purge_expired(database: Database, default_days: int, now: datetime) -> int:
+    """Retention: every company's calls that ended more than its retention ago lose their
+    transcript and feedback; the calls (minutes, times, status) stay as the billing record. One
+    transaction per company, so one company's failure leaves the others purged. How many
+    transcripts and reports went."""
+    async with database.transaction(system_context("retention")) as session:
+        cutoffs = await companies.retention_cutoffs(session, default_days, now)
+    purged = 0
+    for company_id, cutoff in cutoffs:
+        try:
+            async with database.transaction(system_context("retention")) as session:
+                purged += await repository.delete_reports_of_calls_ended_before(
+                    session, company_id, cutoff)
+                purged += await practice.purge_transcripts(session, company_id, cutoff)
+        except Exception:
+            log.exception("retention purge failed for company %s; the next run retries",
+                          company_id)
+    if purged:
+        log.info("retention: deleted %d transcripts and reports", purged)
+    return purged
+
+
 _EVENT = TypeAdapter(SessionCompleted)
 
 
@@ -126,9 +149,10 @@ async def feedback_for(
         raise NoFeedbackForCancelledCall
     if row.feedback_status == FeedbackStatus.READY:
         stored = await repository.feedback_of(session, row.id)
-        if stored is not None:
-            return FeedbackView(FeedbackStatus.READY, metrics=stored.metrics,
-                                created_at=stored.created_at)
+        if stored is None:
+            raise FeedbackPurged  # deleted under the company's retention
+        return FeedbackView(FeedbackStatus.READY, metrics=stored.metrics,
+                            created_at=stored.created_at)
     if row.feedback_status == FeedbackStatus.FAILED:
         return FeedbackView(FeedbackStatus.FAILED, error=row.feedback_error or "unknown error")
     return FeedbackView(FeedbackStatus.PENDING)

@@ -15,12 +15,18 @@ from pitchlab.security.emails import canonical_email
 
 class Company(Base):
     __tablename__ = "companies"
-    __table_args__ = (CheckConstraint("length(name) BETWEEN 1 AND 200"),)
+    __table_args__ = (
+        CheckConstraint("length(name) BETWEEN 1 AND 200"),
+        CheckConstraint("retention_days BETWEEN 1 AND 3650", name="companies_retention_days_check"),
+    )
 
     id: Mapped[UUID] = uuid_pk()
     name: Mapped[str]
     stripe_customer_id: Mapped[str | None] = mapped_column(unique=True)
     trial_expires_at: Mapped[datetime | None]
+    # Days a call's transcript and feedback are kept; NULL: the setting PITCHLAB_RETENTION_DAYS.
+    retention_days: Mapped[int | None]
+    leaderboard_enabled: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

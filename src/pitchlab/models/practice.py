@@ -48,6 +48,7 @@ class PracticeSession(Base):
         CheckConstraint(one_of("feedback_status", FeedbackStatus)),
         Index("sessions_user_id_company_id_idx", "user_id", "company_id"),
         Index("sessions_company_id_idx", "company_id"),
+        Index("sessions_company_ended_idx", "company_id", "ended_at"),
         Index("sessions_one_live_per_user", "user_id", unique=True,
               postgresql_where=text("status = 'in_progress'")),
         Index("sessions_live_activity_idx", "last_activity_at",

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import delete as sa_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript
@@ -217,3 +218,20 @@ async def transcripts_of(
         select(Transcript).where(Transcript.session_id.in_(session_ids))
     )
     return result.scalars().all()
+
+
+async def delete_transcripts_of_calls_ended_before(
+    session: AsyncSession, company_id: UUID, cutoff: datetime
+) -> int:
+    """The transcripts of the company's calls that ended before ``cutoff``; how many."""
+    result = await session.execute(
+        sa_delete(Transcript).where(
+            Transcript.company_id == company_id,
+            Transcript.session_id.in_(
+                select(PracticeSession.id).where(
+                    PracticeSession.company_id == company_id, PracticeSession.ended_at < cutoff
+                )
+            ),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

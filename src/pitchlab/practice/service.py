@@ -452,3 +452,9 @@ async def calls_of_user(
     """Every call of the user, oldest first, and their transcripts (the GDPR export)."""
     calls = await repository.sessions_of_user(session, user_id)
     return calls, await repository.transcripts_of(session, [call.id for call in calls])
+
+
+async def purge_transcripts(session: AsyncSession, company_id: UUID, cutoff: datetime) -> int:
+    """Retention: delete the transcripts of the company's calls that ended before ``cutoff``
+    (the calls themselves, their minutes and times, stay)."""
+    return await repository.delete_transcripts_of_calls_ended_before(session, company_id, cutoff)
