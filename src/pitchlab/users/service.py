@@ -105,14 +105,21 @@ async def rotate_api_keys(database: Database, vault: Vault) -> int:
 async def delete_account(
     session: AsyncSession, settings: Settings, user: User, password: str
 ) -> UUID | None:
-    """Erase the user (GDPR): the row and, by cascade, sessions, transcripts, feedback, consents
-    and tokens; their email in the outbox. Usage rows stay, unlinked, as the company's billing
-    record; a company left with nobody is erased whole. A call still live is ended first,
-    through the practice rules, so its minutes are billed and its usage row written before the
-    cascade takes the session; its id is returned so that the caller closes its stream.
-    ``UserDeleted`` is published in the same transaction."""
+    """The user erases their own account (GDPR), confirming it with their password: see
+    ``erase_user``."""
     if not await auth.has_password(user, password):
         raise InvalidPassword()
+    return await erase_user(session, settings, user)
+
+
+async def erase_user(session: AsyncSession, settings: Settings, user: User) -> UUID | None:
+    """Erase the user (GDPR): the row and, by cascade, sessions, transcripts, feedback, consents
+    and tokens; their email in the outbox and in the company's invitations. Usage rows stay,
+    unlinked, as the company's billing record; a company left with nobody is erased whole. A
+    call still live is ended first, through the practice rules, so its minutes are billed and
+    its usage row written before the cascade takes the session; its id is returned so that the
+    caller closes its stream. ``UserDeleted`` is published in the same transaction. Also what
+    an admin's deletion of a user of their company does."""
     live_call = await practice.end_live_call_of(session, settings, user.id,
                                                 reason="account_deleted")
     user_id, company_id, email = user.id, user.company_id, user.email
