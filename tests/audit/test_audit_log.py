@@ -26,6 +26,7 @@ from tests.auth.helpers import (
 )
 
 IP = "203.0.113.7"
+LOCAL = "127.0.0.1"  # the address of the tests' default client
 FIELDS = "action, actor_id, company_id, target_type, target_id, ip, details"
 
 
@@ -63,7 +64,7 @@ async def test_sign_up_verification_and_login_write_one_entry_each(app, owner_ur
         me = await _me(client, tokens)
     assert await _entries(owner_conn) == [
         _of_user("user.signed_up", me, ip=IP),
-        _of_user("user.email_verified", me),
+        _of_user("user.email_verified", me, ip=IP),
         _of_user("user.logged_in", me, ip=IP),
     ]
 
@@ -113,10 +114,11 @@ async def test_password_and_api_key_changes_are_recorded_never_their_values(
     assert password.status_code == 200, password.text
     changes = await _entries(owner_conn, actor_id=uuid.UUID(me["id"]))
     assert changes[1:] == [
-        _of_user("user.api_key_changed", me, details={"set": ["elevenlabs", "openai"],
-                                                      "deleted": []}),
-        _of_user("user.api_key_changed", me, details={"set": [], "deleted": ["elevenlabs"]}),
-        _of_user("user.password_changed", me),
+        _of_user("user.api_key_changed", me, ip=LOCAL,
+                 details={"set": ["elevenlabs", "openai"], "deleted": []}),
+        _of_user("user.api_key_changed", me, ip=LOCAL,
+                 details={"set": [], "deleted": ["elevenlabs"]}),
+        _of_user("user.password_changed", me, ip=LOCAL),
     ]
     table = await _whole_table(owner_conn)
     for secret in [*secrets, PASSWORD, tokens["access_token"], tokens["refresh_token"]]:
@@ -140,7 +142,7 @@ async def test_export_and_consent_are_recorded(client, app, owner_url, owner_con
             "kind": "marketing", "granted": False, "version": "2026-11"})
     assert consent.status_code == 201
     assert (await _entries(owner_conn, actor_id=uuid.UUID(me["id"])))[1:] == [
-        _of_user("user.data_exported", me),
+        _of_user("user.data_exported", me, ip=LOCAL),
         _of_user("consent.recorded", me, ip=IP,
                  details={"kind": "marketing", "granted": False, "version": "2026-11"}),
     ]

@@ -55,9 +55,9 @@ async def register(
     responses=error_responses(InvalidEmailLink, 422),
 )
 async def verify_email(
-    session: DbSession, token: str = Query(min_length=10, max_length=200)
+    session: DbSession, ip: ClientIp, token: str = Query(min_length=10, max_length=200)
 ) -> MessageOut:
-    await service.verify_email(session, token)
+    await service.verify_email(session, token, ip)
     return MessageOut(message="Your email address is confirmed. You can sign in.")
 
 

@@ -171,7 +171,7 @@ async def send_verification(
     )
 
 
-async def verify_email(session: AsyncSession, token: str) -> None:
+async def verify_email(session: AsyncSession, token: str, ip: str | None = None) -> None:
     await use_context(session, system_context("verify_email"))
     user_id = await repository.spend_verification_token(session, hash_opaque_token(token))
     user = await repository.get_user(session, user_id) if user_id else None
@@ -179,7 +179,7 @@ async def verify_email(session: AsyncSession, token: str) -> None:
         raise InvalidEmailLink()
     if user.email_verified_at is None:
         user.email_verified_at = _now()
-        await audit.record_of_user(session, AuditAction.USER_EMAIL_VERIFIED, user)
+        await audit.record_of_user(session, AuditAction.USER_EMAIL_VERIFIED, user, ip=ip)
 
 
 async def resend_verification(
@@ -381,7 +381,8 @@ async def logout_everywhere(session: AsyncSession, user: User) -> None:
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, user: User, current: str, new: str
+    session: AsyncSession, settings: Settings, user: User, current: str, new: str,
+    ip: str | None = None,
 ) -> bool:
     """Set ``user``'s password to ``new`` if ``current`` is theirs (else False, nothing changed);
     every signed-in device, the caller's too, then has to sign in again."""
@@ -390,7 +391,7 @@ async def change_password(
     user.hashed_password = await passwords.hash_password_async(new, settings.bcrypt_rounds)
     async with temporary_context(session, system_context("password_change")):
         await end_all_sessions(session, user)
-    await audit.record_of_user(session, AuditAction.USER_PASSWORD_CHANGED, user)
+    await audit.record_of_user(session, AuditAction.USER_PASSWORD_CHANGED, user, ip=ip)
     return True
 
 

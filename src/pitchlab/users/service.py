@@ -61,17 +61,18 @@ async def profile(session: AsyncSession, user: User) -> UserOut:
 
 
 async def update_profile(
-    session: AsyncSession, settings: Settings, vault: Vault, user: User, change: UserUpdate
+    session: AsyncSession, settings: Settings, vault: Vault, user: User, change: UserUpdate,
+    ip: str | None = None,
 ) -> None:
     if change.new_password is not None and not await auth.change_password(
-        session, settings, user, change.current_password or "", change.new_password
+        session, settings, user, change.current_password or "", change.new_password, ip
     ):
         raise InvalidCurrentPassword()
     if change.name is not None:
         user.name = change.name.strip()
     if change.api_keys is not None:
         _store_api_keys(vault, user, change.api_keys)
-        await audit.record_of_user(session, AuditAction.USER_API_KEY_CHANGED, user,
+        await audit.record_of_user(session, AuditAction.USER_API_KEY_CHANGED, user, ip=ip,
                                    details=_key_changes(change.api_keys))
     user.updated_at = datetime.now(UTC)  # the trigger also sets it; this keeps the ORM copy fresh
     await repository.save(session, user)
@@ -176,11 +177,11 @@ def _consent_out(row: Consent) -> ConsentOut:
 
 # --- export (GDPR) ------------------------------------------------------------------------------
 
-async def export_data(session: AsyncSession, user: User) -> ExportOut:
+async def export_data(session: AsyncSession, user: User, ip: str | None = None) -> ExportOut:
     sessions, transcripts = await practice.calls_of_user(session, user.id)
     feedback = await feedback_reports.reports_of_calls(session, [s.id for s in sessions])
     usage = await billing.usage_of_user(session, user.id)
-    await audit.record_of_user(session, AuditAction.USER_DATA_EXPORTED, user)
+    await audit.record_of_user(session, AuditAction.USER_DATA_EXPORTED, user, ip=ip)
     return ExportOut(
         exported_at=datetime.now(UTC),
         profile=await profile(session, user),
