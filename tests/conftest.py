@@ -44,6 +44,9 @@ TENANT_TABLES = [
     "usage_records", "minute_quotas", "invitations", "consents", "minute_grants",
     "billing_notices",
 ]
+# Tenant data the app may only append to and read (INSERT and SELECT granted, no UPDATE or
+# DELETE): its own tests (tests/database/test_audit_log_table.py), not the generic ones.
+APPEND_ONLY_TABLES = ["audit_logs"]
 # Tables that only a transaction in the system context may see at all.
 SYSTEM_TABLES = [
     "email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets",
@@ -173,7 +176,9 @@ async def app_conn(app_url: URL) -> AsyncIterator[psycopg.AsyncConnection]:
 # while TRUNCATE makes every table anew (half a second for these, before every test). It also
 # takes no ACCESS EXCLUSIVE lock. Sent as one query: one implicit transaction; every foreign key
 # between these tables cascades or sets null, so their order does not matter.
-EMPTY_TABLES = "; ".join(f"DELETE FROM {table}" for table in TENANT_TABLES + SYSTEM_TABLES)
+EMPTY_TABLES = "; ".join(
+    f"DELETE FROM {table}" for table in TENANT_TABLES + SYSTEM_TABLES + APPEND_ONLY_TABLES
+)
 # A call still served when its test is over has this long to finish before the teardown fails.
 SERVED_CALLS_GRACE_SECONDS = 30
 

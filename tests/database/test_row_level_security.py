@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from tests.conftest import SYSTEM_TABLES, TENANT_TABLES
+from tests.conftest import APPEND_ONLY_TABLES, SYSTEM_TABLES, TENANT_TABLES
 
 
 @dataclass
@@ -213,7 +213,7 @@ async def test_the_app_role_has_no_way_around_the_policies(owner_conn):
 
 
 async def test_every_tenant_table_enables_and_forces_row_level_security(owner_conn):
-    protected = TENANT_TABLES + SYSTEM_TABLES
+    protected = TENANT_TABLES + SYSTEM_TABLES + APPEND_ONLY_TABLES
     rows = await (await owner_conn.execute(
         "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
         " WHERE relname = ANY(%s) AND relkind = 'r'", (protected,)
@@ -221,9 +221,17 @@ async def test_every_tenant_table_enables_and_forces_row_level_security(owner_co
     assert sorted(rows) == sorted((t, True, True) for t in protected)
     policies = await (await owner_conn.execute(
         "SELECT tablename, qual IS NOT NULL, with_check IS NOT NULL FROM pg_policies"
-        " WHERE schemaname = 'public'"
+        " WHERE schemaname = 'public' AND tablename <> ALL(%s)", (APPEND_ONLY_TABLES,)
     )).fetchall()
-    assert sorted(policies) == sorted((t, True, True) for t in protected)
+    assert sorted(policies) == sorted((t, True, True) for t in TENANT_TABLES + SYSTEM_TABLES)
+    # The append-only tables: one policy to read and one to insert (the app may do nothing
+    # else), and the owner's own (tests/database/test_audit_log_table.py tries them).
+    append_only = await (await owner_conn.execute(
+        "SELECT tablename, cmd FROM pg_policies WHERE tablename = ANY(%s)", (APPEND_ONLY_TABLES,)
+    )).fetchall()
+    assert sorted(append_only) == sorted(
+        (t, cmd) for t in APPEND_ONLY_TABLES for cmd in ("ALL", "INSERT", "SELECT")
+    )
 
 
 async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_global(owner_conn):
@@ -233,7 +241,9 @@ async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_globa
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         " AND tablename NOT LIKE 'procrastinate%%'"
     )).fetchall()
-    assert {r[0] for r in rows} == set(TENANT_TABLES) | set(SYSTEM_TABLES) | global_tables
+    assert {r[0] for r in rows} == (
+        set(TENANT_TABLES) | set(SYSTEM_TABLES) | set(APPEND_ONLY_TABLES) | global_tables
+    )
 
 
 async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:

@@ -44,7 +44,7 @@ async def register(
     ip: ClientIp,
 ) -> MessageOut:
     await service.count_attempt(limiter, "register", ip=ip, email=str(body.email))
-    await service.register(session, settings, body)
+    await service.register(session, settings, body, ip)
     return MessageOut(message=REGISTERED)
 
 
@@ -55,9 +55,9 @@ async def register(
     responses=error_responses(InvalidEmailLink, 422),
 )
 async def verify_email(
-    session: DbSession, token: str = Query(min_length=10, max_length=200)
+    session: DbSession, ip: ClientIp, token: str = Query(min_length=10, max_length=200)
 ) -> MessageOut:
-    await service.verify_email(session, token)
+    await service.verify_email(session, token, ip)
     return MessageOut(message="Your email address is confirmed. You can sign in.")
 
 
@@ -90,9 +90,12 @@ async def resend_verification(
     ),
 )
 async def login(
-    body: LoginIn, session: DbSession, settings: AppSettings, limiter: AppLimiter, ip: ClientIp
+    body: LoginIn, session: DbSession, database: AppDatabase, settings: AppSettings,
+    limiter: AppLimiter, ip: ClientIp,
 ) -> TokenOut:
-    pair = await service.login(session, settings, limiter, ip, str(body.email), body.password)
+    pair = await service.login(
+        session, database, settings, limiter, ip, str(body.email), body.password
+    )
     return _token_out(pair)
 
 

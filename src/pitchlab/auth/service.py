@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from pitchlab.audit import service as audit
 from pitchlab.auth import repository
 from pitchlab.auth.errors import (
     AccountDisabled,
@@ -37,7 +38,7 @@ from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.db import Database, system_context, temporary_context, use_context
 from pitchlab.kit.errors import EmailNotVerified, RateLimited
 from pitchlab.models import Invitation, User
-from pitchlab.models.values import Role
+from pitchlab.models.values import AuditAction, Role
 from pitchlab.notifications import templates
 from pitchlab.notifications.service import queue_email
 from pitchlab.security import passwords
@@ -93,7 +94,9 @@ async def count_attempt(limiter: RateLimiter, action: str, *, ip: str, email: st
 
 # --- registration --------------------------------------------------------------------------
 
-async def register(session: AsyncSession, settings: ResolvedSettings, body: RegisterIn) -> None:
+async def register(
+    session: AsyncSession, settings: ResolvedSettings, body: RegisterIn, ip: str | None = None
+) -> None:
     """Create the account, or quietly tell the existing owner. The caller cannot tell which."""
     await use_context(session, system_context("register"))
     email = str(body.email).lower()
@@ -106,7 +109,8 @@ async def register(session: AsyncSession, settings: ResolvedSettings, body: Regi
     if existing is None:
         try:
             async with session.begin_nested():
-                await _create_account(session, settings, body, email, hashed, invitation)
+                user = await _create_account(session, settings, body, email, hashed, invitation)
+                await audit.record_of_user(session, AuditAction.USER_SIGNED_UP, user, ip=ip)
             return
         except IntegrityError:
             log.info("a concurrent registration took this email first")
@@ -120,10 +124,9 @@ async def register(session: AsyncSession, settings: ResolvedSettings, body: Regi
 async def _create_account(
     session: AsyncSession, settings: ResolvedSettings, body: RegisterIn, email: str, hashed: str,
     invitation: Invitation | None,
-) -> None:
+) -> User:
     if invitation is not None:
-        await _join_by_invitation(session, invitation, body, email, hashed)
-        return
+        return await _join_by_invitation(session, invitation, body, email, hashed)
     company = await companies.create_with_trial(session, settings, body.company_name or "")
     user = await repository.add_user(
         session,
@@ -131,6 +134,7 @@ async def _create_account(
              company_id=company.id),
     )
     await send_verification(session, settings, user)
+    return user
 
 
 async def _open_invitation(session: AsyncSession, body: RegisterIn, email: str) -> Invitation:
@@ -144,10 +148,10 @@ async def _open_invitation(session: AsyncSession, body: RegisterIn, email: str) 
 
 async def _join_by_invitation(
     session: AsyncSession, invitation: Invitation, body: RegisterIn, email: str, hashed: str
-) -> None:
+) -> User:
     invitation.accepted_at = _now()
     # The invitee proved the address by receiving the invitation there.
-    await repository.add_user(
+    return await repository.add_user(
         session,
         User(email=email, hashed_password=hashed, name=body.name, role=invitation.role,
              company_id=invitation.company_id, email_verified_at=_now()),
@@ -167,7 +171,7 @@ async def send_verification(
     )
 
 
-async def verify_email(session: AsyncSession, token: str) -> None:
+async def verify_email(session: AsyncSession, token: str, ip: str | None = None) -> None:
     await use_context(session, system_context("verify_email"))
     user_id = await repository.spend_verification_token(session, hash_opaque_token(token))
     user = await repository.get_user(session, user_id) if user_id else None
@@ -175,6 +179,7 @@ async def verify_email(session: AsyncSession, token: str) -> None:
         raise InvalidEmailLink()
     if user.email_verified_at is None:
         user.email_verified_at = _now()
+        await audit.record_of_user(session, AuditAction.USER_EMAIL_VERIFIED, user, ip=ip)
 
 
 async def resend_verification(
@@ -189,8 +194,8 @@ async def resend_verification(
 # --- login and tokens -----------------------------------------------------------------------
 
 async def login(
-    session: AsyncSession, settings: ResolvedSettings, limiter: RateLimiter, ip: str, email: str,
-    password: str,
+    session: AsyncSession, database: Database, settings: ResolvedSettings, limiter: RateLimiter,
+    ip: str, email: str, password: str,
 ) -> TokenPair:
     """Check the password under the login throttle (security/ratelimit.py): only failures are
     counted, and a correct password resets the counters of its (email, address) pair."""
@@ -201,6 +206,8 @@ async def login(
         user = await _user_with_password(session, settings, email, password)
         if user is None:
             await throttle.failed()
+            # Who tried is not recorded: the email may be nobody's, or mistyped personal data.
+            await audit.record_apart(database, AuditAction.USER_LOGIN_FAILED, ip=ip)
             raise InvalidCredentials()
         await throttle.succeeded()
     # Tokens are issued under the user's lock, as refresh does (lock_user_for_tokens): a password
@@ -214,6 +221,7 @@ async def login(
     _ensure_may_sign_in(user, settings)
     if passwords.needs_rehash(user.hashed_password, settings.bcrypt_rounds):
         user.hashed_password = await passwords.hash_password_async(password, settings.bcrypt_rounds)
+    await audit.record_of_user(session, AuditAction.USER_LOGGED_IN, user, ip=ip)
     return await _issue_tokens(session, settings, user, family_id=uuid.uuid4())
 
 
@@ -373,7 +381,8 @@ async def logout_everywhere(session: AsyncSession, user: User) -> None:
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, user: User, current: str, new: str
+    session: AsyncSession, settings: Settings, user: User, current: str, new: str,
+    ip: str | None = None,
 ) -> bool:
     """Set ``user``'s password to ``new`` if ``current`` is theirs (else False, nothing changed);
     every signed-in device, the caller's too, then has to sign in again."""
@@ -382,6 +391,7 @@ async def change_password(
     user.hashed_password = await passwords.hash_password_async(new, settings.bcrypt_rounds)
     async with temporary_context(session, system_context("password_change")):
         await end_all_sessions(session, user)
+    await audit.record_of_user(session, AuditAction.USER_PASSWORD_CHANGED, user, ip=ip)
     return True
 
 

@@ -28,13 +28,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.audit import service as audit
 from pitchlab.billing import repository
 from pitchlab.billing.catalogue import COMPANY_METADATA_KEY, plan_for_price
 from pitchlab.billing.notices import notify_admins_once
 from pitchlab.billing.service import PRACTISING_STATUSES
 from pitchlab.companies import service as companies
 from pitchlab.config import DEFAULT_PUBLIC_URL, Plan, Settings
-from pitchlab.models.values import EmailKind, MinuteGrantKind, SubscriptionStatus
+from pitchlab.models.values import AuditAction, EmailKind, MinuteGrantKind, SubscriptionStatus
 from pitchlab.notifications import templates
 from pitchlab.providers.payments import BillingGateway, StripeSubscription
 
@@ -109,6 +110,7 @@ async def record_subscription(
     status = status or SubscriptionStatus(subscription.status)
     previous = await repository.mirror_for_update(session, subscription.id)
     previous_plan_id = previous.plan_id if previous is not None else None
+    previous_status = previous.status if previous is not None else None
     company_id = (
         previous.company_id  # a subscription never changes company
         if previous is not None
@@ -126,6 +128,8 @@ async def record_subscription(
         await repository.add_mirror(session, company_id, values)
     else:
         await repository.update_mirror(session, previous.id, values)
+    await _audit_change(session, company_id, subscription.id, values, previous_status,
+                        previous_plan_id)
     synced = Synced(company_id, subscription, status, plan)
     if (previous is not None and plan is not None and plan.id != previous_plan_id
             and status in PRACTISING_STATUSES):
@@ -133,6 +137,20 @@ async def record_subscription(
     if subscription.cancel_at_period_end or status == SubscriptionStatus.CANCELED:
         await _tell_cancelled(session, settings, synced)
     return synced
+
+
+async def _audit_change(
+    session: AsyncSession, company_id: UUID, subscription_id: str, values: Mapping[str, Any],
+    previous_status: str | None, previous_plan_id: str | None,
+) -> None:
+    """One audit entry when the status or the plan changed (a redelivered event changes
+    neither, so it writes none)."""
+    if (values["status"], values["plan_id"]) == (previous_status, previous_plan_id):
+        return
+    await audit.record(session, AuditAction.SUBSCRIPTION_CHANGED, company_id=company_id,
+                       target_type="subscription", target_id=subscription_id, details={
+                           "status": values["status"], "previous_status": previous_status,
+                           "plan_id": values["plan_id"], "previous_plan_id": previous_plan_id})
 
 
 def _mirror_values(

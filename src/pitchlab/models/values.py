@@ -163,3 +163,20 @@ class MinuteGrantKind(Choice):
 
     PERIOD = "period"  # an invoice.paid: the plan's minutes for the new period
     TOP_UP = "top_up"  # a paid top-up checkout: its pack's minutes, this period
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+class AuditAction(Choice):
+    """What an audit entry records. New words need a migration (the CHECK lists them)."""
+
+    USER_SIGNED_UP = "user.signed_up"
+    USER_LOGGED_IN = "user.logged_in"
+    USER_LOGIN_FAILED = "user.login_failed"
+    USER_EMAIL_VERIFIED = "user.email_verified"
+    USER_PASSWORD_CHANGED = "user.password_changed"
+    USER_API_KEY_CHANGED = "user.api_key_changed"
+    USER_DELETED = "user.deleted"
+    USER_DATA_EXPORTED = "user.data_exported"
+    CONSENT_RECORDED = "consent.recorded"
+    SUBSCRIPTION_CHANGED = "subscription.changed"

@@ -43,9 +43,9 @@ async def get_me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
 )
 async def update_me(
     change: UserUpdate, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
-    vault: AppVault,
+    vault: AppVault, ip: ClientIp,
 ) -> UserOut:
-    await service.update_profile(session, settings, vault, principal.user, change)
+    await service.update_profile(session, settings, vault, principal.user, change, ip)
     return await service.profile(session, principal.user)
 
 
@@ -72,8 +72,8 @@ async def delete_me(
     summary="Everything Pitchlab holds about me (GDPR)",
     responses=error_responses(Unauthorized),
 )
-async def export_me(principal: CurrentPrincipal, session: DbSession) -> ExportOut:
-    return await service.export_data(session, principal.user)
+async def export_me(principal: CurrentPrincipal, session: DbSession, ip: ClientIp) -> ExportOut:
+    return await service.export_data(session, principal.user, ip)
 
 
 @router.post(

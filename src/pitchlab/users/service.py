@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.audit import service as audit
 from pitchlab.auth import service as auth
 from pitchlab.billing import service as billing
 from pitchlab.companies import service as companies
@@ -18,7 +19,7 @@ from pitchlab.db import Database, system_context, temporary_context
 from pitchlab.feedback import service as feedback_reports
 from pitchlab.kit.events import publish
 from pitchlab.models import Consent, User
-from pitchlab.models.values import ConsentKind
+from pitchlab.models.values import AuditAction, ConsentKind
 from pitchlab.notifications import service as notifications
 from pitchlab.practice import service as practice
 from pitchlab.security.vault import PROVIDERS, Vault
@@ -60,16 +61,19 @@ async def profile(session: AsyncSession, user: User) -> UserOut:
 
 
 async def update_profile(
-    session: AsyncSession, settings: Settings, vault: Vault, user: User, change: UserUpdate
+    session: AsyncSession, settings: Settings, vault: Vault, user: User, change: UserUpdate,
+    ip: str | None = None,
 ) -> None:
     if change.new_password is not None and not await auth.change_password(
-        session, settings, user, change.current_password or "", change.new_password
+        session, settings, user, change.current_password or "", change.new_password, ip
     ):
         raise InvalidCurrentPassword()
     if change.name is not None:
         user.name = change.name.strip()
     if change.api_keys is not None:
         _store_api_keys(vault, user, change.api_keys)
+        await audit.record_of_user(session, AuditAction.USER_API_KEY_CHANGED, user, ip=ip,
+                                   details=_key_changes(change.api_keys))
     user.updated_at = datetime.now(UTC)  # the trigger also sets it; this keeps the ORM copy fresh
     await repository.save(session, user)
 
@@ -83,6 +87,13 @@ def _store_api_keys(vault: Vault, user: User, keys: ApiKeysIn) -> None:
         else:
             sealed[provider] = vault.seal(user.id, provider, secret)
     user.api_keys = sealed or None
+
+
+def _key_changes(keys: ApiKeysIn) -> dict[str, list[str]]:
+    """Which providers' keys were set and which deleted: never the keys themselves."""
+    named = sorted(keys.model_fields_set)
+    return {"set": [p for p in named if getattr(keys, p) is not None],
+            "deleted": [p for p in named if getattr(keys, p) is None]}
 
 
 async def rotate_api_keys(database: Database, vault: Vault) -> int:
@@ -124,6 +135,7 @@ async def erase_user(session: AsyncSession, settings: Settings, user: User) -> U
                                                 reason="account_deleted")
     user_id, company_id, email = user.id, user.company_id, user.email
     await repository.delete_user(session, user)
+    await audit.record_erasure(session, user_id, company_id)
     await notifications.erase_mail_to(session, email)
     if company_id is not None:
         await auth.forget_invitations_to(session, company_id, email)
@@ -143,6 +155,8 @@ async def record_consent(
         user_id=user.id, company_id=user.company_id, kind=consent.kind, granted=consent.granted,
         version=consent.version, ip=ip, user_agent=(user_agent or "")[:500] or None,
     ))
+    await audit.record_of_user(session, AuditAction.CONSENT_RECORDED, user, ip=ip, details={
+        "kind": consent.kind, "granted": consent.granted, "version": consent.version})
     return _consent_out(row)
 
 
@@ -171,10 +185,11 @@ def _consent_out(row: Consent) -> ConsentOut:
 
 # --- export (GDPR) ------------------------------------------------------------------------------
 
-async def export_data(session: AsyncSession, user: User) -> ExportOut:
+async def export_data(session: AsyncSession, user: User, ip: str | None = None) -> ExportOut:
     sessions, transcripts = await practice.calls_of_user(session, user.id)
     feedback = await feedback_reports.reports_of_calls(session, [s.id for s in sessions])
     usage = await billing.usage_of_user(session, user.id)
+    await audit.record_of_user(session, AuditAction.USER_DATA_EXPORTED, user, ip=ip)
     return ExportOut(
         exported_at=datetime.now(UTC),
         profile=await profile(session, user),
