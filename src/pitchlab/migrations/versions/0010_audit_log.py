@@ -1,7 +1,7 @@
 """Audit log: one append-only table of who did what, when, from where.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-27
 
 - ``audit_logs`` has no foreign keys: an entry outlives the user and the company it names.
@@ -22,8 +22,8 @@ from alembic import op
 
 from pitchlab.models.values import AuditAction, one_of
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
