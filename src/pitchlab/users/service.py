@@ -18,7 +18,7 @@ from pitchlab.db import Database, system_context, temporary_context
 from pitchlab.feedback import service as feedback_reports
 from pitchlab.kit.events import publish
 from pitchlab.models import Consent, User
-from pitchlab.models.values import ConsentKind
+from pitchlab.models.values import ConsentKind, Role
 from pitchlab.notifications import service as notifications
 from pitchlab.practice import service as practice
 from pitchlab.security.vault import PROVIDERS, Vault
@@ -98,6 +98,19 @@ async def rotate_api_keys(database: Database, vault: Vault) -> int:
                     rotated += 1
             user.api_keys = sealed
     return rotated
+
+
+# --- the company's accounts (admin) ------------------------------------------------------------
+
+async def list_accounts(
+    session: AsyncSession, *, company_id: UUID | None, role: Role | None,
+    after: tuple[datetime, UUID] | None, limit: int,
+) -> list[User]:
+    """Accounts in joining order, after the keyset ``after`` (created_at, id); ``company_id``
+    None lists every company's (for an operator: row-level security shows a tenant its own)."""
+    return await repository.list_accounts(
+        session, company_id=company_id, role=role, after=after, limit=limit
+    )
 
 
 # --- erasure (GDPR) -----------------------------------------------------------------------------
