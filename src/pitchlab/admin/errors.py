@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import Forbidden, NotFound
+from pitchlab.kit.errors import DomainError, Forbidden, NotFound
 
 
 class AdminsOnly(Forbidden):
@@ -15,3 +15,10 @@ class CompanyNotFound(NotFound):
     """No such company, or another company than the admin's own (never revealed as existing)."""
 
     default_message = "There is no company with this id."
+
+
+class CompanyRequired(DomainError):
+    """An operator belongs to no company: what they do to one must name it."""
+
+    code = "company_required"
+    default_message = "Say which company: give `company_id`."

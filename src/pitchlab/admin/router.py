@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from pitchlab.admin import service
-from pitchlab.admin.errors import AdminsOnly, CompanyNotFound
-from pitchlab.admin.schemas import AdminUserList, AdminUserOut
+from pitchlab.admin.errors import AdminsOnly, CompanyNotFound, CompanyRequired
+from pitchlab.admin.schemas import AdminUserList, AdminUserOut, InvitationIn, InvitationOut
+from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import CurrentPrincipal
-from pitchlab.deps import DbSession
+from pitchlab.auth.errors import EmailTaken
+from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession
 from pitchlab.http.errors import error_responses
-from pitchlab.kit.errors import InvalidCursor, Unauthorized
+from pitchlab.kit.errors import InvalidCursor, RateLimited, Unauthorized
 from pitchlab.models.values import Role
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -41,3 +43,25 @@ async def list_users(
         session, principal, company_id=company_id, role=role, cursor=cursor, limit=limit
     )
     return AdminUserList(items=[AdminUserOut.of(u) for u in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationOut,
+    summary="Invite somebody into the company",
+    description="The invitee gets an email with an `invite_token` for POST /api/auth/register "
+    "(valid 7 days, once). `role` is `admin` or `user` (never `super_admin`: 422). An operator "
+    "must give `company_id` (422 `company_required`); an admin invites into their own company "
+    "(another company's id is 404). An address that already has an account you can see is 409 "
+    "`email_taken`. Rate-limited per caller address and per invitee (429).",
+    responses=error_responses(Unauthorized, AdminsOnly, CompanyNotFound, EmailTaken,
+                              CompanyRequired, 422, RateLimited),
+)
+async def invite(
+    body: InvitationIn, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
+    limiter: AppLimiter, ip: ClientIp,
+) -> InvitationOut:
+    service.require_staff(principal)  # a rep is refused before anything is counted
+    await auth.count_attempt(limiter, "invitation", ip=ip, email=str(body.email))
+    return InvitationOut.of(await service.invite(session, settings, principal, body))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from pitchlab.models import User
+from pitchlab.http.validation import EmailAddress, JsonUUID, RequestBody
+from pitchlab.models import Invitation, User
 from pitchlab.models.values import Role
 
 
@@ -35,3 +37,31 @@ class AdminUserOut(BaseModel):
 class AdminUserList(BaseModel):
     items: list[AdminUserOut]
     next_cursor: str | None
+
+
+class Request(RequestBody):
+    """Request bodies of this domain (see RequestBody)."""
+
+
+class InvitationIn(Request):
+    email: EmailAddress
+    # Nobody is invited to operate the platform: super_admin is refused (422).
+    role: Literal[Role.ADMIN, Role.USER]
+    company_id: JsonUUID | None = Field(
+        default=None,
+        description="The company to join: an operator (super_admin) must give it; an admin may "
+        "only give their own (another company's is 404), and may leave it out.",
+    )
+
+
+class InvitationOut(BaseModel):
+    id: UUID
+    email: str
+    role: Role
+    company_id: UUID
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> InvitationOut:
+        return cls(id=invitation.id, email=invitation.email, role=invitation.role,
+                   company_id=invitation.company_id, expires_at=invitation.expires_at)

@@ -10,11 +10,14 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.admin.errors import AdminsOnly, CompanyNotFound
+from pitchlab.admin.errors import AdminsOnly, CompanyNotFound, CompanyRequired
+from pitchlab.admin.schemas import InvitationIn
+from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.companies import service as companies
+from pitchlab.config import ResolvedSettings
 from pitchlab.kit.errors import InvalidCursor
-from pitchlab.models import User
+from pitchlab.models import Company, Invitation, User
 from pitchlab.models.values import Role
 from pitchlab.users import service as users
 
@@ -52,6 +55,29 @@ async def list_users(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, _encode_cursor(rows[-1]) if more else None
+
+
+async def invite(
+    session: AsyncSession, settings: ResolvedSettings, principal: Principal, body: InvitationIn
+) -> Invitation:
+    company = await _company_to_act_on(session, principal, body.company_id)
+    return await auth.invite(
+        session, settings, company_id=company.id, company_name=company.name,
+        email=str(body.email), role=body.role, invited_by=principal.user.id,
+    )
+
+
+async def _company_to_act_on(
+    session: AsyncSession, principal: Principal, company_id: UUID | None
+) -> Company:
+    """The one company a change is for: an admin's own, or the one an operator names."""
+    if principal.is_super_admin and company_id is None:
+        raise CompanyRequired
+    scope = await company_in_scope(session, principal, company_id)
+    company = await companies.get(session, scope) if scope is not None else None
+    if company is None:
+        raise CompanyNotFound
+    return company
 
 
 def _encode_cursor(user: User) -> str:

@@ -169,3 +169,9 @@ async def find_open_invitation(session: AsyncSession, token_hash: str) -> Invita
         .with_for_update()
     )
     return result.scalar_one_or_none()
+
+
+async def add_invitation(session: AsyncSession, invitation: Invitation) -> Invitation:
+    session.add(invitation)
+    await session.flush()
+    return invitation

@@ -11,6 +11,7 @@ imports, as nothing a domain imports leads back here but ``http.errors``.
 
 from __future__ import annotations
 
+from pitchlab.admin.errors import CompanyRequired
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -70,6 +71,8 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     WeakPassword: 422,
     InvalidEmail: 422,
     InvalidCurrentPassword: 403,
+    # --- admin ---
+    CompanyRequired: 422,
     InvalidPassword: 403,
     # --- practice ---
     UnknownScenario: 422,
