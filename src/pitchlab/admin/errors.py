@@ -22,3 +22,24 @@ class CompanyRequired(DomainError):
 
     code = "company_required"
     default_message = "Say which company: give `company_id`."
+
+
+class UserNotFound(NotFound):
+    """No such account, or one of another company (never revealed as existing)."""
+
+    default_message = "There is no user with this id."
+
+
+class OperatorsManagedElsewhere(Forbidden):
+    """Platform operators are made and changed from the command line, never over HTTP."""
+
+    default_message = "A platform operator's account is not changed here."
+
+
+class LastAdmin(DomainError):
+    """The change would leave the company without an admin who can sign in."""
+
+    code = "last_admin"
+    default_message = (
+        "This is the company's last active admin: make another member an admin first."
+    )

@@ -9,12 +9,25 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 
 from pitchlab.admin import service
-from pitchlab.admin.errors import AdminsOnly, CompanyNotFound, CompanyRequired
-from pitchlab.admin.schemas import AdminUserList, AdminUserOut, InvitationIn, InvitationOut
+from pitchlab.admin.errors import (
+    AdminsOnly,
+    CompanyNotFound,
+    CompanyRequired,
+    LastAdmin,
+    OperatorsManagedElsewhere,
+    UserNotFound,
+)
+from pitchlab.admin.schemas import (
+    AdminUserList,
+    AdminUserOut,
+    InvitationIn,
+    InvitationOut,
+    UserChange,
+)
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.auth.errors import EmailTaken
-from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession
+from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession, LiveStreams
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import InvalidCursor, RateLimited, Unauthorized
 from pitchlab.models.values import Role
@@ -65,3 +78,25 @@ async def invite(
     service.require_staff(principal)  # a rep is refused before anything is counted
     await auth.count_attempt(limiter, "invitation", ip=ip, email=str(body.email))
     return InvitationOut.of(await service.invite(session, settings, principal, body))
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=AdminUserOut,
+    summary="Change an account's role, or disable it",
+    description="An admin changes accounts of their own company only (another company's is "
+    "404); an operator any company's. `role` is `admin` or `user` (never `super_admin`: 422). "
+    "`disabled: true` ends the account's tokens and its live call at once. The company's last "
+    "active admin cannot be demoted or disabled (409 `last_admin`). Operators' accounts are "
+    "not changed here (403).",
+    responses=error_responses(Unauthorized, AdminsOnly, OperatorsManagedElsewhere, UserNotFound,
+                              LastAdmin, 422),
+)
+async def change_user(
+    user_id: UUID, change: UserChange, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings, live_streams: LiveStreams,
+) -> AdminUserOut:
+    user, ended_call = await service.change_user(session, settings, principal, user_id, change)
+    if ended_call is not None:
+        live_streams.close(ended_call)
+    return AdminUserOut.of(user)

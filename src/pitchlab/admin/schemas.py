@@ -65,3 +65,13 @@ class InvitationOut(BaseModel):
     def of(cls, invitation: Invitation) -> InvitationOut:
         return cls(id=invitation.id, email=invitation.email, role=invitation.role,
                    company_id=invitation.company_id, expires_at=invitation.expires_at)
+
+
+class UserChange(Request):
+    # Nobody is made an operator over HTTP: super_admin is refused (422).
+    role: Literal[Role.ADMIN, Role.USER] | None = None
+    disabled: bool | None = Field(
+        default=None,
+        description="true: the account can no longer sign in; its tokens and its live call end "
+        "at once. false: it can sign in again.",
+    )

@@ -10,15 +10,24 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pitchlab.admin.errors import AdminsOnly, CompanyNotFound, CompanyRequired
-from pitchlab.admin.schemas import InvitationIn
+from pitchlab.admin.errors import (
+    AdminsOnly,
+    CompanyNotFound,
+    CompanyRequired,
+    LastAdmin,
+    OperatorsManagedElsewhere,
+    UserNotFound,
+)
+from pitchlab.admin.schemas import InvitationIn, UserChange
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.companies import service as companies
-from pitchlab.config import ResolvedSettings
+from pitchlab.config import ResolvedSettings, Settings
+from pitchlab.db import system_context, temporary_context
 from pitchlab.kit.errors import InvalidCursor
 from pitchlab.models import Company, Invitation, User
 from pitchlab.models.values import Role
+from pitchlab.practice import service as practice
 from pitchlab.users import service as users
 
 
@@ -78,6 +87,52 @@ async def _company_to_act_on(
     if company is None:
         raise CompanyNotFound
     return company
+
+
+async def change_user(
+    session: AsyncSession, settings: Settings, principal: Principal, user_id: UUID,
+    change: UserChange,
+) -> tuple[User, UUID | None]:
+    """Change an account's role or disabled state. Returns the account and the id of the live
+    call that disabling it ended (the caller closes its stream), if any."""
+    user = await _user_in_scope(session, principal, user_id)
+    assert user.company_id is not None  # operators were refused above
+    # The company's row serialises changes to its admins: two admins demoting each other at
+    # once cannot both succeed and leave nobody.
+    await companies.lock(session, user.company_id)
+    if _takes_an_admin_away(user, change) and (
+        await companies.count_active_admins(session, user.company_id) <= 1
+    ):
+        raise LastAdmin
+    await users.apply_admin_change(session, user, role=change.role, disabled=change.disabled)
+    if not change.disabled:
+        return user, None
+    # Disabled: every token dies now (the access tokens' check also reads disabled_at), and a
+    # call in progress is ended and billed for the time it ran.
+    async with temporary_context(session, system_context("admin_disable_user")):
+        await auth.end_all_sessions(session, user)
+    ended_call = await practice.end_live_call_of(
+        session, settings, user.id, reason=f"ended_by_{principal.user.role}"
+    )
+    return user, ended_call
+
+
+async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
+    require_staff(principal)
+    user = await auth.get_user(session, user_id)
+    if user is None or not (
+        principal.is_super_admin or user.company_id == principal.user.company_id
+    ):
+        raise UserNotFound
+    if user.role == Role.SUPER_ADMIN:
+        raise OperatorsManagedElsewhere
+    return user
+
+
+def _takes_an_admin_away(user: User, change: UserChange) -> bool:
+    """Whether the change leaves one active admin fewer: an active admin demoted or disabled."""
+    active_admin = user.role == Role.ADMIN and user.disabled_at is None
+    return active_admin and (change.role == Role.USER or change.disabled is True)
 
 
 def _encode_cursor(user: User) -> str:

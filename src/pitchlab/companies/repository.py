@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota, User
@@ -70,3 +70,13 @@ async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, custom
     await session.execute(
         update(Company).where(Company.id == company_id).values(stripe_customer_id=customer_id)
     )
+
+
+async def count_active_admins(session: AsyncSession, company_id: UUID) -> int:
+    """Admins of the company who can still sign in (not disabled)."""
+    result = await session.scalar(
+        select(func.count()).select_from(User).where(
+            User.company_id == company_id, User.role == Role.ADMIN, User.disabled_at.is_(None),
+        )
+    )
+    return int(result or 0)

@@ -53,3 +53,8 @@ async def lock(session: AsyncSession, company_id: UUID) -> Company | None:
 async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, customer_id: str) -> None:
     """Remember the company's Stripe customer (its one customer: webhooks find it by this id)."""
     await repository.set_stripe_customer_id(session, company_id, customer_id)
+
+
+async def count_active_admins(session: AsyncSession, company_id: UUID) -> int:
+    """Admins of the company who can still sign in: one must always remain."""
+    return await repository.count_active_admins(session, company_id)

@@ -11,7 +11,7 @@ imports, as nothing a domain imports leads back here but ``http.errors``.
 
 from __future__ import annotations
 
-from pitchlab.admin.errors import CompanyRequired
+from pitchlab.admin.errors import CompanyRequired, LastAdmin
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -73,6 +73,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     InvalidCurrentPassword: 403,
     # --- admin ---
     CompanyRequired: 422,
+    LastAdmin: 409,
     InvalidPassword: 403,
     # --- practice ---
     UnknownScenario: 422,

@@ -113,6 +113,19 @@ async def list_accounts(
     )
 
 
+async def apply_admin_change(
+    session: AsyncSession, user: User, *, role: Role | None, disabled: bool | None
+) -> None:
+    """An admin's change to an account: its role, and whether it may sign in. Ending its tokens
+    and its live call is the caller's part (auth and practice rules)."""
+    if role is not None:
+        user.role = role
+    if disabled is not None:
+        user.disabled_at = (user.disabled_at or datetime.now(UTC)) if disabled else None
+    user.updated_at = datetime.now(UTC)
+    await repository.save(session, user)
+
+
 # --- erasure (GDPR) -----------------------------------------------------------------------------
 
 async def delete_account(
