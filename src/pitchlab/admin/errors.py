@@ -43,3 +43,9 @@ class LastAdmin(DomainError):
     default_message = (
         "This is the company's last active admin: make another member an admin first."
     )
+
+
+class OperatorsOnly(Forbidden):
+    """What spans every company is for the platform's operators (super_admin) only."""
+
+    default_message = "Only a platform operator may do this."

@@ -15,9 +15,11 @@ from pitchlab.admin.errors import (
     CompanyRequired,
     LastAdmin,
     OperatorsManagedElsewhere,
+    OperatorsOnly,
     UserNotFound,
 )
 from pitchlab.admin.schemas import (
+    AdminCompanyList,
     AdminUserList,
     AdminUserOut,
     InvitationIn,
@@ -100,3 +102,24 @@ async def change_user(
     if ended_call is not None:
         live_streams.close(ended_call)
     return AdminUserOut.of(user)
+
+
+@router.get(
+    "/companies",
+    response_model=AdminCompanyList,
+    summary="Every company, with its subscription, minutes and head count (operators)",
+    description="For platform operators (super_admin) only: a company admin is refused (403). "
+    "Oldest first; `cursor` is a page's `next_cursor`. `subscription_status` and `plan_id` are "
+    "the latest subscription's (null: never subscribed); the minutes are the company's "
+    "current period's.",
+    responses=error_responses(Unauthorized, OperatorsOnly, InvalidCursor, 422),
+)
+async def list_companies(
+    principal: CurrentPrincipal, session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AdminCompanyList:
+    items, next_cursor = await service.list_companies(
+        session, principal, cursor=cursor, limit=limit
+    )
+    return AdminCompanyList(items=items, next_cursor=next_cursor)

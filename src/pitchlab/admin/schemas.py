@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from pitchlab.http.validation import EmailAddress, JsonUUID, RequestBody
 from pitchlab.models import Invitation, User
-from pitchlab.models.values import Role
+from pitchlab.models.values import Role, SubscriptionStatus
 
 
 class AdminUserOut(BaseModel):
@@ -75,3 +75,22 @@ class UserChange(Request):
         description="true: the account can no longer sign in; its tokens and its live call end "
         "at once. false: it can sign in again.",
     )
+
+
+class AdminCompanyOut(BaseModel):
+    id: UUID
+    name: str
+    trial_expires_at: datetime | None
+    subscription_status: SubscriptionStatus | None = Field(
+        description="The latest subscription's status as Stripe reported it; null: never "
+        "subscribed."
+    )
+    plan_id: str | None
+    total_minutes: int
+    used_minutes: int
+    user_count: int
+
+
+class AdminCompanyList(BaseModel):
+    items: list[AdminCompanyOut]
+    next_cursor: str | None

@@ -16,11 +16,13 @@ from pitchlab.admin.errors import (
     CompanyRequired,
     LastAdmin,
     OperatorsManagedElsewhere,
+    OperatorsOnly,
     UserNotFound,
 )
-from pitchlab.admin.schemas import InvitationIn, UserChange
+from pitchlab.admin.schemas import AdminCompanyOut, InvitationIn, UserChange
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
+from pitchlab.billing import service as billing
 from pitchlab.companies import service as companies
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.db import system_context, temporary_context
@@ -63,7 +65,31 @@ async def list_users(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, _encode_cursor(rows[-1]) if more else None
+    return rows, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+
+
+async def list_companies(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[AdminCompanyOut], str | None]:
+    """Every company with its subscription, minutes and head count: for operators only."""
+    if not principal.is_super_admin:
+        raise OperatorsOnly
+    rows = await companies.list_page(session, after=_decode_cursor(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [row.id for row in rows]
+    standing = await billing.standing_of(session, ids)
+    heads = await users.member_counts(session, ids)
+    items = [
+        AdminCompanyOut(
+            id=row.id, name=row.name, trial_expires_at=row.trial_expires_at,
+            subscription_status=standing[row.id].subscription_status,
+            plan_id=standing[row.id].plan_id, total_minutes=standing[row.id].total_minutes,
+            used_minutes=standing[row.id].used_minutes, user_count=heads.get(row.id, 0),
+        )
+        for row in rows
+    ]
+    return items, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
 
 
 async def invite(
@@ -135,8 +161,8 @@ def _takes_an_admin_away(user: User, change: UserChange) -> bool:
     return active_admin and (change.role == Role.USER or change.disabled is True)
 
 
-def _encode_cursor(user: User) -> str:
-    raw = json.dumps([user.created_at.isoformat(), str(user.id)]).encode()
+def _encode_cursor(created_at: datetime, row_id: UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -216,3 +216,30 @@ async def _send_trial_notice(session: AsyncSession, public_url: str, notice: Tri
 
     await notices.notify_admins_once(
         session, notice.company_id, notice.kind, notice.occasion, compose)
+
+
+# --- the companies' standing (operators' overview) ----------------------------------------------
+
+class Standing(NamedTuple):
+    subscription_status: SubscriptionStatus | None
+    plan_id: str | None
+    total_minutes: int
+    used_minutes: int
+
+
+async def standing_of(
+    session: AsyncSession, company_ids: Sequence[UUID]
+) -> dict[UUID, Standing]:
+    """Each company's latest subscription (status, plan) and its minutes, in two queries."""
+    subscriptions = await repository.latest_subscriptions(session, company_ids)
+    quotas = await repository.company_quotas(session, company_ids)
+    standing = {}
+    for company_id in company_ids:
+        subscription, quota = subscriptions.get(company_id), quotas.get(company_id)
+        standing[company_id] = Standing(
+            subscription_status=subscription.status if subscription else None,
+            plan_id=subscription.plan_id if subscription else None,
+            total_minutes=quota.total_minutes if quota else 0,
+            used_minutes=quota.used_minutes if quota else 0,
+        )
+    return standing

@@ -58,3 +58,10 @@ async def set_stripe_customer_id(session: AsyncSession, company_id: UUID, custom
 async def count_active_admins(session: AsyncSession, company_id: UUID) -> int:
     """Admins of the company who can still sign in: one must always remain."""
     return await repository.count_active_admins(session, company_id)
+
+
+async def list_page(
+    session: AsyncSession, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Company]:
+    """Every company the caller's context shows, oldest first, after the keyset ``after``."""
+    return await repository.list_page(session, after=after, limit=limit)

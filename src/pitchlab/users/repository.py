@@ -57,3 +57,11 @@ async def list_accounts(
             User.created_at > created, and_(User.created_at == created, User.id > last_id)
         ))
     return list((await session.execute(query)).scalars())
+
+
+async def member_counts(session: AsyncSession, company_ids: Sequence[UUID]) -> dict[UUID, int]:
+    rows = await session.execute(
+        select(User.company_id, func.count()).where(User.company_id.in_(company_ids))
+        .group_by(User.company_id)
+    )
+    return {company_id: int(count) for company_id, count in rows if company_id}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -124,6 +124,11 @@ async def apply_admin_change(
         user.disabled_at = (user.disabled_at or datetime.now(UTC)) if disabled else None
     user.updated_at = datetime.now(UTC)
     await repository.save(session, user)
+
+
+async def member_counts(session: AsyncSession, company_ids: Sequence[UUID]) -> dict[UUID, int]:
+    """How many accounts each company has (companies without any are left out)."""
+    return await repository.member_counts(session, company_ids)
 
 
 # --- erasure (GDPR) -----------------------------------------------------------------------------
