@@ -24,11 +24,14 @@ from pitchlab.admin.schemas import (
     AdminUserOut,
     InvitationIn,
     InvitationOut,
+    QuotaIn,
+    QuotaOut,
     UserChange,
 )
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.auth.errors import EmailTaken
+from pitchlab.billing.errors import CapAboveCompanyTotal
 from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession, LiveStreams
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import InvalidCursor, RateLimited, Unauthorized
@@ -123,3 +126,21 @@ async def list_companies(
         session, principal, cursor=cursor, limit=limit
     )
     return AdminCompanyList(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/quotas",
+    response_model=QuotaOut,
+    summary="Set a company's minutes (operators) or cap one user's (admins)",
+    description="Exactly one of `company_id` or `user_id` (422 otherwise). `company_id`: an "
+    "operator (super_admin) sets the company's total minutes for the current period (a "
+    "company admin is refused, 403; the next paid period's grant sets it again). `user_id`: "
+    "an admin caps a user of their own company (another company's is 404), never above the "
+    "company's total (422 `cap_above_company_total`); a new cap counts minutes from now on.",
+    responses=error_responses(Unauthorized, AdminsOnly, OperatorsOnly, CompanyNotFound,
+                              UserNotFound, OperatorsManagedElsewhere, CapAboveCompanyTotal, 422),
+)
+async def set_quota(body: QuotaIn, principal: CurrentPrincipal, session: DbSession) -> QuotaOut:
+    quota = await service.set_quota(session, principal, body)
+    return QuotaOut(company_id=quota.company_id, user_id=quota.user_id,
+                    total_minutes=quota.total_minutes, used_minutes=quota.used_minutes)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pitchlab.http.validation import EmailAddress, JsonUUID, RequestBody
 from pitchlab.models import Invitation, User
@@ -94,3 +94,37 @@ class AdminCompanyOut(BaseModel):
 class AdminCompanyList(BaseModel):
     items: list[AdminCompanyOut]
     next_cursor: str | None
+
+
+# Large enough for any plan, small enough to stay an int4 with room to add top-ups.
+MAX_MINUTES = 1_000_000
+
+
+def _one_target(schema: dict) -> None:
+    schema["oneOf"] = [{"required": ["company_id"]}, {"required": ["user_id"]}]
+
+
+class QuotaIn(Request):
+    model_config = ConfigDict(json_schema_extra=_one_target)
+
+    company_id: JsonUUID | None = Field(
+        default=None, description="An operator sets a company's total minutes."
+    )
+    user_id: JsonUUID | None = Field(
+        default=None, description="An admin caps one user of their own company (never above "
+        "the company's total: 422 `cap_above_company_total`)."
+    )
+    total_minutes: int = Field(ge=0, le=MAX_MINUTES)
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> Self:
+        if (self.company_id is None) == (self.user_id is None):
+            raise ValueError("give exactly one of company_id or user_id")
+        return self
+
+
+class QuotaOut(BaseModel):
+    company_id: UUID
+    user_id: UUID | None
+    total_minutes: int
+    used_minutes: int

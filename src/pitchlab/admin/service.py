@@ -19,7 +19,7 @@ from pitchlab.admin.errors import (
     OperatorsOnly,
     UserNotFound,
 )
-from pitchlab.admin.schemas import AdminCompanyOut, InvitationIn, UserChange
+from pitchlab.admin.schemas import AdminCompanyOut, InvitationIn, QuotaIn, UserChange
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.billing import service as billing
@@ -159,6 +159,22 @@ def _takes_an_admin_away(user: User, change: UserChange) -> bool:
     """Whether the change leaves one active admin fewer: an active admin demoted or disabled."""
     active_admin = user.role == Role.ADMIN and user.disabled_at is None
     return active_admin and (change.role == Role.USER or change.disabled is True)
+
+
+async def set_quota(
+    session: AsyncSession, principal: Principal, body: QuotaIn
+) -> billing.QuotaState:
+    """An operator sets a company's total minutes; an admin (or an operator) caps one user."""
+    if body.company_id is not None:
+        if not principal.is_super_admin:
+            require_staff(principal)
+            raise OperatorsOnly
+        company = await _company_to_act_on(session, principal, body.company_id)
+        return await billing.set_company_total(session, company.id, body.total_minutes)
+    assert body.user_id is not None  # the schema wants exactly one of the two
+    user = await _user_in_scope(session, principal, body.user_id)
+    assert user.company_id is not None  # operators were refused above
+    return await billing.set_user_cap(session, user.company_id, user.id, body.total_minutes)
 
 
 def _encode_cursor(created_at: datetime, row_id: UUID) -> str:

@@ -391,3 +391,21 @@ async def company_quotas(
                                   MinuteQuota.user_id.is_(None))
     )
     return {row.company_id: row for row in rows.scalars()}
+
+
+async def set_user_cap(
+    session: AsyncSession, company_id: UUID, user_id: UUID, total_minutes: int
+) -> MinuteQuota:
+    """The user's cap within the company's minutes, made or changed (its used minutes kept)."""
+    result = await session.execute(
+        insert(MinuteQuota)
+        .values(company_id=company_id, user_id=user_id, total_minutes=total_minutes,
+                used_minutes=0)
+        .on_conflict_do_update(
+            index_elements=[MinuteQuota.user_id], index_where=MinuteQuota.user_id.is_not(None),
+            set_={"total_minutes": total_minutes, "updated_at": func.now()},
+        )
+        .returning(MinuteQuota)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one()

@@ -25,6 +25,7 @@ from pitchlab.auth.errors import (
 from pitchlab.billing.errors import (
     BillingNotConfigured,
     BillingUnavailable,
+    CapAboveCompanyTotal,
     QuotaExhausted,
     SubscriptionInactive,
     UnknownPlan,
@@ -87,6 +88,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     BillingUnavailable: 503,
     UnknownPlan: 422,
     UnknownTopUpPack: 422,
+    CapAboveCompanyTotal: 422,
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
