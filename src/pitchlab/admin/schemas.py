@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pitchlab.http.validation import EmailAddress, JsonUUID, RequestBody
+from pitchlab.http.validation import NO_NUL_PATTERN, EmailAddress, JsonUUID, RequestBody
 from pitchlab.models import Invitation, User
 from pitchlab.models.values import Role, SubscriptionStatus
 
@@ -51,6 +51,7 @@ class InvitationIn(Request):
         default=None,
         description="The company to join: an operator (super_admin) must give it; an admin may "
         "only give their own (another company's is 404), and may leave it out.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
 
 
@@ -101,18 +102,25 @@ MAX_MINUTES = 1_000_000
 
 
 def _one_target(schema: dict) -> None:
-    schema["oneOf"] = [{"required": ["company_id"]}, {"required": ["user_id"]}]
+    # The runtime rule of _exactly_one_target: one of the two given as a string (null counts
+    # as absent).
+    schema["oneOf"] = [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("company_id", "user_id")
+    ]
 
 
 class QuotaIn(Request):
     model_config = ConfigDict(json_schema_extra=_one_target)
 
     company_id: JsonUUID | None = Field(
-        default=None, description="An operator sets a company's total minutes."
+        default=None, description="An operator sets a company's total minutes.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
     user_id: JsonUUID | None = Field(
         default=None, description="An admin caps one user of their own company (never above "
-        "the company's total: 422 `cap_above_company_total`)."
+        "the company's total: 422 `cap_above_company_total`).",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
     total_minutes: int = Field(ge=0, le=MAX_MINUTES)
 
