@@ -1,5 +1,6 @@
-"""The rules of the admin endpoints: who may see and change which company's accounts. The rows
-belong to other domains (users, companies); this domain only decides the scope and asks them."""
+"""The rules of the admin endpoints: who may see and change which company's accounts, minutes
+and invitations. The rows belong to other domains (users, auth, companies, billing, practice);
+this domain only decides the scope, then asks the owner through its service."""
 
 from __future__ import annotations
 
