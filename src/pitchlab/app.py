@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 
 from pitchlab import __version__
 from pitchlab.admin.audit_logs import router as audit_router
+from pitchlab.admin.router import router as admin_router
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
 from pitchlab.config import ResolvedSettings, Settings
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(billing_router)
     app.include_router(webhooks_router)
     app.include_router(audit_router)
+    app.include_router(admin_router)
     install_openapi(app, database_dependency=unit_of_work)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.

@@ -60,6 +60,9 @@ _SOON = datetime.now(UTC) + timedelta(days=3)
 RENDER = {
     "verify_email": _verify_email,
     "account_exists": _account_exists,
+    "invitation": _billing(
+        lambda url: templates.invitation(url, "Acme", "user", "tok3n", _SOON)
+    ),
     "trial_ending": _billing(lambda url: templates.trial_ending(url, "Riley", "Acme", _SOON)),
     "trial_ended": _billing(lambda url: templates.trial_ended(url, "Riley", "Acme")),
     "payment_failed": _billing(lambda url: templates.payment_failed(url, None, "Acme", "$49.00")),

@@ -96,17 +96,24 @@ def value_for(spec: dict, name: str, schema: dict, ids: dict[str, str]) -> Any:
         kind, "x" * max(1, schema.get("minLength", 1)))
 
 
-def body_for(spec: dict, operation: dict, ids: dict[str, str]) -> tuple[dict | None, bool]:
-    """(a body naming B's ids, whether it names one)."""
+def bodies_for(spec: dict, operation: dict, ids: dict[str, str]) -> list[tuple[dict | None, bool]]:
+    """[(a body, whether it names one of B's ids)]: one body per id field (a body may take one
+    id of several, as ``{company_id}`` or ``{user_id}``), or one body of required fields."""
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if content is None:
-        return None, False
+        return [(None, False)]
     schema = resolve(spec, content["schema"])
     fields = schema.get("properties", {})
+    required = set(schema.get("required", []))
     id_fields = [name for name in fields if name.endswith("_id") and name not in CATALOGUE_IDS]
-    wanted = set(schema.get("required", [])) | set(id_fields)
-    body = {name: value_for(spec, name, fields[name], ids) for name in fields if name in wanted}
-    return body, bool(id_fields)
+
+    def body(wanted: set[str]) -> dict:
+        return {name: value_for(spec, name, fields[name], ids)
+                for name in fields if name in wanted}
+
+    if not id_fields:
+        return [(body(required), False)]
+    return [(body(required | {name}), True) for name in id_fields]
 
 
 def operations(spec: dict):
@@ -131,17 +138,17 @@ async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
     checked = []
     for path, method, operation in operations(spec):
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
-        body, body_names_id = body_for(spec, operation, ids)
-        if not names and not body_names_id:
-            continue
         url = path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
-        for who, tokens in (("rep", a.rep), ("admin", a.admin)):
-            response = await client.request(method.upper(), url, headers=bearer(tokens),
-                                            json=body)
-            assert response.status_code in (403, 404), (
-                who, method, url, body, response.status_code, response.text[:300])
-            assert response.json()["error"]["code"] in ("forbidden", "not_found")
-            checked.append((who, method, path))
+        for body, body_names_id in bodies_for(spec, operation, ids):
+            if not names and not body_names_id:
+                continue
+            for who, tokens in (("rep", a.rep), ("admin", a.admin)):
+                response = await client.request(method.upper(), url, headers=bearer(tokens),
+                                                json=body)
+                assert response.status_code in (403, 404), (
+                    who, method, url, body, response.status_code, response.text[:300])
+                assert response.json()["error"]["code"] in ("forbidden", "not_found")
+                checked.append((who, method, path))
     assert snapshot(owner_url, b.company_id) == before
     # Not vacuous: the practice endpoints alone take a session id.
     assert len({path for _, _, path in checked}) >= 5, checked
@@ -153,17 +160,21 @@ async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(
     a, _b = two_companies
     spec = (await client.get("/openapi.json")).json()
     ids = ids_of(a)  # their own company's ids: the role alone must refuse
+    checked = []
     for path, method, operation in operations(spec):
         if not path.startswith("/api/admin/"):
             continue
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
         url = path.format(**{name: ids.get(name, str(uuid.uuid4())) for name in names})
-        body, _ = body_for(spec, operation, ids)
         refused = [("rep", a.rep)]
         roles = operation.get("x-roles")
         if roles is not None and "admin" not in roles:
             refused.append(("admin", a.admin))
-        for who, tokens in refused:
-            response = await client.request(method.upper(), url, headers=bearer(tokens),
-                                            json=body)
-            assert response.status_code == 403, (who, method, url, response.text[:300])
+        for body, _ in bodies_for(spec, operation, ids):
+            for who, tokens in refused:
+                response = await client.request(method.upper(), url, headers=bearer(tokens),
+                                                json=body)
+                assert response.status_code == 403, (who, method, url, body,
+                                                     response.text[:300])
+                checked.append((who, method, path))
+    assert len({path for _, _, path in checked}) >= 4, checked

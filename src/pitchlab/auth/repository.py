@@ -179,3 +179,9 @@ async def delete_invitations_to(session: AsyncSession, company_id: UUID, email: 
             Invitation.company_id == company_id, func.lower(Invitation.email) == email.lower()
         )
     )
+
+
+async def add_invitation(session: AsyncSession, invitation: Invitation) -> Invitation:
+    session.add(invitation)
+    await session.flush()
+    return invitation

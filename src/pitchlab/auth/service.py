@@ -55,6 +55,7 @@ from pitchlab.security.tokens import (
 log = logging.getLogger(__name__)
 
 VERIFICATION_LIFETIME = timedelta(hours=24)
+INVITATION_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -428,6 +429,33 @@ async def create_super_admin(
                  email_verified_at=_now()),
         )
         return user.id
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+async def invite(
+    session: AsyncSession, settings: ResolvedSettings, *, company_id: uuid.UUID,
+    company_name: str, email: str, role: Role, invited_by: uuid.UUID,
+) -> Invitation:
+    """Invite ``email`` to join the company as ``role``: an invitation row (the token stored
+    hashed) and an email carrying the token, which POST /api/auth/register takes.
+
+    ``EmailTaken`` when the address has an account the caller's context can see (an admin: one
+    of their own company). An account in another company is not looked for: telling an admin
+    so would reveal who uses Pitchlab; registering with the token then only sends that account's
+    owner the "you already have an account" notice, as any second registration does."""
+    email = email.lower()  # as registration stores it
+    if await repository.find_user_by_email(session, email) is not None:
+        raise EmailTaken()
+    token, token_hash = new_opaque_token()
+    invitation = await repository.add_invitation(session, Invitation(
+        company_id=company_id, email=email, role=role, token_hash=token_hash,
+        invited_by=invited_by, expires_at=_now() + INVITATION_LIFETIME,
+    ))
+    await queue_email(session, email, templates.invitation(
+        settings.public_url, company_name, role, token, invitation.expires_at
+    ))
+    return invitation
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

@@ -57,3 +57,10 @@ class BillingAdminsOnly(Forbidden):
     """Buying, changing plans, the billing portal and invoices are for the company's admins."""
 
     default_message = "Only an admin of the company manages its billing."
+
+
+class CapAboveCompanyTotal(DomainError):
+    """A user's cap cannot promise more minutes than the company has."""
+
+    code = "cap_above_company_total"
+    default_message = "A user's cap cannot be above the company's total minutes."

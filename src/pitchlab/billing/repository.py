@@ -365,3 +365,47 @@ async def notices_sent(
             BillingNotice.company_id.in_(company_ids), BillingNotice.kind.in_(kinds))
     )
     return {(row.company_id, row.kind, row.occasion) for row in result}
+
+
+async def latest_subscriptions(
+    session: AsyncSession, company_ids: Collection[UUID]
+) -> dict[UUID, Subscription]:
+    """Each company's newest subscription row, for those that have one (a company has a handful
+    of rows at most: the newest first, the first seen kept)."""
+    rows = await session.execute(
+        select(Subscription).where(Subscription.company_id.in_(company_ids))
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())
+    )
+    newest: dict[UUID, Subscription] = {}
+    for row in rows.scalars():
+        newest.setdefault(row.company_id, row)
+    return newest
+
+
+async def company_quotas(
+    session: AsyncSession, company_ids: Collection[UUID]
+) -> dict[UUID, MinuteQuota]:
+    """Each company's own quota row (not its users' caps)."""
+    rows = await session.execute(
+        select(MinuteQuota).where(MinuteQuota.company_id.in_(company_ids),
+                                  MinuteQuota.user_id.is_(None))
+    )
+    return {row.company_id: row for row in rows.scalars()}
+
+
+async def set_user_cap(
+    session: AsyncSession, company_id: UUID, user_id: UUID, total_minutes: int
+) -> MinuteQuota:
+    """The user's cap within the company's minutes, made or changed (its used minutes kept)."""
+    result = await session.execute(
+        insert(MinuteQuota)
+        .values(company_id=company_id, user_id=user_id, total_minutes=total_minutes,
+                used_minutes=0)
+        .on_conflict_do_update(
+            index_elements=[MinuteQuota.user_id], index_where=MinuteQuota.user_id.is_not(None),
+            set_={"total_minutes": total_minutes, "updated_at": func.now()},
+        )
+        .returning(MinuteQuota)
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one()

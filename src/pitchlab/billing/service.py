@@ -18,7 +18,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.billing import notices, repository
-from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
+from pitchlab.billing.errors import CapAboveCompanyTotal, QuotaExhausted, SubscriptionInactive
 from pitchlab.billing.events import MinutesRunningOut
 from pitchlab.companies import service as companies
 from pitchlab.db import Database, system_context
@@ -216,3 +216,61 @@ async def _send_trial_notice(session: AsyncSession, public_url: str, notice: Tri
 
     await notices.notify_admins_once(
         session, notice.company_id, notice.kind, notice.occasion, compose)
+
+
+# --- the companies' standing (operators' overview) ----------------------------------------------
+
+class Standing(NamedTuple):
+    subscription_status: SubscriptionStatus | None
+    plan_id: str | None
+    total_minutes: int
+    used_minutes: int
+
+
+async def standing_of(
+    session: AsyncSession, company_ids: Sequence[UUID]
+) -> dict[UUID, Standing]:
+    """Each company's latest subscription (status, plan) and its minutes, in two queries."""
+    subscriptions = await repository.latest_subscriptions(session, company_ids)
+    quotas = await repository.company_quotas(session, company_ids)
+    standing = {}
+    for company_id in company_ids:
+        subscription, quota = subscriptions.get(company_id), quotas.get(company_id)
+        standing[company_id] = Standing(
+            subscription_status=subscription.status if subscription else None,
+            plan_id=subscription.plan_id if subscription else None,
+            total_minutes=quota.total_minutes if quota else 0,
+            used_minutes=quota.used_minutes if quota else 0,
+        )
+    return standing
+
+
+# --- quotas set by hand (operators: a company's total; admins: a user's cap) --------------------
+
+class QuotaState(NamedTuple):
+    company_id: UUID
+    user_id: UUID | None
+    total_minutes: int
+    used_minutes: int
+
+
+async def set_company_total(
+    session: AsyncSession, company_id: UUID, total_minutes: int
+) -> QuotaState:
+    """An operator's word on the company's minutes this period (the next paid period's grant
+    sets it again). Taken under the quota's lock, as every write of the company's minutes."""
+    quota = await repository.lock_company_quota(session, company_id)
+    await repository.set_total_minutes(session, quota.id, total_minutes)
+    return QuotaState(company_id, None, total_minutes, quota.used_minutes)
+
+
+async def set_user_cap(
+    session: AsyncSession, company_id: UUID, user_id: UUID, total_minutes: int
+) -> QuotaState:
+    """Cap one user's minutes within the company's; never above the company's total. The
+    company's row is locked first, as charging a minute does, so the two cannot deadlock."""
+    company = await repository.lock_company_quota(session, company_id)
+    if total_minutes > company.total_minutes:
+        raise CapAboveCompanyTotal(details={"company_total_minutes": company.total_minutes})
+    cap = await repository.set_user_cap(session, company_id, user_id, total_minutes)
+    return QuotaState(company_id, user_id, cap.total_minutes, cap.used_minutes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Company, MinuteQuota, User
@@ -93,3 +93,26 @@ async def update_settings(session: AsyncSession, company_id: UUID, changes: dict
         select(Company).where(Company.id == company_id).execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+async def count_active_admins(session: AsyncSession, company_id: UUID) -> int:
+    """Admins of the company who can still sign in (not disabled)."""
+    result = await session.scalar(
+        select(func.count()).select_from(User).where(
+            User.company_id == company_id, User.role == Role.ADMIN, User.disabled_at.is_(None),
+        )
+    )
+    return int(result or 0)
+
+
+async def list_page(
+    session: AsyncSession, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Company]:
+    """Companies, oldest first (keyset on created_at, id)."""
+    query = select(Company).order_by(Company.created_at, Company.id).limit(limit)
+    if after is not None:
+        created, last_id = after
+        query = query.where(or_(
+            Company.created_at > created, and_(Company.created_at == created, Company.id > last_id)
+        ))
+    return list((await session.execute(query)).scalars())

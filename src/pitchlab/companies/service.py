@@ -66,3 +66,15 @@ async def update_settings(
 ) -> Company | None:
     """The company's own settings (retention_days, leaderboard_enabled), as its admin sets them."""
     return await repository.update_settings(session, company_id, changes)
+
+
+async def count_active_admins(session: AsyncSession, company_id: UUID) -> int:
+    """Admins of the company who can still sign in: one must always remain."""
+    return await repository.count_active_admins(session, company_id)
+
+
+async def list_page(
+    session: AsyncSession, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Company]:
+    """Every company the caller's context shows, oldest first, after the keyset ``after``."""
+    return await repository.list_page(session, after=after, limit=limit)

@@ -11,6 +11,7 @@ imports, as nothing a domain imports leads back here but ``http.errors``.
 
 from __future__ import annotations
 
+from pitchlab.admin.errors import CompanyRequired, LastAdmin
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -24,6 +25,7 @@ from pitchlab.auth.errors import (
 from pitchlab.billing.errors import (
     BillingNotConfigured,
     BillingUnavailable,
+    CapAboveCompanyTotal,
     QuotaExhausted,
     SubscriptionInactive,
     UnknownPlan,
@@ -70,6 +72,9 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     WeakPassword: 422,
     InvalidEmail: 422,
     InvalidCurrentPassword: 403,
+    # --- admin ---
+    CompanyRequired: 422,
+    LastAdmin: 409,
     InvalidPassword: 403,
     # --- practice ---
     UnknownScenario: 422,
@@ -83,6 +88,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     BillingUnavailable: 503,
     UnknownPlan: 422,
     UnknownTopUpPack: 422,
+    CapAboveCompanyTotal: 422,
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.

@@ -81,6 +81,7 @@ class OutboxStatus(Choice):
 class EmailKind(Choice):
     VERIFY_EMAIL = "verify_email"
     ACCOUNT_EXISTS = "account_exists"
+    INVITATION = "invitation"  # an admin invites somebody into their company
     # to a company's admins, about its trial, subscription and minutes (billing/notices.py)
     TRIAL_ENDING = "trial_ending"
     TRIAL_ENDED = "trial_ended"

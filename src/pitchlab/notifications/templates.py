@@ -75,6 +75,33 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
     )
 
 
+# Where an invitee signs up while Pitchlab has no web app: the register operation of the
+# interactive documentation, where "Try it out" takes the token.
+REGISTER_PAGE = "/docs#/auth/register_api_auth_register_post"
+
+
+def invitation(
+    public_url: str, company_name: str, role: str, token: str, expires_at: datetime
+) -> ComposedEmail:
+    link = f"{public_url.rstrip('/')}{REGISTER_PAGE}"
+    lines = [
+        "Hi,",
+        f"You are invited to join {company_name} on Pitchlab as {'an' if role == 'admin' else 'a'}"
+        f" {role}.",
+        "Create your account with POST /api/auth/register, giving your email, a password, "
+        f"your name and this invite_token: {token}",
+        f"The invitation works once and expires on {expires_at.astimezone(UTC):%Y-%m-%d %H:%M} "
+        "UTC. If you did not expect it, you can ignore this email.",
+    ]
+    return ComposedEmail(
+        kind=EmailKind.INVITATION,
+        subject=f"Join {company_name} on Pitchlab",
+        text="\n\n".join([*lines, link]),
+        html=_html(lines, link, "Create my account"),
+        links=(link,),
+    )
+
+
 # --- billing: to a company's admins (billing/notices.py sends each once) -------------------------
 
 # Where "manage billing" leads until the web app (issue 16) has a billing page: the interactive

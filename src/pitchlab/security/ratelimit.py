@@ -42,6 +42,8 @@ RULES = {
     "register": Rule(parse("20/hour"), parse("5/hour")),
     "resend_verification": Rule(parse("20/hour"), parse("3/hour")),
     "demo_booking": Rule(parse("10/hour"), parse("3/day")),
+    # an admin's invitations: per inviting address, and per invitee (no inbox flooded)
+    "invitation": Rule(parse("50/hour"), parse("3/hour")),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,7 +19,7 @@ from pitchlab.db import Database, system_context, temporary_context
 from pitchlab.feedback import service as feedback_reports
 from pitchlab.kit.events import publish
 from pitchlab.models import Consent, User
-from pitchlab.models.values import AuditAction, ConsentKind
+from pitchlab.models.values import AuditAction, ConsentKind, Role
 from pitchlab.notifications import service as notifications
 from pitchlab.practice import service as practice
 from pitchlab.security.vault import PROVIDERS, Vault
@@ -109,6 +109,37 @@ async def rotate_api_keys(database: Database, vault: Vault) -> int:
                     rotated += 1
             user.api_keys = sealed
     return rotated
+
+
+# --- the company's accounts (admin) ------------------------------------------------------------
+
+async def list_accounts(
+    session: AsyncSession, *, company_id: UUID | None, role: Role | None,
+    after: tuple[datetime, UUID] | None, limit: int,
+) -> list[User]:
+    """Accounts in joining order, after the keyset ``after`` (created_at, id); ``company_id``
+    None lists every company's (for an operator: row-level security shows a tenant its own)."""
+    return await repository.list_accounts(
+        session, company_id=company_id, role=role, after=after, limit=limit
+    )
+
+
+async def apply_admin_change(
+    session: AsyncSession, user: User, *, role: Role | None, disabled: bool | None
+) -> None:
+    """An admin's change to an account: its role, and whether it may sign in. Ending its tokens
+    and its live call is the caller's part (auth and practice rules)."""
+    if role is not None:
+        user.role = role
+    if disabled is not None:
+        user.disabled_at = (user.disabled_at or datetime.now(UTC)) if disabled else None
+    user.updated_at = datetime.now(UTC)
+    await repository.save(session, user)
+
+
+async def member_counts(session: AsyncSession, company_ids: Sequence[UUID]) -> dict[UUID, int]:
+    """How many accounts each company has (companies without any are left out)."""
+    return await repository.member_counts(session, company_ids)
 
 
 # --- erasure (GDPR) -----------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""The admin endpoints: a company's admins manage their own company's accounts; the platform's
+operators (super_admin) any company's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from pitchlab.admin import service
+from pitchlab.admin.errors import (
+    AdminsOnly,
+    CompanyNotFound,
+    CompanyRequired,
+    LastAdmin,
+    OperatorsManagedElsewhere,
+    OperatorsOnly,
+    UserNotFound,
+)
+from pitchlab.admin.schemas import (
+    AdminCompanyList,
+    AdminUserList,
+    AdminUserOut,
+    InvitationIn,
+    InvitationOut,
+    QuotaIn,
+    QuotaOut,
+    UserChange,
+)
+from pitchlab.auth import service as auth
+from pitchlab.auth.dependencies import CurrentPrincipal
+from pitchlab.auth.errors import EmailTaken
+from pitchlab.billing.errors import CapAboveCompanyTotal
+from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession, LiveStreams
+from pitchlab.http.errors import error_responses
+from pitchlab.kit.errors import InvalidCursor, RateLimited, Unauthorized
+from pitchlab.models.values import Role
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+@router.get(
+    "/users",
+    response_model=AdminUserList,
+    summary="The company's accounts (operators: any company's)",
+    description="An admin sees their own company's accounts only: another company's "
+    "`company_id` is 404 `not_found`, as an unknown one is. An operator (super_admin) sees "
+    "every account, or one company's with `company_id`. `role` filters. Oldest first; "
+    "`cursor` is a page's `next_cursor`. Password hashes and API keys are never listed.",
+    responses=error_responses(Unauthorized, AdminsOnly, CompanyNotFound, InvalidCursor, 422),
+)
+async def list_users(
+    principal: CurrentPrincipal, session: DbSession,
+    company_id: UUID | None = None,
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AdminUserList:
+    rows, next_cursor = await service.list_users(
+        session, principal, company_id=company_id, role=role, cursor=cursor, limit=limit
+    )
+    return AdminUserList(items=[AdminUserOut.of(u) for u in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationOut,
+    summary="Invite somebody into the company",
+    description="The invitee gets an email with an `invite_token` for POST /api/auth/register "
+    "(valid 7 days, once). `role` is `admin` or `user` (never `super_admin`: 422). An operator "
+    "must give `company_id` (422 `company_required`); an admin invites into their own company "
+    "(another company's id is 404). An address that already has an account you can see is 409 "
+    "`email_taken`. Rate-limited per caller address and per invitee (429).",
+    responses=error_responses(Unauthorized, AdminsOnly, CompanyNotFound, EmailTaken,
+                              CompanyRequired, 422, RateLimited),
+)
+async def invite(
+    body: InvitationIn, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
+    limiter: AppLimiter, ip: ClientIp,
+) -> InvitationOut:
+    service.require_staff(principal)  # a rep is refused before anything is counted
+    await auth.count_attempt(limiter, "invitation", ip=ip, email=str(body.email))
+    return InvitationOut.of(await service.invite(session, settings, principal, body))
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=AdminUserOut,
+    summary="Change an account's role, or disable it",
+    description="An admin changes accounts of their own company only (another company's is "
+    "404); an operator any company's. `role` is `admin` or `user` (never `super_admin`: 422). "
+    "`disabled: true` ends the account's tokens and its live call at once. The company's last "
+    "active admin cannot be demoted or disabled (409 `last_admin`). Operators' accounts are "
+    "not changed here (403).",
+    responses=error_responses(Unauthorized, AdminsOnly, OperatorsManagedElsewhere, UserNotFound,
+                              LastAdmin, 422),
+)
+async def change_user(
+    user_id: UUID, change: UserChange, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings, live_streams: LiveStreams,
+) -> AdminUserOut:
+    user, ended_call = await service.change_user(session, settings, principal, user_id, change)
+    if ended_call is not None:
+        live_streams.close(ended_call)
+    return AdminUserOut.of(user)
+
+
+@router.get(
+    "/companies",
+    response_model=AdminCompanyList,
+    summary="Every company, with its subscription, minutes and head count (operators)",
+    description="For platform operators (super_admin) only: a company admin is refused (403). "
+    "Oldest first; `cursor` is a page's `next_cursor`. `subscription_status` and `plan_id` are "
+    "the latest subscription's (null: never subscribed); the minutes are the company's "
+    "current period's.",
+    responses=error_responses(Unauthorized, OperatorsOnly, InvalidCursor, 422),
+    # Who may call it, for clients and for tests/http/test_authorization_matrix.py.
+    openapi_extra={"x-roles": ["super_admin"]},
+)
+async def list_companies(
+    principal: CurrentPrincipal, session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AdminCompanyList:
+    items, next_cursor = await service.list_companies(
+        session, principal, cursor=cursor, limit=limit
+    )
+    return AdminCompanyList(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/quotas",
+    response_model=QuotaOut,
+    summary="Set a company's minutes (operators) or cap one user's (admins)",
+    description="Exactly one of `company_id` or `user_id` (422 otherwise). `company_id`: an "
+    "operator (super_admin) sets the company's total minutes for the current period (a "
+    "company admin is refused, 403; the next paid period's grant sets it again). `user_id`: "
+    "an admin caps a user of their own company (another company's is 404), never above the "
+    "company's total (422 `cap_above_company_total`); a new cap counts minutes from now on.",
+    responses=error_responses(Unauthorized, AdminsOnly, OperatorsOnly, CompanyNotFound,
+                              UserNotFound, OperatorsManagedElsewhere, CapAboveCompanyTotal, 422),
+)
+async def set_quota(body: QuotaIn, principal: CurrentPrincipal, session: DbSession) -> QuotaOut:
+    quota = await service.set_quota(session, principal, body)
+    return QuotaOut(company_id=quota.company_id, user_id=quota.user_id,
+                    total_minutes=quota.total_minutes, used_minutes=quota.used_minutes)

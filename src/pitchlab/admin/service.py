@@ -1,0 +1,195 @@
+"""The rules of the admin endpoints: who may see and change which company's accounts, minutes
+and invitations. The rows belong to other domains (users, auth, companies, billing, practice);
+this domain only decides the scope, then asks the owner through its service."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pitchlab.admin.errors import (
+    AdminsOnly,
+    CompanyNotFound,
+    CompanyRequired,
+    LastAdmin,
+    OperatorsManagedElsewhere,
+    OperatorsOnly,
+    UserNotFound,
+)
+from pitchlab.admin.schemas import AdminCompanyOut, InvitationIn, QuotaIn, UserChange
+from pitchlab.auth import service as auth
+from pitchlab.auth.dependencies import Principal
+from pitchlab.billing import service as billing
+from pitchlab.companies import service as companies
+from pitchlab.config import ResolvedSettings, Settings
+from pitchlab.db import system_context, temporary_context
+from pitchlab.kit.errors import InvalidCursor
+from pitchlab.models import Company, Invitation, User
+from pitchlab.models.values import Role
+from pitchlab.practice import service as practice
+from pitchlab.users import service as users
+
+
+def require_staff(principal: Principal) -> None:
+    """Admins and operators pass; a plain user is refused (403), whatever they asked for."""
+    if principal.user.role not in (Role.ADMIN, Role.SUPER_ADMIN):
+        raise AdminsOnly
+
+
+async def company_in_scope(
+    session: AsyncSession, principal: Principal, company_id: UUID | None
+) -> UUID | None:
+    """The company a request may act on: an operator any existing one (None: every company), an
+    admin their own only. Another company's id is answered as an unknown one (404), so that an
+    admin cannot learn which ids exist."""
+    require_staff(principal)
+    if principal.is_super_admin:
+        if company_id is not None and await companies.get(session, company_id) is None:
+            raise CompanyNotFound
+        return company_id
+    if company_id not in (None, principal.user.company_id):
+        raise CompanyNotFound
+    return principal.user.company_id
+
+
+async def list_users(
+    session: AsyncSession, principal: Principal, *, company_id: UUID | None, role: Role | None,
+    cursor: str | None, limit: int,
+) -> tuple[list[User], str | None]:
+    scope = await company_in_scope(session, principal, company_id)
+    rows = await users.list_accounts(
+        session, company_id=scope, role=role, after=_decode_cursor(cursor), limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+
+
+async def list_companies(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[AdminCompanyOut], str | None]:
+    """Every company with its subscription, minutes and head count: for operators only."""
+    if not principal.is_super_admin:
+        raise OperatorsOnly
+    rows = await companies.list_page(session, after=_decode_cursor(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [row.id for row in rows]
+    standing = await billing.standing_of(session, ids)
+    heads = await users.member_counts(session, ids)
+    items = [
+        AdminCompanyOut(
+            id=row.id, name=row.name, trial_expires_at=row.trial_expires_at,
+            subscription_status=standing[row.id].subscription_status,
+            plan_id=standing[row.id].plan_id, total_minutes=standing[row.id].total_minutes,
+            used_minutes=standing[row.id].used_minutes, user_count=heads.get(row.id, 0),
+        )
+        for row in rows
+    ]
+    return items, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+
+
+async def invite(
+    session: AsyncSession, settings: ResolvedSettings, principal: Principal, body: InvitationIn
+) -> Invitation:
+    company = await _company_to_act_on(session, principal, body.company_id)
+    return await auth.invite(
+        session, settings, company_id=company.id, company_name=company.name,
+        email=str(body.email), role=body.role, invited_by=principal.user.id,
+    )
+
+
+async def _company_to_act_on(
+    session: AsyncSession, principal: Principal, company_id: UUID | None
+) -> Company:
+    """The one company a change is for: an admin's own, or the one an operator names."""
+    if principal.is_super_admin and company_id is None:
+        raise CompanyRequired
+    scope = await company_in_scope(session, principal, company_id)
+    company = await companies.get(session, scope) if scope is not None else None
+    if company is None:
+        raise CompanyNotFound
+    return company
+
+
+async def change_user(
+    session: AsyncSession, settings: Settings, principal: Principal, user_id: UUID,
+    change: UserChange,
+) -> tuple[User, UUID | None]:
+    """Change an account's role or disabled state. Returns the account and the id of the live
+    call that disabling it ended (the caller closes its stream), if any."""
+    user = await _user_in_scope(session, principal, user_id)
+    assert user.company_id is not None  # operators were refused above
+    # The company's row serialises changes to its admins: two admins demoting each other at
+    # once cannot both succeed and leave nobody.
+    await companies.lock(session, user.company_id)
+    if _takes_an_admin_away(user, change) and (
+        await companies.count_active_admins(session, user.company_id) <= 1
+    ):
+        raise LastAdmin
+    await users.apply_admin_change(session, user, role=change.role, disabled=change.disabled)
+    if not change.disabled:
+        return user, None
+    # Disabled: every token dies now (the access tokens' check also reads disabled_at), and a
+    # call in progress is ended and billed for the time it ran.
+    async with temporary_context(session, system_context("admin_disable_user")):
+        await auth.end_all_sessions(session, user)
+    ended_call = await practice.end_live_call_of(
+        session, settings, user.id, reason=f"ended_by_{principal.user.role}"
+    )
+    return user, ended_call
+
+
+async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
+    require_staff(principal)
+    user = await auth.get_user(session, user_id)
+    if user is None or not (
+        principal.is_super_admin or user.company_id == principal.user.company_id
+    ):
+        raise UserNotFound
+    if user.role == Role.SUPER_ADMIN:
+        raise OperatorsManagedElsewhere
+    return user
+
+
+def _takes_an_admin_away(user: User, change: UserChange) -> bool:
+    """Whether the change leaves one active admin fewer: an active admin demoted or disabled."""
+    active_admin = user.role == Role.ADMIN and user.disabled_at is None
+    return active_admin and (change.role == Role.USER or change.disabled is True)
+
+
+async def set_quota(
+    session: AsyncSession, principal: Principal, body: QuotaIn
+) -> billing.QuotaState:
+    """An operator sets a company's total minutes; an admin (or an operator) caps one user."""
+    if body.company_id is not None:
+        if not principal.is_super_admin:
+            require_staff(principal)
+            raise OperatorsOnly
+        company = await _company_to_act_on(session, principal, body.company_id)
+        return await billing.set_company_total(session, company.id, body.total_minutes)
+    assert body.user_id is not None  # the schema wants exactly one of the two
+    user = await _user_in_scope(session, principal, body.user_id)
+    assert user.company_id is not None  # operators were refused above
+    return await billing.set_user_cap(session, user.company_id, user.id, body.total_minutes)
+
+
+def _encode_cursor(created_at: datetime, row_id: UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    try:
+        created, user_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(created, str) or not isinstance(user_id, str):
+            raise ValueError("cursor fields are strings")
+        return datetime.fromisoformat(created), UUID(user_id)
+    except (ValueError, TypeError):
+        raise InvalidCursor from None
