@@ -8,6 +8,7 @@ from pitchlab.models.billing import (
     Subscription,
     UsageRecord,
 )
+from pitchlab.models.demo import DemoBooking
 from pitchlab.models.email import OutboxEmail
 from pitchlab.models.identity import (
     Company,
@@ -25,6 +26,7 @@ __all__ = [
     "BillingNotice",
     "Company",
     "Consent",
+    "DemoBooking",
     "EmailVerificationToken",
     "Feedback",
     "Invitation",
