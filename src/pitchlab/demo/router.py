@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/demo", tags=["demo"])
     description="The request is stored, then booked with Calendly. `booked`: it is in the "
     "calendar. `pending`: Calendly could not book it now (it is retried) or the time was taken "
     "(`booking_url` lets you pick another); the sales team is told either way.",
-    responses=error_responses(422, RateLimited),
+    responses=error_responses(422, RateLimited, 503),
 )
 async def book_demo(
     body: DemoBookingIn, database: AppDatabase, settings: AppSettings, providers: AppProviders,

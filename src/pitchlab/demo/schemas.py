@@ -19,6 +19,7 @@ from pitchlab.http.validation import (
 
 # IANA names only: ``ZoneInfo`` alone would also take a path-like key or a POSIX TZ string.
 _ZONES = frozenset(available_timezones())
+ZONE_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 
 
 class DemoBookingIn(RequestBody):
@@ -26,9 +27,11 @@ class DemoBookingIn(RequestBody):
     email: EmailAddress
     company: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK_PATTERN)
     start_time: JsonDatetime = Field(
-        description="When the demo should start: ISO 8601 with a UTC offset, in the future."
+        description="When the demo should start: ISO 8601 with a UTC offset, in the future.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
     )
-    timezone: str = Field(min_length=1, max_length=64, pattern=NO_NUL_PATTERN,
+    # The pattern is the shape of a tz database name; the validator checks the name exists.
+    timezone: str = Field(min_length=1, max_length=64, pattern=ZONE_NAME_PATTERN,
                           description="The prospect's IANA time zone, e.g. `Europe/Berlin`.")
     notes: str | None = Field(default=None, max_length=2000, pattern=NO_NUL_PATTERN)
 
