@@ -3,6 +3,7 @@ while Calendly is down, the sales inbox told either way."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.auth.helpers import drain_jobs, outbox
-from tests.demo.conftest import SALES
+from tests.demo.conftest import SALES, TOKEN
 
 PATH = "/api/demo/book"
 
@@ -187,3 +188,21 @@ async def test_one_address_is_limited_per_day_and_one_ip_per_hour(client, owner_
     refused = await client.post(PATH, json=demo_body())
     assert refused.status_code == 429, refused.text
     assert len(await bookings(owner_conn)) == 9
+
+
+async def test_a_refused_token_keeps_the_request_pending_and_never_shows_the_token(
+    app, client, owner_conn, calendly, caplog
+):
+    calendly.api_token = "the-token-calendly-now-expects"  # ours was revoked
+    with caplog.at_level(logging.DEBUG):
+        response = await client.post(PATH, json=demo_body())
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending"
+    [row] = await bookings(owner_conn)
+    assert row["status"] == "pending"
+    assert await retry_jobs(owner_conn, response.json()["id"]) == [("todo", 0)]
+    assert TOKEN not in caplog.text and TOKEN not in response.text
+    cursor = await owner_conn.execute("SELECT last_error FROM demo_bookings")
+    [(last_error,)] = await cursor.fetchall()
+    assert last_error == "Calendly answered 401: Unauthenticated" and TOKEN not in last_error
