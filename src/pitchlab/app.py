@@ -19,6 +19,7 @@ from pitchlab.billing.router import router as billing_router
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
+from pitchlab.demo.router import router as demo_router
 from pitchlab.deps import AppContext, install_context, report_database_outage, unit_of_work
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(webhooks_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
+    app.include_router(demo_router)
     install_openapi(app, database_dependency=unit_of_work)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.

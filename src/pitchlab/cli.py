@@ -333,7 +333,7 @@ def demo() -> None:
 
     settings, _ = _prepared()
 
-    from pitchlab.demo import run_demo
+    from pitchlab.demo_call import run_demo
 
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the plumbing
     asyncio.run(run_demo(settings, typer.echo))

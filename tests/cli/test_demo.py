@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pitchlab.cli import cli
 from pitchlab.database_setup import libpq_dsn
-from pitchlab.demo import DEMO_EMAIL
+from pitchlab.demo_call import DEMO_EMAIL
 from tests.conftest import TEST_APP_PASSWORD
 
 

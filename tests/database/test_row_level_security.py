@@ -268,6 +268,9 @@ async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:
         "webhook_events": await _insert(owner, "webhook_events", {
             "source": "stripe", "event_id": "evt_1", "event_type": "invoice.paid",
             "raw_body": b"{}", "payload": "{}"}),
+        "demo_bookings": await _insert(owner, "demo_bookings", {
+            "name": "Pat", "email": "pat@example.com", "company": "Globex",
+            "start_time": far, "timezone": "Europe/Berlin"}),
     }, company_id
 
 

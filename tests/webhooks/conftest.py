@@ -6,6 +6,9 @@ import pytest
 from pydantic import SecretStr
 
 from pitchlab.deps import context_of, install_context
+
+# The demo domain's fixtures, for the Calendly deliveries that update its bookings.
+from tests.demo.conftest import calendly, offline_with_sales  # noqa: F401
 from tests.webhooks.helpers import LOG, SECRET
 
 

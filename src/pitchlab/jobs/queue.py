@@ -51,6 +51,7 @@ JOB_MODULES = (
     "pitchlab.webhooks.jobs",
     "pitchlab.billing.stripe_events",
     "pitchlab.billing.jobs",
+    "pitchlab.demo.jobs",
     "pitchlab.jobs.maintenance",
 )
 

@@ -9,6 +9,7 @@ from pitchlab.models.billing import (
     Subscription,
     UsageRecord,
 )
+from pitchlab.models.demo import DemoBooking
 from pitchlab.models.email import OutboxEmail
 from pitchlab.models.identity import (
     Company,
@@ -27,6 +28,7 @@ __all__ = [
     "BillingNotice",
     "Company",
     "Consent",
+    "DemoBooking",
     "EmailVerificationToken",
     "Feedback",
     "Invitation",

@@ -89,6 +89,17 @@ class EmailKind(Choice):
     SUBSCRIPTION_CANCELLED = "subscription_cancelled"
     MINUTES_LOW = "minutes_low"  # 80% of the period's minutes used
     MINUTES_EXHAUSTED = "minutes_exhausted"
+    # to the sales inbox (PITCHLAB_SALES_EMAIL), about a demo request (demo/service.py)
+    DEMO_REQUESTED = "demo_requested"
+
+
+# --- demo booking ---------------------------------------------------------------------------
+
+class DemoBookingStatus(Choice):
+    PENDING = "pending"  # stored; Calendly not reached yet (down, or not configured)
+    BOOKED = "booked"  # Calendly created the invitee
+    LINK_SENT = "link_sent"  # the slot was taken: a one-off scheduling link instead
+    CANCELED = "canceled"  # the invitee cancelled (Calendly's invitee.canceled)
 
 
 # --- practice -------------------------------------------------------------------------------

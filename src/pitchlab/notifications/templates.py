@@ -187,3 +187,18 @@ def minutes_exhausted(public_url: str, name: str | None, company: str, total: in
          "start until the next period begins, a top-up adds minutes (POST /api/billing/top-ups) "
          "or the company moves to a larger plan (POST /api/subscriptions/subscribe)."],
     )
+
+
+def demo_requested(*, name: str, email: str, company: str, start_time: datetime, timezone: str,
+                   notes: str | None) -> ComposedEmail:
+    """To the sales inbox, for every demo request, whether Calendly booked it or not."""
+    lines = [
+        f"{name} <{email}> of {company} asked for a demo at "
+        f"{start_time.astimezone(UTC).strftime('%d %B %Y %H:%M')} UTC (their time zone: "
+        f"{timezone}).",
+        f"Notes: {notes}" if notes else "No notes.",
+        "Pitchlab asks Calendly to book it; if Calendly cannot, the request stays pending "
+        "(retried while Calendly is down), so follow up with the prospect.",
+    ]
+    return ComposedEmail(kind=EmailKind.DEMO_REQUESTED, subject=f"Demo request from {company}",
+                         text="\n\n".join(lines), html=_html(lines), links=())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
 from pitchlab.providers.payments import BillingGateway, BillingOff, StripeBillingGateway
+from pitchlab.providers.scheduling import CalendlyScheduler, DemoScheduler, SchedulingOff
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 from pitchlab.security.vault import Vault
 
@@ -18,6 +19,8 @@ class Providers:
     voice: VoiceProvider
     scorer: SkillScorer
     billing: BillingGateway
+    # A default, so that tests building Providers by hand for other domains need not name it.
+    scheduling: DemoScheduler = field(default_factory=SchedulingOff)
 
     async def aclose(self) -> None:
         await self.voice.aclose()
@@ -27,7 +30,17 @@ def build_providers(settings: Settings, vault: Vault) -> Providers:
     return Providers(email=build_email_sender(settings),
                      voice=build_voice_provider(settings, vault),
                      scorer=build_scorer(settings, vault),
-                     billing=build_billing_gateway(settings))
+                     billing=build_billing_gateway(settings),
+                     scheduling=build_scheduler(settings))
+
+
+def build_scheduler(settings: Settings) -> DemoScheduler:
+    token = (settings.calendly_api_token.get_secret_value().strip()
+             if settings.calendly_api_token else "")
+    if not token or not settings.calendly_event_type:
+        return SchedulingOff()
+    return CalendlyScheduler(base_url=settings.calendly_base_url, api_token=token,
+                             event_type=settings.calendly_event_type)
 
 
 def build_billing_gateway(settings: Settings) -> BillingGateway:
