@@ -49,3 +49,10 @@ class OperatorsOnly(Forbidden):
     """What spans every company is for the platform's operators (super_admin) only."""
 
     default_message = "Only a platform operator may do this."
+
+
+class CompanyAdminsOnly(Forbidden):
+    """A company's own settings are its admins' (a rep, or an operator who belongs to no
+    company, is refused)."""
+
+    default_message = "Only an admin of the company may see or change its settings."

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from pitchlab.admin import service
 from pitchlab.admin.errors import (
     AdminsOnly,
+    CompanyAdminsOnly,
     CompanyNotFound,
     CompanyRequired,
     LastAdmin,
@@ -22,6 +23,8 @@ from pitchlab.admin.schemas import (
     AdminCompanyList,
     AdminUserList,
     AdminUserOut,
+    CompanySettingsChange,
+    CompanySettingsOut,
     InvitationIn,
     InvitationOut,
     QuotaIn,
@@ -35,6 +38,7 @@ from pitchlab.billing.errors import CapAboveCompanyTotal
 from pitchlab.deps import AppLimiter, AppSettings, ClientIp, DbSession, LiveStreams
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import InvalidCursor, RateLimited, Unauthorized
+from pitchlab.models import Company
 from pitchlab.models.values import Role
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -146,3 +150,41 @@ async def set_quota(body: QuotaIn, principal: CurrentPrincipal, session: DbSessi
     quota = await service.set_quota(session, principal, body)
     return QuotaOut(company_id=quota.company_id, user_id=quota.user_id,
                     total_minutes=quota.total_minutes, used_minutes=quota.used_minutes)
+
+
+def _settings_out(company: Company, settings: AppSettings) -> CompanySettingsOut:
+    return CompanySettingsOut(
+        id=company.id, name=company.name,
+        retention_days=company.retention_days or settings.retention_days,
+        retention_days_is_default=company.retention_days is None,
+        leaderboard_enabled=company.leaderboard_enabled,
+        trial_expires_at=company.trial_expires_at,
+    )
+
+
+@router.get(
+    "/company", response_model=CompanySettingsOut,
+    summary="The company's own settings (company admins)",
+    responses=error_responses(Unauthorized, CompanyAdminsOnly),
+    openapi_extra={"x-roles": ["admin"]},
+)
+async def get_company_settings(
+    principal: CurrentPrincipal, session: DbSession, settings: AppSettings
+) -> CompanySettingsOut:
+    return _settings_out(await service.company_settings(session, principal), settings)
+
+
+@router.patch(
+    "/company", response_model=CompanySettingsOut,
+    summary="Change the company's retention or leaderboard (company admins)",
+    description="Fields left out stay as they are. A shorter retention deletes older "
+    "transcripts and feedback at the next hourly purge; the calls' minutes stay.",
+    responses=error_responses(Unauthorized, CompanyAdminsOnly, 422),
+    openapi_extra={"x-roles": ["admin"]},
+)
+async def change_company_settings(
+    body: CompanySettingsChange, principal: CurrentPrincipal, session: DbSession,
+    settings: AppSettings,
+) -> CompanySettingsOut:
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return _settings_out(await service.company_settings(session, principal, changes), settings)

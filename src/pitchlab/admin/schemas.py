@@ -136,3 +136,21 @@ class QuotaOut(BaseModel):
     user_id: UUID | None
     total_minutes: int
     used_minutes: int
+
+
+class CompanySettingsOut(BaseModel):
+    id: UUID
+    name: str
+    retention_days: int = Field(description="Days a call's transcript and feedback are kept "
+                                "(the company's own choice, else the server's default).")
+    retention_days_is_default: bool
+    leaderboard_enabled: bool
+    trial_expires_at: datetime | None
+
+
+class CompanySettingsChange(Request):
+    retention_days: int | None = Field(
+        default=None, ge=1, le=3650,
+        description="1..3650 days; transcripts and feedback of older calls are deleted hourly.",
+    )
+    leaderboard_enabled: bool | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.admin.errors import (
     AdminsOnly,
+    CompanyAdminsOnly,
     CompanyNotFound,
     CompanyRequired,
     LastAdmin,
@@ -193,3 +194,22 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         return datetime.fromisoformat(created), UUID(user_id)
     except (ValueError, TypeError):
         raise InvalidCursor from None
+
+
+# --- the company's own settings ------------------------------------------------------------------
+
+
+def _own_company(principal: Principal) -> UUID:
+    if principal.user.role != Role.ADMIN or principal.user.company_id is None:
+        raise CompanyAdminsOnly
+    return principal.user.company_id
+
+
+async def company_settings(
+    session: AsyncSession, principal: Principal, changes: dict[str, object] | None = None
+) -> Company:
+    """The admin's company, after ``changes`` (retention_days, leaderboard_enabled), if any."""
+    company = await companies.update_settings(session, _own_company(principal), changes or {})
+    if company is None:
+        raise CompanyNotFound  # erased meanwhile
+    return company
