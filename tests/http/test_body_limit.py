@@ -142,7 +142,14 @@ async def test_a_chunked_upload_to_the_real_server_is_cut_off(live_server):
     """uvicorn hands the body over piece by piece: the 413 comes once the limit is passed, the
     connection closes, and the rest of the 50 MB is never read."""
     headers = "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-    answer, sent = await _raw_upload(live_server, headers, chunks=UPLOAD // CHUNK)
+    # The server closes with our unread chunks in its buffer, so its kernel answers them with a
+    # reset, and a reset can reach this client before the 413 was read from the socket (Linux
+    # then drops what was received): on a loaded machine the answer is sometimes lost that way.
+    # That is the client's race, not the server's behaviour, so an empty answer is tried again.
+    for _ in range(3):
+        answer, sent = await _raw_upload(live_server, headers, chunks=UPLOAD // CHUNK)
+        if answer:
+            break
     _assert_raw_413(answer)
     assert sent < UPLOAD // 2
 
