@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from pitchlab.admin import service
 from pitchlab.admin.errors import (
@@ -109,6 +109,29 @@ async def change_user(
     if ended_call is not None:
         live_streams.close(ended_call)
     return AdminUserOut.of(user)
+
+
+@router.delete(
+    "/users/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase an account of the company (GDPR)",
+    description="The account's personal data is erased as for `DELETE /api/users/me`: the "
+    "account, its calls, transcripts, feedback, consents, tokens and mail; the company's usage "
+    "rows stay without the person. An admin erases accounts of their own company only (another "
+    "company's is 404); an operator any company's. The company's last active admin is not "
+    "erased here (409 `last_admin`; they may erase themselves). A call in progress is ended "
+    "and billed first.",
+    responses=error_responses(Unauthorized, AdminsOnly, OperatorsManagedElsewhere, UserNotFound,
+                              LastAdmin, 422),
+)
+async def delete_user(
+    user_id: UUID, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
+    live_streams: LiveStreams,
+) -> Response:
+    ended_call = await service.delete_user(session, settings, principal, user_id)
+    if ended_call is not None:
+        live_streams.close(ended_call)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

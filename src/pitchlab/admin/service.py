@@ -157,6 +157,22 @@ async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: U
     return user
 
 
+async def delete_user(
+    session: AsyncSession, settings: Settings, principal: Principal, user_id: UUID
+) -> UUID | None:
+    """Erase an account of the company (an operator: of any company) as ``DELETE
+    /api/users/me`` erases one's own. The company's last active admin is not deleted here (409):
+    the company would be left with nobody to manage it. Returns the live call it ended, if any."""
+    user = await _user_in_scope(session, principal, user_id)
+    assert user.company_id is not None  # operators were refused above
+    await companies.lock(session, user.company_id)  # as for demotions: one at a time
+    if user.role == Role.ADMIN and user.disabled_at is None and (
+        await companies.count_active_admins(session, user.company_id) <= 1
+    ):
+        raise LastAdmin
+    return await users.erase_user(session, settings, user)
+
+
 def _takes_an_admin_away(user: User, change: UserChange) -> bool:
     """Whether the change leaves one active admin fewer: an active admin demoted or disabled."""
     active_admin = user.role == Role.ADMIN and user.disabled_at is None
