@@ -134,6 +134,26 @@ async def delete_user(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.delete(
+    "/companies/{company_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Erase a company and everything of it (operators)",
+    description="Platform operators (super_admin) only. Every member is erased as for "
+    "`DELETE /api/users/me` (live calls ended and billed first), then the company with its "
+    "calls, usage, subscriptions and settings. Its Stripe customer is left to Stripe. An unknown "
+    "company is 404.",
+    responses=error_responses(Unauthorized, OperatorsOnly, CompanyNotFound, 422),
+    openapi_extra={"x-roles": ["super_admin"]},
+)
+async def delete_company(
+    company_id: UUID, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
+    live_streams: LiveStreams,
+) -> Response:
+    for ended_call in await service.delete_company(session, settings, principal, company_id):
+        live_streams.close(ended_call)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get(
     "/companies",
     response_model=AdminCompanyList,

@@ -34,6 +34,10 @@ from pitchlab.models.values import Role
 from pitchlab.practice import service as practice
 from pitchlab.users import service as users
 
+# One request erases at most this many members one by one; a larger company's remaining members
+# go by the company row's cascade (their mail and audit trail are then left for a sweep).
+MAX_MEMBERS_ERASED = 10_000
+
 
 def require_staff(principal: Principal) -> None:
     """Admins and operators pass; a plain user is refused (403), whatever they asked for."""
@@ -155,6 +159,27 @@ async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: U
     if user.role == Role.SUPER_ADMIN:
         raise OperatorsManagedElsewhere
     return user
+
+
+async def delete_company(
+    session: AsyncSession, settings: Settings, principal: Principal, company_id: UUID
+) -> list[UUID]:
+    """Erase a company and everything of it (operators only): each member is erased as
+    ``DELETE /api/users/me`` erases one (their live call ended and billed, their mail, their
+    audit trail made anonymous), and the company goes with its last member. Its Stripe customer
+    is left to Stripe's own retention. Returns the live calls that were ended."""
+    if not principal.is_super_admin:
+        raise OperatorsOnly
+    if await companies.lock(session, company_id) is None:
+        raise CompanyNotFound
+    members = await users.list_accounts(
+        session, company_id=company_id, role=None, after=None, limit=MAX_MEMBERS_ERASED
+    )
+    ended = [call for member in members
+             if (call := await users.erase_user(session, settings, member)) is not None]
+    if len(members) == MAX_MEMBERS_ERASED or not members:
+        await companies.erase(session, company_id)  # nobody (left) to take it with them
+    return ended
 
 
 async def delete_user(
