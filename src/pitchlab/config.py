@@ -213,6 +213,11 @@ class Settings(BaseSettings):
             raise ValueError("PITCHLAB_JWT_SECRET must be at least 32 bytes")
         return value
 
+    def link_base(self) -> str:
+        """Where links Pitchlab builds point: ``public_url``, else ``DEFAULT_PUBLIC_URL`` (a worker
+        or command that serves no address of its own)."""
+        return self.public_url or DEFAULT_PUBLIC_URL
+
     def resolved(self) -> ResolvedSettings:
         """These settings with every secret the app needs known: what ``create_app`` runs on.
         Raises ValueError naming the ones still unset (the CLI and the tests resolve them first:
@@ -221,7 +226,7 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"create_app needs these settings resolved: {', '.join(missing)}")
         values = dict(self)
-        values["public_url"] = self.public_url or DEFAULT_PUBLIC_URL
+        values["public_url"] = self.link_base()
         # Validated from these values alone (model_validate reads no environment).
         return ResolvedSettings.model_validate(values)
 

@@ -9,6 +9,7 @@ from pitchlab.deps import context_of
 from pitchlab.feedback.service import purge_expired
 from tests.admin.helpers import company, operator
 from tests.auth.helpers import bearer
+from tests.feedback.test_retention import age_call, finished_call
 
 PATH = "/api/admin/company"
 
@@ -55,12 +56,24 @@ async def test_reps_and_operators_are_refused(client, app, owner_url, monkeypatc
         "retention_days_is_default"] is True
 
 
-async def test_each_admin_changes_only_their_own_company(client, app, owner_url):
+async def test_each_admin_changes_only_their_own_company_and_the_purge_follows(
+    client, app, owner_url
+):
     acme, globex = await company(client, app, owner_url), await company(client, app, owner_url)
+    calls = {}
+    for name, tokens in (("acme", acme.admin), ("globex", globex.admin)):
+        await client.post("/api/users/me/consents", headers=bearer(tokens), json={
+            "kind": "voice_recording", "granted": True, "version": "v1"})
+        calls[name] = await finished_call(client, app, tokens)
+        age_call(owner_url, calls[name], 8)
     await client.patch(PATH, headers=bearer(acme.admin), json={"retention_days": 7})
     assert (await client.get(PATH, headers=bearer(globex.admin))).json()[
         "retention_days_is_default"] is True
     context = context_of(app)
-    # the purge runs on the chosen retention (nothing to purge here; it must not fail)
+    # acme's 7 days take its 8-day-old call's transcript and report; globex keeps the default
     assert await purge_expired(context.database, context.settings.retention_days,
-                               datetime.now(UTC)) == 0
+                               datetime.now(UTC)) == 2
+    for name, tokens in (("acme", acme.admin), ("globex", globex.admin)):
+        transcript = await client.get(f"/api/sessions/{calls[name]}/transcript",
+                                      headers=bearer(tokens))
+        assert transcript.status_code == (404 if name == "acme" else 200), name

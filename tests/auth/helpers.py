@@ -18,6 +18,7 @@ from pitchlab.cli import cli
 from pitchlab.database_setup import libpq_dsn
 from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources, run_worker
+from pitchlab.security.tokens import new_opaque_token
 from tests.factories import confirmed_account
 
 PASSWORD = "correct horse battery"
@@ -144,8 +145,6 @@ async def invited_member(
 ) -> dict:
     """Somebody who joined the company of ``of_email`` by invitation (a rep, or another admin),
     signed in, and (by default) consenting to voice recording: the login body plus the email."""
-    from pitchlab.security.tokens import new_opaque_token
-
     token, token_hash = new_opaque_token()
     email = unique_email(role)
     with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pitchlab.billing.stripe_events import paid_period
 from pitchlab.billing.subscriptions import format_amount
+from pitchlab.providers.payments import paid_period
 
 START, END = 1_790_000_000, 1_792_592_000
 

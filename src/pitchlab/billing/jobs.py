@@ -9,7 +9,6 @@ import procrastinate
 
 from pitchlab.billing import service
 from pitchlab.billing.events import MinutesRunningOut
-from pitchlab.config import DEFAULT_PUBLIC_URL, Settings
 from pitchlab.db import tenant_context
 from pitchlab.jobs.queue import job, resources
 from pitchlab.kit.events import subscriber
@@ -27,7 +26,7 @@ async def email_minutes_running_out(
 ) -> None:
     deps = resources(context)
     async with deps.database.transaction(tenant_context(event.company_id)) as session:
-        await service.email_minutes_running_out(session, _public_url(deps.settings), event)
+        await service.email_minutes_running_out(session, deps.settings.link_base(), event)
 
 
 @job(TRIAL_NOTICES_JOB, queue="sweeps", periodic_cron=TRIAL_NOTICES_CRON)
@@ -36,12 +35,6 @@ async def send_trial_notices(
 ) -> None:
     deps = resources(context)
     await service.send_trial_notices(
-        deps.database, _public_url(deps.settings), deps.settings.trial_warning_days,
+        deps.database, deps.settings.link_base(), deps.settings.trial_warning_days,
         datetime.now(UTC),
     )
-
-
-def _public_url(settings: Settings) -> str:
-    # A worker started on its own (`pitchlab worker`) serves no address to take it from: the
-    # default, as every command that builds links without serving (README, Settings).
-    return settings.public_url or DEFAULT_PUBLIC_URL

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from pitchlab.billing import subscriptions
 from pitchlab.billing.catalogue import MINUTES_METADATA_KEY, PACK_METADATA_KEY, pack_by_id
 from pitchlab.config import Settings
-from pitchlab.providers.payments import id_of, invoice_subscription_id
+from pitchlab.providers.payments import id_of, invoice_subscription_id, paid_period
 from pitchlab.webhooks.service import HandlingContext, InboxEvent, handles
 
 log = logging.getLogger(__name__)
@@ -154,25 +153,3 @@ async def invoice_payment_failed(event: InboxEvent, context: HandlingContext) ->
         # An invoice's amount and currency are fixed once it is finalized: the event's will do.
         int(invoice.get("amount_due") or 0), str(invoice.get("currency") or ""),
     )
-
-
-def paid_period(invoice: Mapping[str, Any]) -> tuple[datetime, datetime | None] | None:
-    """The billing period a subscription invoice opens: the period of its first subscription
-    line that is not a proration. None for an invoice of prorations or one-off items only (a
-    plan change billed at once), which opens no period."""
-    for line in (invoice.get("lines") or {}).get("data") or []:
-        parent = line.get("parent") or {}
-        if parent.get("type") == "invoice_item_details":
-            continue
-        details = parent.get("subscription_item_details") or {}
-        # ``proration`` sits in the parent's details in current API versions, on the line before
-        if details.get("proration") or line.get("proration"):
-            continue
-        period = line.get("period") or {}
-        if period.get("start"):
-            return _time(period["start"]), _time(period.get("end")) if period.get("end") else None
-    return None
-
-
-def _time(unix_seconds: Any) -> datetime:
-    return datetime.fromtimestamp(int(unix_seconds), UTC)

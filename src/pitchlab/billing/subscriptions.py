@@ -34,7 +34,7 @@ from pitchlab.billing.catalogue import COMPANY_METADATA_KEY, plan_for_price
 from pitchlab.billing.notices import notify_admins_once
 from pitchlab.billing.service import PRACTISING_STATUSES
 from pitchlab.companies import service as companies
-from pitchlab.config import DEFAULT_PUBLIC_URL, Plan, Settings
+from pitchlab.config import Plan, Settings
 from pitchlab.models.values import AuditAction, EmailKind, MinuteGrantKind, SubscriptionStatus
 from pitchlab.notifications import templates
 from pitchlab.providers.payments import BillingGateway, StripeSubscription
@@ -274,7 +274,7 @@ async def _tell_cancelled(session: AsyncSession, settings: Settings, synced: Syn
         ends_at = subscription.ended_at or subscription.canceled_at
     else:  # cancelled at the end of the period it has paid for
         ends_at = subscription.current_period_end
-    company, public_url = await _company_name(session, synced.company_id), _public_url(settings)
+    company, public_url = await _company_name(session, synced.company_id), settings.link_base()
     # One email per subscription: "cancel at period end" and the deletion that follows it are
     # the same news.
     await notify_admins_once(
@@ -288,7 +288,7 @@ async def tell_payment_failed(
     amount_cents: int, currency: str,
 ) -> None:
     amount = format_amount(amount_cents, currency)
-    company, public_url = await _company_name(session, company_id), _public_url(settings)
+    company, public_url = await _company_name(session, company_id), settings.link_base()
     await notify_admins_once(
         session, company_id, EmailKind.PAYMENT_FAILED, invoice_id,
         lambda name: templates.payment_failed(public_url, name, company, amount),
@@ -300,7 +300,7 @@ async def tell_trial_ending(session: AsyncSession, settings: Settings, synced: S
     trial_end = synced.subscription.trial_end
     if synced.status != SubscriptionStatus.TRIALING or trial_end is None:
         return  # the trial ended early or was taken away meanwhile: nothing to warn about
-    company, public_url = await _company_name(session, synced.company_id), _public_url(settings)
+    company, public_url = await _company_name(session, synced.company_id), settings.link_base()
     await notify_admins_once(
         session, synced.company_id, EmailKind.TRIAL_ENDING,
         f"subscription:{synced.subscription.id}:{trial_end.isoformat()}",
@@ -311,10 +311,6 @@ async def tell_trial_ending(session: AsyncSession, settings: Settings, synced: S
 async def _company_name(session: AsyncSession, company_id: UUID) -> str:
     company = await companies.get(session, company_id)
     return company.name if company is not None else "your company"
-
-
-def _public_url(settings: Settings) -> str:
-    return settings.public_url or DEFAULT_PUBLIC_URL
 
 
 # Currencies Stripe counts in whole units (no cents): https://docs.stripe.com/currencies

@@ -334,14 +334,32 @@ def invoice_subscription_id(data: Mapping[str, Any]) -> str | None:
 
 
 def invoice_period(data: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
-    """The service period an invoice pays for: its subscription line's period. (The invoice's own
-    ``period_start/end`` are the *previous* period for a renewal, which is not what was paid.)"""
-    lines = (data.get("lines") or {}).get("data") or []
-    for line in lines:
+    """The service period an invoice pays for: its subscription line's period (``paid_period``);
+    for an invoice of prorations or one-off items only, the invoice's own period fields. (Those
+    are the *previous* period for a renewal, which is not what was paid.)"""
+    return paid_period(data) or (_time(data.get("period_start")), _time(data.get("period_end")))
+
+
+def paid_period(invoice: Mapping[str, Any]) -> tuple[datetime, datetime | None] | None:
+    """The billing period a subscription invoice opens: the period of its first subscription
+    line that is not a proration. None for an invoice of prorations or one-off items only (a
+    plan change billed at once), which opens no period."""
+    for line in (invoice.get("lines") or {}).get("data") or []:
+        parent = line.get("parent") or {}
+        if parent.get("type") == "invoice_item_details":
+            continue
+        details = parent.get("subscription_item_details") or {}
+        # ``proration`` sits in the parent's details in current API versions, on the line before
+        if details.get("proration") or line.get("proration"):
+            continue
         period = line.get("period") or {}
-        if period.get("start") and period.get("end"):
-            return _time(period["start"]), _time(period["end"])
-    return _time(data.get("period_start")), _time(data.get("period_end"))
+        if period.get("start"):
+            return _moment(period["start"]), _time(period.get("end"))
+    return None
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value), UTC)
 
 
 def id_of(value: Any) -> str | None:
@@ -352,4 +370,4 @@ def id_of(value: Any) -> str | None:
 
 
 def _time(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(int(value), UTC) if value else None
+    return _moment(value) if value else None
