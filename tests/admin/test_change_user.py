@@ -4,6 +4,7 @@ company keeps at least one active admin."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import psycopg
@@ -11,7 +12,7 @@ import psycopg
 from pitchlab.database_setup import libpq_dsn
 from tests.admin.helpers import company, operator, user_row
 from tests.auth.helpers import PASSWORD, bearer, invited_member
-from tests.practice.helpers import start
+from tests.practice.helpers import closed_with, eventually, opened, start
 
 
 async def patch(client, tokens, user_id: str, **body):
@@ -130,3 +131,48 @@ async def test_an_operator_changes_any_company_but_not_operators(
     own = await patch(client, ops, user_row(owner_url, "ops@example.com")["id"], role="admin")
     assert own.status_code == 403
     assert user_row(owner_url, "ops@example.com")["role"] == "super_admin"
+
+
+async def test_disabling_closes_the_users_live_stream(client, app, owner_url, live_server):
+    a = await company(client, app, owner_url)
+    rep = await invited_member(client, owner_url, a.admin["email"])
+    call = await start(client, rep, mode="voice")
+    async with opened(live_server, call) as ws:
+        response = await patch(client, a.admin, user_row(owner_url, rep["email"])["id"],
+                               disabled=True)
+        assert response.status_code == 200, response.text
+        assert await closed_with(ws, within=10) == 1000  # the stream ends with the call
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        status, reason = conn.execute("SELECT status, end_reason FROM sessions WHERE id = %s",
+                                      (call["id"],)).fetchone()
+    assert (status, reason) == ("cancelled", "ended_by_admin")
+
+
+async def _lock_waiters(owner_conn) -> int:
+    cursor = await owner_conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query ILIKE '%companies%FOR UPDATE%'")
+    return (await cursor.fetchone())[0]
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, app, owner_url,
+                                                                       owner_conn):
+    """Both requests are made to wait on the company's row (held here) until both have read
+    the company's admins: released, one wins and the other is 409, never both."""
+    a = await company(client, app, owner_url)
+    other = await invited_member(client, owner_url, a.admin["email"], role="admin")
+    me, them = user_row(owner_url, a.admin["email"]), user_row(owner_url, other["email"])
+    async with await psycopg.AsyncConnection.connect(libpq_dsn(owner_url)) as holder:
+        await holder.execute("SELECT 1 FROM companies WHERE id = %s FOR UPDATE", (a.id,))
+        demotions = [asyncio.create_task(patch(client, a.admin, them["id"], role="user")),
+                     asyncio.create_task(patch(client, other, me["id"], role="user"))]
+        await eventually(lambda: _two(_lock_waiters(owner_conn)), within=10)
+        await holder.commit()
+    answers = sorted(r.status_code for r in await asyncio.gather(*demotions))
+    assert answers == [200, 409]
+    roles = [user_row(owner_url, e)["role"] for e in (a.admin["email"], other["email"])]
+    assert sorted(roles) == ["admin", "user"]
+
+
+async def _two(count) -> bool:
+    return await count >= 2

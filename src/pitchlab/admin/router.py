@@ -23,6 +23,7 @@ from pitchlab.admin.schemas import (
     AdminCompanyList,
     AdminUserList,
     AdminUserOut,
+    CompanyExportOut,
     CompanySettingsChange,
     CompanySettingsOut,
     InvitationIn,
@@ -86,7 +87,7 @@ async def invite(
 ) -> InvitationOut:
     service.require_staff(principal)  # a rep is refused before anything is counted
     await auth.count_attempt(limiter, "invitation", ip=ip, email=str(body.email))
-    return InvitationOut.of(await service.invite(session, settings, principal, body))
+    return InvitationOut.of(await service.invite(session, settings, principal, body, ip))
 
 
 @router.patch(
@@ -103,9 +104,11 @@ async def invite(
 )
 async def change_user(
     user_id: UUID, change: UserChange, principal: CurrentPrincipal, session: DbSession,
-    settings: AppSettings, live_streams: LiveStreams,
+    settings: AppSettings, live_streams: LiveStreams, ip: ClientIp,
 ) -> AdminUserOut:
-    user, ended_call = await service.change_user(session, settings, principal, user_id, change)
+    user, ended_call = await service.change_user(
+        session, settings, principal, user_id, change, ip
+    )
     if ended_call is not None:
         live_streams.close(ended_call)
     return AdminUserOut.of(user)
@@ -147,9 +150,11 @@ async def delete_user(
 )
 async def delete_company(
     company_id: UUID, principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
-    live_streams: LiveStreams,
+    live_streams: LiveStreams, ip: ClientIp,
 ) -> Response:
-    for ended_call in await service.delete_company(session, settings, principal, company_id):
+    for ended_call in await service.delete_company(
+        session, settings, principal, company_id, ip
+    ):
         live_streams.close(ended_call)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -189,8 +194,10 @@ async def list_companies(
     responses=error_responses(Unauthorized, AdminsOnly, OperatorsOnly, CompanyNotFound,
                               UserNotFound, OperatorsManagedElsewhere, CapAboveCompanyTotal, 422),
 )
-async def set_quota(body: QuotaIn, principal: CurrentPrincipal, session: DbSession) -> QuotaOut:
-    quota = await service.set_quota(session, principal, body)
+async def set_quota(
+    body: QuotaIn, principal: CurrentPrincipal, session: DbSession, ip: ClientIp
+) -> QuotaOut:
+    quota = await service.set_quota(session, principal, body, ip)
     return QuotaOut(company_id=quota.company_id, user_id=quota.user_id,
                     total_minutes=quota.total_minutes, used_minutes=quota.used_minutes)
 
@@ -227,7 +234,32 @@ async def get_company_settings(
 )
 async def change_company_settings(
     body: CompanySettingsChange, principal: CurrentPrincipal, session: DbSession,
-    settings: AppSettings,
+    settings: AppSettings, ip: ClientIp,
 ) -> CompanySettingsOut:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return _settings_out(await service.company_settings(session, principal, changes), settings)
+    return _settings_out(
+        await service.company_settings(session, principal, changes, ip), settings
+    )
+
+
+@router.get(
+    "/export", response_model=CompanyExportOut,
+    summary="Export every member's data (company admins, GDPR)",
+    description="One JSON document: the company, and for each of its accounts what `GET "
+    "/api/users/me/export` gives its owner (profile, calls, transcripts, feedback, usage, "
+    "consents). Company admins only (reps and operators: 403). Recorded in the audit log as "
+    "`company.data_exported`.",
+    responses=error_responses(Unauthorized, CompanyAdminsOnly),
+    openapi_extra={"x-roles": ["admin"]},
+)
+async def export_company(
+    principal: CurrentPrincipal, session: DbSession, settings: AppSettings, ip: ClientIp,
+    response: Response,
+) -> CompanyExportOut:
+    export = await service.export_company(session, settings, principal, ip)
+    # a download: browsers save it rather than show it
+    day = export.exported_at.date().isoformat()
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="pitchlab-export-{export.company.id}-{day}.json"'
+    )
+    return export

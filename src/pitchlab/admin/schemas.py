@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pitchlab.http.validation import NO_NUL_PATTERN, EmailAddress, JsonUUID, RequestBody
 from pitchlab.models import Invitation, User
 from pitchlab.models.values import Role, SubscriptionStatus
+from pitchlab.users.schemas import ExportOut
 
 
 class AdminUserOut(BaseModel):
@@ -154,3 +155,20 @@ class CompanySettingsChange(Request):
         description="1..3650 days; transcripts and feedback of older calls are deleted hourly.",
     )
     leaderboard_enabled: bool | None = None
+
+
+class ExportedCompany(BaseModel):
+    id: UUID
+    name: str
+    created_at: datetime
+    trial_expires_at: datetime | None
+    retention_days: int
+    leaderboard_enabled: bool
+
+
+class CompanyExportOut(BaseModel):
+    """A company's export: each member as their own export shows them."""
+
+    exported_at: datetime
+    company: ExportedCompany
+    users: list[ExportOut]

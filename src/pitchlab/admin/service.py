@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +23,15 @@ from pitchlab.admin.errors import (
     OperatorsOnly,
     UserNotFound,
 )
-from pitchlab.admin.schemas import AdminCompanyOut, InvitationIn, QuotaIn, UserChange
+from pitchlab.admin.schemas import (
+    AdminCompanyOut,
+    CompanyExportOut,
+    ExportedCompany,
+    InvitationIn,
+    QuotaIn,
+    UserChange,
+)
+from pitchlab.audit import service as audit
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.billing import service as billing
@@ -30,7 +40,7 @@ from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.db import system_context, temporary_context
 from pitchlab.kit.errors import InvalidCursor
 from pitchlab.models import Company, Invitation, User
-from pitchlab.models.values import Role
+from pitchlab.models.values import AuditAction, Role
 from pitchlab.practice import service as practice
 from pitchlab.users import service as users
 
@@ -99,13 +109,27 @@ async def list_companies(
 
 
 async def invite(
-    session: AsyncSession, settings: ResolvedSettings, principal: Principal, body: InvitationIn
+    session: AsyncSession, settings: ResolvedSettings, principal: Principal, body: InvitationIn,
+    ip: str | None = None,
 ) -> Invitation:
     company = await _company_to_act_on(session, principal, body.company_id)
-    return await auth.invite(
+    invitation = await auth.invite(
         session, settings, company_id=company.id, company_name=company.name,
         email=str(body.email), role=body.role, invited_by=principal.user.id,
     )
+    # the role, not the address: an entry outlives the invitee's erasure
+    await _audit(session, principal, AuditAction.INVITATION_CREATED, company.id,
+                 target=("invitation", invitation.id), ip=ip, details={"role": body.role})
+    return invitation
+
+
+async def _audit(
+    session: AsyncSession, principal: Principal, action: AuditAction, company_id: UUID | None,
+    *, target: tuple[str, UUID], ip: str | None, details: Mapping[str, Any] | None = None,
+) -> None:
+    """One entry for an admin's (or operator's) action, in the action's transaction."""
+    await audit.record(session, action, actor_id=principal.user.id, company_id=company_id,
+                       target_type=target[0], target_id=target[1], ip=ip, details=details)
 
 
 async def _company_to_act_on(
@@ -123,7 +147,7 @@ async def _company_to_act_on(
 
 async def change_user(
     session: AsyncSession, settings: Settings, principal: Principal, user_id: UUID,
-    change: UserChange,
+    change: UserChange, ip: str | None = None,
 ) -> tuple[User, UUID | None]:
     """Change an account's role or disabled state. Returns the account and the id of the live
     call that disabling it ended (the caller closes its stream), if any."""
@@ -136,6 +160,7 @@ async def change_user(
         await companies.count_active_admins(session, user.company_id) <= 1
     ):
         raise LastAdmin
+    await _audit_change(session, principal, user, change, ip)
     await users.apply_admin_change(session, user, role=change.role, disabled=change.disabled)
     if not change.disabled:
         return user, None
@@ -147,6 +172,20 @@ async def change_user(
         session, settings, user.id, reason=f"ended_by_{principal.user.role}"
     )
     return user, ended_call
+
+
+async def _audit_change(
+    session: AsyncSession, principal: Principal, user: User, change: UserChange, ip: str | None
+) -> None:
+    """An entry per change that changes something (a PATCH repeating the current state adds
+    none)."""
+    target = ("user", user.id)
+    if change.role is not None and change.role != user.role:
+        await _audit(session, principal, AuditAction.USER_ROLE_CHANGED, user.company_id,
+                     target=target, ip=ip, details={"from": user.role, "to": change.role})
+    if change.disabled is not None and change.disabled != (user.disabled_at is not None):
+        action = AuditAction.USER_DISABLED if change.disabled else AuditAction.USER_ENABLED
+        await _audit(session, principal, action, user.company_id, target=target, ip=ip)
 
 
 async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: UUID) -> User:
@@ -162,7 +201,8 @@ async def _user_in_scope(session: AsyncSession, principal: Principal, user_id: U
 
 
 async def delete_company(
-    session: AsyncSession, settings: Settings, principal: Principal, company_id: UUID
+    session: AsyncSession, settings: Settings, principal: Principal, company_id: UUID,
+    ip: str | None = None,
 ) -> list[UUID]:
     """Erase a company and everything of it (operators only): each member is erased as
     ``DELETE /api/users/me`` erases one (their live call ended and billed, their mail, their
@@ -175,10 +215,12 @@ async def delete_company(
     members = await users.list_accounts(
         session, company_id=company_id, role=None, after=None, limit=MAX_MEMBERS_ERASED
     )
-    ended = [call for member in members
-             if (call := await users.erase_user(session, settings, member)) is not None]
+    ended = [call for member in members if (call := await users.erase_user(
+        session, settings, member, erased_by=principal.user.id)) is not None]
     if len(members) == MAX_MEMBERS_ERASED or not members:
         await companies.erase(session, company_id)  # nobody (left) to take it with them
+    await _audit(session, principal, AuditAction.COMPANY_DELETED, company_id,
+                 target=("company", company_id), ip=ip, details={"members": len(members)})
     return ended
 
 
@@ -195,7 +237,7 @@ async def delete_user(
         await companies.count_active_admins(session, user.company_id) <= 1
     ):
         raise LastAdmin
-    return await users.erase_user(session, settings, user)
+    return await users.erase_user(session, settings, user, erased_by=principal.user.id)
 
 
 def _takes_an_admin_away(user: User, change: UserChange) -> bool:
@@ -205,19 +247,26 @@ def _takes_an_admin_away(user: User, change: UserChange) -> bool:
 
 
 async def set_quota(
-    session: AsyncSession, principal: Principal, body: QuotaIn
+    session: AsyncSession, principal: Principal, body: QuotaIn, ip: str | None = None
 ) -> billing.QuotaState:
     """An operator sets a company's total minutes; an admin (or an operator) caps one user."""
+    details = {"total_minutes": body.total_minutes}
     if body.company_id is not None:
         if not principal.is_super_admin:
             require_staff(principal)
             raise OperatorsOnly
         company = await _company_to_act_on(session, principal, body.company_id)
-        return await billing.set_company_total(session, company.id, body.total_minutes)
+        quota = await billing.set_company_total(session, company.id, body.total_minutes)
+        await _audit(session, principal, AuditAction.QUOTA_CHANGED, company.id,
+                     target=("company", company.id), ip=ip, details=details)
+        return quota
     assert body.user_id is not None  # the schema wants exactly one of the two
     user = await _user_in_scope(session, principal, body.user_id)
     assert user.company_id is not None  # operators were refused above
-    return await billing.set_user_cap(session, user.company_id, user.id, body.total_minutes)
+    quota = await billing.set_user_cap(session, user.company_id, user.id, body.total_minutes)
+    await _audit(session, principal, AuditAction.QUOTA_CHANGED, user.company_id,
+                 target=("user", user.id), ip=ip, details=details)
+    return quota
 
 
 def _encode_cursor(created_at: datetime, row_id: UUID) -> str:
@@ -247,10 +296,42 @@ def _own_company(principal: Principal) -> UUID:
 
 
 async def company_settings(
-    session: AsyncSession, principal: Principal, changes: dict[str, object] | None = None
+    session: AsyncSession, principal: Principal, changes: dict[str, object] | None = None,
+    ip: str | None = None,
 ) -> Company:
     """The admin's company, after ``changes`` (retention_days, leaderboard_enabled), if any."""
     company = await companies.update_settings(session, _own_company(principal), changes or {})
     if company is None:
         raise CompanyNotFound  # erased meanwhile
+    if changes:
+        await _audit(session, principal, AuditAction.COMPANY_SETTINGS_CHANGED, company.id,
+                     target=("company", company.id), ip=ip, details=changes)
     return company
+
+
+async def export_company(
+    session: AsyncSession, settings: Settings, principal: Principal, ip: str | None = None
+) -> CompanyExportOut:
+    """Everything the company's members have in Pitchlab, member by member, as each would get
+    it from ``GET /api/users/me/export`` (GDPR: the controller's copy). Recorded once, as the
+    admin's action."""
+    company_id = _own_company(principal)
+    company = await companies.get(session, company_id)
+    if company is None:
+        raise CompanyNotFound  # erased meanwhile
+    members = await users.list_accounts(
+        session, company_id=company_id, role=None, after=None, limit=MAX_MEMBERS_ERASED
+    )
+    exported = [await users.export_of(session, member) for member in members]
+    await _audit(session, principal, AuditAction.COMPANY_DATA_EXPORTED, company_id,
+                 target=("company", company_id), ip=ip, details={"members": len(members)})
+    return CompanyExportOut(
+        exported_at=datetime.now(UTC),
+        company=ExportedCompany(
+            id=company.id, name=company.name, created_at=company.created_at,
+            trial_expires_at=company.trial_expires_at,
+            retention_days=company.retention_days or settings.retention_days,
+            leaderboard_enabled=company.leaderboard_enabled,
+        ),
+        users=exported,
+    )

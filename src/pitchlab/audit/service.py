@@ -56,11 +56,15 @@ async def record_apart(
         await record(session, action, ip=ip, details=details)
 
 
-async def record_erasure(session: AsyncSession, user_id: UUID, company_id: UUID | None) -> None:
+async def record_erasure(
+    session: AsyncSession, user_id: UUID, company_id: UUID | None, *,
+    erased_by: UUID | None = None,
+) -> None:
     """Erasure (GDPR): the deletion is recorded, then every entry of the user (this one too)
-    stays without their id or address: that a member of the company was erased, and when."""
-    await record(session, AuditAction.USER_DELETED, actor_id=user_id, company_id=company_id,
-                 target_type="user", target_id=user_id)
+    stays without their id or address: that a member of the company was erased, when, and by
+    which admin (``erased_by``; None: by themselves)."""
+    await record(session, AuditAction.USER_DELETED, actor_id=erased_by or user_id,
+                 company_id=company_id, target_type="user", target_id=user_id)
     await repository.forget_user(session, user_id)
 
 

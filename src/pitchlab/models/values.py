@@ -192,3 +192,12 @@ class AuditAction(Choice):
     USER_DATA_EXPORTED = "user.data_exported"
     CONSENT_RECORDED = "consent.recorded"
     SUBSCRIPTION_CHANGED = "subscription.changed"
+    # an admin's or operator's change to somebody else's account or company (0012)
+    USER_ROLE_CHANGED = "user.role_changed"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    INVITATION_CREATED = "invitation.created"
+    QUOTA_CHANGED = "quota.changed"
+    COMPANY_SETTINGS_CHANGED = "company.settings_changed"
+    COMPANY_DATA_EXPORTED = "company.data_exported"
+    COMPANY_DELETED = "company.deleted"

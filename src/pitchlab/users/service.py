@@ -154,19 +154,22 @@ async def delete_account(
     return await erase_user(session, settings, user)
 
 
-async def erase_user(session: AsyncSession, settings: Settings, user: User) -> UUID | None:
+async def erase_user(
+    session: AsyncSession, settings: Settings, user: User, *, erased_by: UUID | None = None
+) -> UUID | None:
     """Erase the user (GDPR): the row and, by cascade, sessions, transcripts, feedback, consents
     and tokens; their email in the outbox and in the company's invitations. Usage rows stay,
     unlinked, as the company's billing record; a company left with nobody is erased whole. A
     call still live is ended first, through the practice rules, so its minutes are billed and
     its usage row written before the cascade takes the session; its id is returned so that the
     caller closes its stream. ``UserDeleted`` is published in the same transaction. Also what
-    an admin's deletion of a user of their company does."""
+    an admin's deletion of a user of their company does (``erased_by``: that admin, whom the
+    audit entry names as its actor; by default the user erased themselves)."""
     live_call = await practice.end_live_call_of(session, settings, user.id,
                                                 reason="account_deleted")
     user_id, company_id, email = user.id, user.company_id, user.email
     await repository.delete_user(session, user)
-    await audit.record_erasure(session, user_id, company_id)
+    await audit.record_erasure(session, user_id, company_id, erased_by=erased_by)
     await notifications.erase_mail_to(session, email)
     if company_id is not None:
         await auth.forget_invitations_to(session, company_id, email)
@@ -217,10 +220,17 @@ def _consent_out(row: Consent) -> ConsentOut:
 # --- export (GDPR) ------------------------------------------------------------------------------
 
 async def export_data(session: AsyncSession, user: User, ip: str | None = None) -> ExportOut:
+    """The user's own export: recorded in the audit log as theirs."""
+    await audit.record_of_user(session, AuditAction.USER_DATA_EXPORTED, user, ip=ip)
+    return await export_of(session, user)
+
+
+async def export_of(session: AsyncSession, user: User) -> ExportOut:
+    """Everything Pitchlab holds about ``user`` (also each member's part of a company's export;
+    the caller records who asked)."""
     sessions, transcripts = await practice.calls_of_user(session, user.id)
     feedback = await feedback_reports.reports_of_calls(session, [s.id for s in sessions])
     usage = await billing.usage_of_user(session, user.id)
-    await audit.record_of_user(session, AuditAction.USER_DATA_EXPORTED, user, ip=ip)
     return ExportOut(
         exported_at=datetime.now(UTC),
         profile=await profile(session, user),
