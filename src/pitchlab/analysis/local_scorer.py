@@ -26,33 +26,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import NotRequired, TypedDict
 
 from pitchlab.analysis.metrics import Metrics, measured, segments
 from pitchlab.analysis.questions import is_open_question, is_question
+from pitchlab.analysis.report import (
+    SKILLS,
+    SkillReport,
+    SkillScore,
+    is_scored,
+    not_observed,
+    scored,
+    scores_of,
+)
 from pitchlab.analysis.text import sentences, words
-from pitchlab.models.values import SkillStatus, Speaker, Turn
+from pitchlab.models.values import Speaker, Turn
 
 RUBRIC_VERSION = "local-2026-11-v2"
-SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
-
-
-class SkillScore(TypedDict):
-    """One skill's verdict: 1..5 with quotes of the rep, or not observed (no score, no quote)."""
-
-    score: int | None
-    status: SkillStatus
-    evidence: list[str]
-
-
-class SkillReport(TypedDict):
-    """What a scorer says of a call, beside its metrics."""
-
-    skill_scores: dict[str, SkillScore]
-    summary: str
-    strengths: list[str]
-    improvements: list[str]
-    fallback_reason: NotRequired[str]  # why the model's answer was replaced by this one
 
 
 @dataclass(frozen=True)
@@ -117,22 +106,12 @@ def _rep_sentences(turns: list[Turn]) -> list[Said]:
             for s in sentences(t["text"])]
 
 
-def _skill(score: int, evidence: list[str]) -> SkillScore:
-    return {"score": max(1, min(5, score)), "status": SkillStatus.SCORED, "evidence": evidence[:3]}
 
 
-def not_observed() -> SkillScore:
-    return {"score": None, "status": SkillStatus.NOT_OBSERVED, "evidence": []}
 
 
-def is_scored(skill: SkillScore) -> bool:
-    return skill.get("status", "scored") == "scored" and skill.get("score") is not None
 
 
-def _scores(skills: dict[str, SkillScore]) -> dict[str, int]:
-    """The scored skills' scores, in ``SKILLS`` order."""
-    return {skill: score for skill in SKILLS
-            if is_scored(skills[skill]) and (score := skills[skill]["score"]) is not None}
 
 
 def _discovery(asked: list[str]) -> SkillScore:
@@ -140,7 +119,7 @@ def _discovery(asked: list[str]) -> SkillScore:
     score = _band(len(asked), [1, 3, 6, 11])
     if asked and not open_ones and score > 2:
         score -= 1
-    return _skill(score, open_ones + [s for s in asked if s not in open_ones])
+    return scored(score, open_ones + [s for s in asked if s not in open_ones])
 
 
 def _objection_handling(turns: list[Turn]) -> SkillScore:
@@ -155,7 +134,7 @@ def _objection_handling(turns: list[Turn]) -> SkillScore:
                 evidence += [s for s in sentences(current.text) if _ACKNOWLEDGE(Said.of(s))]
     if raised == 0:
         return not_observed()
-    return _skill(_band(handled / raised, [0.01, 1 / 3, 2 / 3, 1.0]), evidence)
+    return scored(_band(handled / raised, [0.01, 1 / 3, 2 / 3, 1.0]), evidence)
 
 
 def rep_share(metrics: Metrics) -> float:
@@ -175,28 +154,28 @@ def _rapport(rep: list[Said], metrics: Metrics) -> SkillScore:
     acknowledging = [s.text for s in rep if _ACKNOWLEDGE(s)]
     points = bool(warm) + bool(acknowledging) + (0.3 <= rep_share(metrics) <= 0.6) + (
         metrics["sentiment"]["rep"] > 0.2)
-    return _skill(1 + points, warm + acknowledging)
+    return scored(1 + points, warm + acknowledging)
 
 
 def _value(rep: list[Said]) -> SkillScore:
     valuable = [s.text for s in rep if _VALUE(s)]
     if valuable:
-        return _skill(_band(len(valuable), [1, 2, 3, 5]), valuable)
+        return scored(_band(len(valuable), [1, 2, 3, 5]), valuable)
     offered = [s.text for s in rep if _OFFER(s)]
     # the offer with no outcome tied to it scores 1; an offer never mentioned, nothing
-    return _skill(1, offered) if offered else not_observed()
+    return scored(1, offered) if offered else not_observed()
 
 
 def _closing(rep: list[Said], asked: set[str]) -> SkillScore:
     asks = [s.text for s in rep if _CLOSE(s)]
     if any(_WHEN.search(s) and s in asked for s in asks):
-        return _skill(5, [s for s in asks if _WHEN.search(s)])
+        return scored(5, [s for s in asks if _WHEN.search(s)])
     if any(s in asked for s in asks):
-        return _skill(4, [s for s in asks if s in asked])
+        return scored(4, [s for s in asks if s in asked])
     if asks:
-        return _skill(3, asks)
+        return scored(3, asks)
     soft = [s.text for s in rep if _SOFT_CLOSE(s)]
-    return _skill(2 if soft else 1, soft)
+    return scored(2 if soft else 1, soft)
 
 
 NOTHING_TO_SCORE = ("Nothing to score: you did not {verb} anything in this call, so there are "
@@ -215,6 +194,7 @@ def nothing_to_score(metrics: Metrics) -> SkillReport:
     verb, past = _verbs(metrics)
     return {
         "skill_scores": {skill: not_observed() for skill in SKILLS},
+        "moments": [],
         "summary": NOTHING_TO_SCORE.format(verb=verb),
         "strengths": [],
         "improvements": [SAY_SOMETHING.format(verb=verb, past=past)],
@@ -240,6 +220,7 @@ def score_locally(turns: list[Turn], metrics: Metrics) -> SkillReport:
     strengths, improvements = coaching_notes(metrics, skills)
     return {
         "skill_scores": skills,
+        "moments": [],
         "summary": summarize(metrics, skills),
         "strengths": strengths,
         "improvements": improvements,
@@ -266,7 +247,7 @@ def summarize(metrics: Metrics, skills: dict[str, SkillScore]) -> str:
                f"{_questions(metrics['questions_asked'])} and used "
                f"{metrics['filler_words']['per_100_words']:.1f} fillers per 100 words.")
     parts = [numbers]
-    scored = _scores(skills)
+    scored = scores_of(skills)
     if scored:
         best = max(scored, key=scored.__getitem__)
         worst = min(scored, key=scored.__getitem__)
@@ -306,7 +287,7 @@ def coaching_notes(
         grow.append(f"Pace of {pace:.0f} words a minute; 140 to 170 is easiest to follow.")
     if measured(metrics, "patience_seconds") and metrics["patience_seconds"] < 0.6:
         grow.append("You answered almost instantly; a one-second pause shows you listened.")
-    for skill, score in _scores(skills).items():
+    for skill, score in scores_of(skills).items():
         if score >= 4:
             good.append(f"Strong {_label(skill)} ({score}/5).")
         elif score <= 2:

@@ -23,18 +23,11 @@ from itertools import pairwise
 from typing import Literal, TypedDict
 
 from pitchlab.analysis import fillers, questions, sentiment
+from pitchlab.analysis.bands import Band, CallType, call_type_of, reference_for
 from pitchlab.analysis.text import words
 from pitchlab.models.values import Turn
 
-METRICS_VERSION = 1
-# Reference bands from sales-call research, shown beside the numbers as context, not as rules.
-REFERENCE: dict[str, dict[str, float]] = {
-    "talk_ratio": {"target": 0.43},
-    "pace_wpm": {"min": 140, "max": 170},
-    "filler_words_per_100_words": {"max": 4},
-    "questions_asked": {"min": 11, "max": 14},
-    "patience_seconds": {"target": 1.0},
-}
+METRICS_VERSION = 2  # 2: call_type, questions_per_10_minutes, reference bands by call type
 # Made of turn lengths, which no practice call measures (see the module's docstring).
 FROM_TURN_LENGTHS = ("talk_time_seconds", "talk_ratio", "pace_wpm", "longest_monologue_seconds",
                      "longest_customer_story_seconds", "patience_seconds")
@@ -75,6 +68,7 @@ class Metrics(TypedDict):
 
     version: int
     mode: str | None
+    call_type: CallType
     duration_seconds: float
     talk_time_seconds: TalkTime
     talk_ratio: float
@@ -84,11 +78,12 @@ class Metrics(TypedDict):
     longest_monologue_seconds: float
     longest_customer_story_seconds: float
     questions_asked: int
+    questions_per_10_minutes: float
     interactivity: float
     patience_seconds: float
     sentiment: Sentiment
     estimated: list[str]
-    reference: dict[str, dict[str, float]]
+    reference: dict[str, Band]
     not_measured: list[str]
 
 
@@ -170,6 +165,7 @@ def _not_measured(metrics: Metrics, segs: list[Segment], span: float) -> list[st
         "filler_words.per_100_words": not words_of["rep"],
         "patience_seconds": not _answer_gaps(segs),
         "interactivity": span <= 0,
+        "questions_per_10_minutes": metrics["duration_seconds"] <= 0,
         "sentiment.rep": not words_of["rep"],
         "sentiment.prospect": not words_of["prospect"],
     }
@@ -179,9 +175,10 @@ def _not_measured(metrics: Metrics, segs: list[Segment], span: float) -> list[st
 
 
 def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
-                    mode: str | None = None) -> Metrics:
+                    mode: str | None = None, call_type: str | None = None) -> Metrics:
     """``mode``: "voice" or "text" for a practice call (turn lengths estimated), None for turns
-    whose times were measured."""
+    whose times were measured. ``call_type`` picks the reference bands (the scenario's; None:
+    discovery)."""
     turns = within(turns, duration_seconds)
     segs = segments(turns)
     talk = TalkTime(rep=round(_talk_seconds(turns, "rep"), 3),
@@ -195,10 +192,13 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
     switches = sum(1 for a, b in pairwise(segs) if a.speaker != b.speaker)
     total_talk = talk["rep"] + talk["prospect"]
     gaps = _answer_gaps(segs)
+    duration = duration_seconds if duration_seconds is not None else span
+    asked = sum(len(questions.questions_in(text)) for text in rep_segments)
     metrics: Metrics = {
         "version": METRICS_VERSION,
         "mode": mode,
-        "duration_seconds": round(duration_seconds if duration_seconds is not None else span, 3),
+        "call_type": call_type_of(call_type),
+        "duration_seconds": round(duration, 3),
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
         "word_count": word_count,
@@ -213,12 +213,13 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
             (s.seconds for s in segs if s.speaker == "rep"), default=0.0),
         "longest_customer_story_seconds": max(
             (s.seconds for s in segs if s.speaker == "prospect"), default=0.0),
-        "questions_asked": sum(len(questions.questions_in(text)) for text in rep_segments),
+        "questions_asked": asked,
+        "questions_per_10_minutes": round(asked / (duration / 600), 2) if duration > 0 else 0.0,
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
         "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps else 0.0,
         "sentiment": _sentiment(segs),
         "estimated": list(ESTIMATED.get(mode or "", ())),
-        "reference": REFERENCE,
+        "reference": reference_for(call_type),
         "not_measured": [],  # worked out below, from the numbers above
     }
     if mode == "text":

@@ -51,11 +51,11 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
         ai_withdrawn = await consents.is_withdrawn(
             session, call.user_id, ConsentKind.AI_ANALYSIS
         )
-    metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode)
+    metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode,
+                              call_type=call.call_type)
     # outside any transaction: it may be slow
     scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(call.turns, metrics, user)
-    body: dict[str, Any] = {**metrics, "call_type": call.call_type,
-                            "scored_by": scoring.scored_by,
+    body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
                             "rubric_version": scoring.rubric_version, **scoring.result}
     if ai_withdrawn:
         body["ai_analysis_consent"] = "withdrawn"  # why it was scored locally

@@ -26,8 +26,8 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpe
 from pydantic import BaseModel, Field, ValidationError
 
 from pitchlab.analysis import local_scorer, rubric
-from pitchlab.analysis.local_scorer import SkillReport, SkillScore
 from pitchlab.analysis.metrics import Metrics, measured
+from pitchlab.analysis.report import SkillReport, SkillScore, is_scored, not_observed
 from pitchlab.models.values import SkillStatus, Speaker, Turn
 from pitchlab.security.vault import Vault, key_for
 
@@ -111,6 +111,7 @@ class OpenAISkillScorer:
             return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
         result: SkillReport = {
             "skill_scores": _verbatim_evidence_only(_observed_or_not(answer.skill_scores), turns),
+            "moments": [],
             "summary": answer.summary,
             "strengths": answer.strengths,
             "improvements": answer.improvements,
@@ -144,7 +145,7 @@ def _observed_or_not(skills: dict[str, _SkillOut]) -> dict[str, SkillScore]:
     evidence (a "scored" skill the model left without a score is not observed)."""
     read = {skill: _skill_score(out) for skill, out in skills.items()}
     return {
-        skill: scored if local_scorer.is_scored(scored) else local_scorer.not_observed()
+        skill: scored if is_scored(scored) else not_observed()
         for skill, scored in read.items()
     }
 
