@@ -19,7 +19,9 @@ async def test_the_scenario_library(client, app, owner_url):
     tokens = await rep(client, app, owner_url, consent=False)
     items = (await client.get("/api/scenarios", headers=bearer(tokens))).json()["items"]
     assert len(items) >= 6
-    assert {"id", "name", "description", "persona", "difficulty"} <= set(items[0])
+    assert {"id", "name", "description", "persona", "difficulty", "call_type"} <= set(items[0])
+    assert {item["call_type"] for item in items} <= {
+        "cold_call", "discovery", "demo", "objection_handling", "closing"}
     assert (await client.get("/api/scenarios")).status_code == 401
 
 

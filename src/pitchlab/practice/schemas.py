@@ -22,6 +22,8 @@ class ScenarioOut(BaseModel):
     name: str
     description: str
     difficulty: str
+    call_type: str = Field(description="cold_call, discovery, demo, objection_handling or "
+                           "closing: the feedback's reference bands follow it.")
     persona: dict[str, object]
 
     @classmethod
@@ -29,7 +31,7 @@ class ScenarioOut(BaseModel):
         p = scenario.persona
         return cls(
             id=scenario.id, name=scenario.name, description=scenario.description,
-            difficulty=scenario.difficulty,
+            difficulty=scenario.difficulty, call_type=scenario.call_type,
             persona={"name": p.name, "title": p.title, "company": p.company,
                      "personality": p.personality, "win_condition": p.win_condition},
         )
