@@ -13,7 +13,6 @@ score counts as 0). ``pairs.jsonl`` is optional: without it the pair section is 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import platform
 import sys
@@ -49,11 +48,9 @@ def predict_skill_score(turns: list[dict[str, Any]], skill: str, call_type: str 
     from pitchlab.analysis.local_scorer import score_locally
     from pitchlab.analysis.metrics import compute_metrics
 
-    metrics = compute_metrics(turns)  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
-    if call_type and "call_type" in inspect.signature(score_locally).parameters:
-        kwargs["call_type"] = call_type
-    report: dict[str, Any] = dict(score_locally(turns, metrics, **kwargs))  # type: ignore[arg-type]
+    # the call type picks the reference bands the scorer weighs the call against
+    metrics = compute_metrics(turns, call_type=call_type)  # type: ignore[arg-type]
+    report: dict[str, Any] = dict(score_locally(turns, metrics))  # type: ignore[arg-type]
     score = report.get("skill_scores", {}).get(skill, {}).get("score")
     return score if isinstance(score, int) else 0
 
