@@ -339,6 +339,48 @@ def demo() -> None:
     asyncio.run(run_demo(settings, typer.echo))
 
 
+@cli.command()
+def score(
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Transcript .json files, or .jsonl files of them.")],
+) -> None:
+    """Score transcripts offline: one feedback report per transcript, one JSON per line.
+
+    Each PATH is a transcript in the transcript endpoint's shape ({"turns": [{speaker, text,
+    start_ms, end_ms}]}, with an optional call_type, duration_seconds and mode), or a .jsonl file
+    of them. Each report is the feedback's metrics object, in input order. The local scorer
+    scores them, or the language model when PITCHLAB_OPENAI_API_KEY is set (see
+    PITCHLAB_OPENAI_BASE_URL and PITCHLAB_OPENAI_MODEL). A transcript that cannot be scored gets
+    an error line instead ({"error": {"code": "invalid_transcript", "message", "details"}}) and
+    the others still score. Exit code 0 when every transcript was scored, 1 when any was not.
+    No database is used."""
+    import asyncio
+
+    settings = _settings()
+
+    from pitchlab.feedback.scoring import InvalidTranscript, read_transcripts, score_transcript
+    from pitchlab.http.errors import error_body
+    from pitchlab.providers import build_scorer
+    from pitchlab.security.vault import KeyRing, Vault, generate_key_ring_entry
+
+    # A vault of its own: scoring offline has no user, so no user's key to open.
+    scorer = build_scorer(settings, Vault(KeyRing.parse(generate_key_ring_entry())))
+
+    async def run() -> bool:
+        all_scored = True
+        for read in read_transcripts(paths):
+            if isinstance(read, InvalidTranscript):
+                all_scored = False
+                line = error_body("invalid_transcript", read.message, read.details)
+            else:
+                line = await score_transcript(read, scorer)
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return all_scored
+
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     cli(prog_name="pitchlab")
 

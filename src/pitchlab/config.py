@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o"
+    # Structured output (providers/llm.py): "auto" asks for a strict JSON schema and falls back to
+    # JSON mode on a server that refuses one; "json_schema" never falls back; "json_object" is
+    # JSON mode from the start (a server that accepts a schema but ignores it).
+    openai_response_format: Literal["auto", "json_schema", "json_object"] = "auto"
     resend_api_key: SecretStr | None = None
     resend_base_url: str = "https://api.resend.com"
     email_from: str = "Pitchlab <no-reply@pitchlab.local>"

@@ -14,8 +14,7 @@ from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.providers.llm import OpenAISkillScorer
 from pitchlab.security.vault import KeyRing, Vault
 from tests.conftest import TEST_ENCRYPTION_KEYS
-from tests.fakes.http_server import serve_asgi
-from tests.fakes.openai_server import INVENTED, FakeOpenAI
+from tests.fakes.openai_server import INVENTED, serving
 
 KEY = "sk-test-platform-openai-key"
 TURNS = [
@@ -31,10 +30,8 @@ NOBODY = SimpleNamespace(id=uuid.uuid4(), api_keys=None)
 
 @pytest.fixture
 async def fake_openai():
-    fake = FakeOpenAI(api_key=KEY)
-    async with serve_asgi(fake.app()) as base:
-        yield fake, f"{base}/v1"
-        fake.released.set()
+    async with serving(KEY) as fake_and_base:
+        yield fake_and_base
 
 
 def scorer(base_url: str, key: str | None = KEY, timeout: float = 10.0) -> OpenAISkillScorer:
@@ -66,6 +63,23 @@ async def test_valid_output_is_used_and_the_request_is_strict(fake_openai):
     assert request["response_format"]["type"] == "json_schema"
     assert request["response_format"]["json_schema"]["strict"] is True
     assert request["messages"][0]["content"] == rubric.SYSTEM_PROMPT
+    assert request["response_format"]["json_schema"]["schema"] == rubric.RESPONSE_SCHEMA
+    assert scoring.result["moments"] == [{
+        "turn_index": 1, "start_ms": 1500, "skill": "discovery", "kind": "strength",
+        "quote": "What slows your new reps down?", "why": "An open question about their team.",
+        "try_instead": "Follow up on their answer."}]
+
+
+async def test_the_model_gets_the_call_type_its_bands_and_the_indexed_turns(fake_openai):
+    fake, base = fake_openai
+    metrics = compute_metrics(TURNS, call_type="closing")
+    await scorer(base).score(TURNS, metrics, NOBODY)
+    call = json.loads(fake.requests[0]["messages"][-1]["content"])
+    assert call["call_type"] == "closing"
+    assert call["reference"]["talk_ratio"] == metrics["reference"]["talk_ratio"]
+    assert call["turns"][3] == {"index": 3, "speaker": "rep", "start_ms": 6000,
+                                "text": "Can we meet Thursday at 10am?"}
+    assert [turn["index"] for turn in call["turns"]] == [0, 1, 2, 3]
 
 
 async def test_invented_evidence_is_dropped(fake_openai):
@@ -154,6 +168,9 @@ async def test_estimated_metrics_are_not_given_to_the_model_as_facts(fake_openai
     call = json.loads(fake.requests[0]["messages"][-1]["content"])
     assert call["mode"] == "text"
     assert {"pace_wpm", "patience_seconds", "talk_ratio"}.isdisjoint(call["metrics"])
+    # nor are the bands of what was estimated (a verdict on a guess)
+    assert {"pace_wpm", "patience_seconds", "talk_ratio"}.isdisjoint(call["reference"])
+    assert "questions_per_10_minutes" in call["reference"]
     assert call["metrics"]["questions_asked"] == 2 and call["metrics"]["duration_seconds"] == 8.0
     await scorer(base).score(TURNS, METRICS, NOBODY)  # measured times: all of them
     measured_call = json.loads(fake.requests[1]["messages"][-1]["content"])

@@ -25,6 +25,7 @@ from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
 from pitchlab.feedback.errors import FeedbackPurged, NoFeedbackForCancelledCall
+from pitchlab.feedback.scoring import report_body
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback
 from pitchlab.models.values import ConsentKind, FeedbackStatus, SessionStatus
@@ -55,10 +56,7 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
                               call_type=call.call_type)
     # outside any transaction: it may be slow
     scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(call.turns, metrics, user)
-    body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
-                            "rubric_version": scoring.rubric_version, **scoring.result}
-    if ai_withdrawn:
-        body["ai_analysis_consent"] = "withdrawn"  # why it was scored locally
+    body = report_body(metrics, scoring, ai_withdrawn=ai_withdrawn)
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(
             session, session_id=session_id, company_id=call.company_id, metrics=body,

@@ -22,8 +22,9 @@ class ScenarioOut(BaseModel):
     name: str
     description: str
     difficulty: str
-    call_type: str = Field(description="cold_call, discovery, demo, objection_handling or "
-                           "closing: the feedback's reference bands follow it.")
+    call_type: str | None = Field(
+        default=None, description="cold_call, discovery, demo, objection_handling or closing: "
+        "the feedback's reference bands follow it (null: a retired scenario).")
     persona: dict[str, object]
 
     @classmethod

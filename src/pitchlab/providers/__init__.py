@@ -59,7 +59,8 @@ def build_scorer(settings: Settings, vault: Vault) -> SkillScorer:
     # with no key at all it scores locally.
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAISkillScorer(platform_key=key, base_url=settings.openai_base_url,
-                             model=settings.openai_model, vault=vault)
+                             model=settings.openai_model, vault=vault,
+                             response_format=settings.openai_response_format)
 
 
 def build_voice_provider(settings: Settings, vault: Vault) -> VoiceProvider:

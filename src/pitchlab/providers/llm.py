@@ -1,13 +1,29 @@
 """Skill scoring: the Protocol, the local adapter (rules, no vendor) and the OpenAI adapter.
 
 A scorer gets the transcript turns and the computed analytics and returns skill scores with
-evidence, a summary, strengths and improvements.
+evidence, coaching moments, a summary, strengths and improvements.
 
-The OpenAI adapter uses the official SDK: strict structured output against the rubric's JSON
-schema, temperature 0, a timeout, and the SDK's own retries with backoff on 429 and 5xx. Evidence
-quotes that do not appear verbatim in the rep's turns are dropped. Key order: the user's own key
-from the vault, else the platform key, else the local scorer; a timeout, an exhausted retry or an
-answer that does not fit the schema also falls back to the local scorer, and says so.
+The OpenAI adapter uses the official SDK against any OpenAI-compatible server (OpenAI, or a local
+Ollama / vLLM / llama.cpp server: ``PITCHLAB_OPENAI_BASE_URL``, ``PITCHLAB_OPENAI_MODEL``):
+temperature 0, a timeout, and the SDK's own retries with backoff on 429 and 5xx. The model gets
+the call type, the measured metrics with their reference bands, and the turns, each with its
+index (``{"index", "speaker", "start_ms", "text"}``), so that a moment can name its turn.
+
+Structured output (``PITCHLAB_OPENAI_RESPONSE_FORMAT``): "auto" (the default) asks for strict
+``json_schema`` output against ``rubric.RESPONSE_SCHEMA``; a server that refuses it (a 400 or 422
+naming response_format or json_schema, as llama.cpp and vLLM builds without strict schemas
+answer) is asked once more in JSON mode (``{"type": "json_object"}``, the schema pasted into the
+system prompt), and the scorer remembers it, so later calls go straight to JSON mode. Either way
+the answer is validated by the same pydantic model. "json_schema" never falls back (a refusal is
+an error, scored locally); "json_object" uses JSON mode from the start (for a server that accepts
+a schema but ignores it).
+
+Nothing the model says is shown unless the call says it: an evidence quote is kept only where a
+rep's turn says it (the stored stretch is kept, double spaces and line breaks included); a moment
+only where the rep turn it names says its quote, and only for a skill that was scored (its
+``start_ms`` is that turn's). Key order: the user's own key from the vault, else the platform
+key, else the local scorer; a timeout, an exhausted retry or an answer that does not fit the
+schema also falls back to the local scorer, and says so.
 
 A call in which the rep said nothing is never sent to the model: the local scorer's "nothing to
 score" report is the whole truth about it. A skill the model marks ``not_observed`` keeps no
@@ -19,15 +35,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from pitchlab.analysis import local_scorer, rubric
+from pitchlab.analysis.evidence import locate, verbatim_quotes
 from pitchlab.analysis.metrics import Metrics, measured
-from pitchlab.analysis.report import SkillReport, SkillScore, is_scored, not_observed
+from pitchlab.analysis.report import (
+    Moment,
+    MomentKind,
+    Skill,
+    SkillReport,
+    SkillScore,
+    is_scored,
+    not_observed,
+)
 from pitchlab.models.values import SkillStatus, Speaker, Turn
 from pitchlab.security.vault import Vault, key_for
 
@@ -57,14 +84,32 @@ class LocalSkillScorer:
                        local_scorer.score_locally(turns, metrics))
 
 
+ResponseFormat = Literal["auto", "json_schema", "json_object"]
+# What a server without strict schemas says when refusing one (llama.cpp: 'response_format type
+# must be one of "text" or "json_object"'; vLLM and others name json_schema).
+_SCHEMA_REFUSAL_WORDS = ("response_format", "json_schema", "response format", "json schema")
+
+
 class _SkillOut(BaseModel):
     score: int | None = Field(ge=1, le=5)
     status: Literal["scored", "not_observed"] = "scored"
     evidence: list[str]
 
 
+class _MomentOut(BaseModel):
+    turn_index: int
+    skill: Skill
+    kind: MomentKind
+    quote: str
+    why: str
+    try_instead: str
+
+
 class _ModelAnswer(BaseModel):
+    """``rubric.RESPONSE_SCHEMA`` as pydantic: what every answer, strict or JSON mode, must be."""
+
     skill_scores: dict[str, _SkillOut]
+    moments: list[_MomentOut]
     summary: str
     strengths: list[str]
     improvements: list[str]
@@ -72,13 +117,17 @@ class _ModelAnswer(BaseModel):
 
 class OpenAISkillScorer:
     def __init__(self, *, platform_key: str | None, base_url: str | None, model: str, vault: Vault,
-                 timeout_seconds: float = 60.0, max_retries: int = 3) -> None:
+                 timeout_seconds: float = 60.0, max_retries: int = 3,
+                 response_format: ResponseFormat = "auto") -> None:
         self._platform_key = platform_key
         self.base_url = base_url
         self.model = model
         self.vault = vault
         self.timeout_seconds = timeout_seconds
         self.max_retries = max_retries
+        self.response_format = response_format
+        # Learnt on the first refusal in "auto": this server has no strict schemas.
+        self.json_mode = response_format == "json_object"
         self.local = LocalSkillScorer()
 
     async def score(self, turns: Turns, metrics: Metrics, user: Any) -> Scoring:
@@ -88,35 +137,51 @@ class OpenAISkillScorer:
         client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_seconds,
                              max_retries=self.max_retries)
         try:
-            completion = await client.chat.completions.create(
-                model=self.model,
-                temperature=0,
-                messages=[{"role": "system", "content": rubric.SYSTEM_PROMPT},
-                          {"role": "user", "content": _call_for_model(turns, metrics)}],
-                response_format={"type": "json_schema", "json_schema": {
-                    "name": "sales_call_feedback", "strict": True,
-                    "schema": rubric.RESPONSE_SCHEMA}},
-            )
+            completion = await self._complete(client, _call_for_model(turns, metrics))
         except (APITimeoutError, APIConnectionError, APIStatusError) as exc:
             return await self._fallback(turns, metrics, user, f"{type(exc).__name__}", None)
         finally:
             await client.close()
         content = completion.choices[0].message.content or ""
-        raw = {"model": completion.model, "content": content}
+        raw = {"model": completion.model, "content": content,
+               "response_format": "json_object" if self.json_mode else "json_schema"}
         try:
             answer = _ModelAnswer.model_validate_json(content)
         except ValidationError:
             return await self._fallback(turns, metrics, user, "malformed model output", raw)
         if set(answer.skill_scores) != set(rubric.SKILL_ANCHORS):
             return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
-        result: SkillReport = {
-            "skill_scores": _verbatim_evidence_only(_observed_or_not(answer.skill_scores), turns),
-            "moments": [],
-            "summary": answer.summary,
-            "strengths": answer.strengths,
-            "improvements": answer.improvements,
-        }
-        return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION, result, raw)
+        return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION,
+                       verified_report(answer, turns), raw)
+
+    async def _complete(self, client: AsyncOpenAI, call: str) -> ChatCompletion:
+        """Strict schema unless this server is known to lack it; a refusal in "auto" is asked
+        once more in JSON mode, and remembered."""
+        if not self.json_mode:
+            try:
+                return await self._ask(client, call, strict=True)
+            except APIStatusError as exc:
+                if self.response_format != "auto" or not refuses_json_schema(exc):
+                    raise
+                log.warning("%s at %s refused a strict JSON schema (%s); using JSON mode from "
+                            "now on", self.model, self.base_url or "OpenAI", exc.status_code)
+                self.json_mode = True
+        return await self._ask(client, call, strict=False)
+
+    async def _ask(self, client: AsyncOpenAI, call: str, *, strict: bool) -> ChatCompletion:
+        if strict:
+            system = rubric.SYSTEM_PROMPT
+            response_format: Any = {"type": "json_schema", "json_schema": {
+                "name": "sales_call_feedback", "strict": True, "schema": rubric.RESPONSE_SCHEMA}}
+        else:
+            system, response_format = rubric.json_mode_prompt(), {"type": "json_object"}
+        return await client.chat.completions.create(
+            model=self.model,
+            temperature=0,
+            messages=[{"role": "system", "content": system},
+                      {"role": "user", "content": call}],
+            response_format=response_format,
+        )
 
     async def _fallback(self, turns: Turns, metrics: Metrics, user: Any, reason: str,
                         raw: dict[str, Any] | None) -> Scoring:
@@ -126,18 +191,51 @@ class OpenAISkillScorer:
                        {**local.result, "fallback_reason": reason}, raw)
 
 
+def refuses_json_schema(exc: APIStatusError) -> bool:
+    """Whether the server said it cannot do strict structured output (not any other 400)."""
+    if exc.status_code not in (400, 422):
+        return False
+    said = f"{exc.message} {json.dumps(exc.body, default=str)}".lower()
+    return any(word in said for word in _SCHEMA_REFUSAL_WORDS)
+
+
 # The metrics given to the model as facts (where they were measured). Literal names: each is a
 # key of Metrics.
 Fact = Literal["duration_seconds", "word_count", "talk_ratio", "pace_wpm", "questions_asked",
-               "filler_words", "patience_seconds"]
+               "questions_per_10_minutes", "longest_monologue_seconds", "filler_words",
+               "patience_seconds"]
 FACTS: tuple[Fact, ...] = ("duration_seconds", "word_count", "talk_ratio", "pace_wpm",
-                           "questions_asked", "filler_words", "patience_seconds")
+                           "questions_asked", "questions_per_10_minutes",
+                           "longest_monologue_seconds", "filler_words", "patience_seconds")
+# A reference band named otherwise than the fact it is context for.
+_FACT_OF_BAND = {"filler_words_per_100_words": "filler_words"}
 
 
 def _call_for_model(turns: Turns, metrics: Metrics) -> str:
+    """The call as the model reads it: the call type, the measured facts and the bands for
+    them (a band beside an estimate would invite a verdict on a guess), and the indexed turns."""
     facts = {k: metrics[k] for k in FACTS if k in metrics and measured(metrics, k)}
-    return json.dumps({"mode": metrics.get("mode"), "metrics": facts,
-                       "turns": [{"speaker": t["speaker"], "text": t["text"]} for t in turns]})
+    bands = {name: band for name, band in metrics.get("reference", {}).items()
+             if _FACT_OF_BAND.get(name, name) in facts}
+    return json.dumps({
+        "call_type": metrics.get("call_type"), "mode": metrics.get("mode"),
+        "metrics": facts, "reference": bands,
+        "turns": [{"index": i, "speaker": t["speaker"], "start_ms": t["start_ms"],
+                   "text": t["text"]} for i, t in enumerate(turns)],
+    })
+
+
+def verified_report(answer: _ModelAnswer, turns: Sequence[Turn]) -> SkillReport:
+    """The model's answer with only what the call says: skills observed or not, evidence and
+    moments verbatim in the rep's turns."""
+    skills = _verbatim_evidence_only(_observed_or_not(answer.skill_scores), turns)
+    return {
+        "skill_scores": skills,
+        "moments": verified_moments(answer.moments, turns, skills),
+        "summary": answer.summary,
+        "strengths": answer.strengths,
+        "improvements": answer.improvements,
+    }
 
 
 def _observed_or_not(skills: dict[str, _SkillOut]) -> dict[str, SkillScore]:
@@ -155,12 +253,35 @@ def _skill_score(out: _SkillOut) -> SkillScore:
 
 
 def _verbatim_evidence_only(
-    skills: dict[str, SkillScore], turns: Turns
+    skills: dict[str, SkillScore], turns: Sequence[Turn]
 ) -> dict[str, SkillScore]:
-    """Keep only quotes that the rep really said, character for character."""
-    rep_text = [t["text"] for t in turns if t["speaker"] == Speaker.REP]
+    """Keep only quotes that a rep's turn says, as that turn stores them (at most three)."""
     return {
-        skill: {**scored, "evidence": [q for q in scored["evidence"]
-                                       if q.strip() and any(q in said for said in rep_text)][:3]}
+        skill: {**scored, "evidence": verbatim_quotes(scored["evidence"], turns)}
         for skill, scored in skills.items()
     }
+
+
+def verified_moments(
+    moments: Sequence[_MomentOut], turns: Sequence[Turn], skills: dict[str, SkillScore]
+) -> list[Moment]:
+    """The moments whose quote the rep turn they name says (kept as stored, with that turn's
+    start), of a skill that was scored; the others dropped: a quote from another turn, from the
+    prospect or from nowhere, an index out of range, a moment of a skill not observed."""
+    kept: list[Moment] = []
+    for moment in moments:
+        skill = skills.get(moment.skill)
+        if skill is None or not is_scored(skill):
+            continue
+        found = locate(moment.quote, turns, speaker=Speaker.REP, turn_index=moment.turn_index)
+        if found is None:
+            continue
+        index, stretch = found
+        verified: Moment = {
+            "turn_index": index, "start_ms": turns[index]["start_ms"], "skill": moment.skill,
+            "kind": moment.kind, "quote": stretch, "why": moment.why.strip(),
+            "try_instead": moment.try_instead.strip(),
+        }
+        if verified not in kept:
+            kept.append(verified)
+    return kept[:rubric.MAX_MOMENTS]
