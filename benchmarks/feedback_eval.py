@@ -2,7 +2,7 @@
 counts and question counts (precision, recall, F1 over counts, exact-match rate) and how often the
 local scorer ranks the better call of a pair above the worse one.
 
-    .venv/bin/python benchmarks/feedback_eval.py [--json] [--errors]
+    .venv/bin/python benchmarks/feedback_eval.py [--json] [--errors] [--holdout]
 
 Counts are compared per utterance (and per filler name): TP = min(predicted, gold),
 FP = predicted - TP, FN = gold - TP, summed over the set. A pair is ranked right when the
@@ -186,11 +186,14 @@ def machine() -> dict[str, str]:
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def run() -> dict[str, Any]:
-    out: dict[str, Any] = {"machine": machine(),
-                           "fillers": evaluate_fillers(read_jsonl(FILLERS)).as_dict(),
-                           "questions": evaluate_questions(read_jsonl(QUESTIONS)).as_dict()}
-    out["pairs"] = evaluate_pairs(read_jsonl(PAIRS)) if PAIRS.exists() else None
+def run(prefix: str = "") -> dict[str, Any]:
+    """``prefix`` picks another set of the same shape: "holdout_" reads holdout_fillers.jsonl
+    and holdout_questions.jsonl, labelled apart from the rules' development."""
+    fillers, questions = DATA / f"{prefix}fillers.jsonl", DATA / f"{prefix}questions.jsonl"
+    out: dict[str, Any] = {"machine": machine(), "set": prefix.rstrip("_") or "development",
+                           "fillers": evaluate_fillers(read_jsonl(fillers)).as_dict(),
+                           "questions": evaluate_questions(read_jsonl(questions)).as_dict()}
+    out["pairs"] = evaluate_pairs(read_jsonl(PAIRS)) if PAIRS.exists() and not prefix else None
     return out
 
 
@@ -229,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--errors", action="store_true", help="list the mismatching items")
+    parser.add_argument("--holdout", action="store_true",
+                        help="the held-out utterances (holdout_*.jsonl) instead")
     args = parser.parse_args(argv)
-    result = run()
+    result = run("holdout_" if args.holdout else "")
     if not args.errors:
         for section in ("fillers", "questions", "pairs"):
             if result[section]:
@@ -239,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=None))
         return 0
     m = result["machine"]
-    print(f"Feedback evaluation, {m['date']}, {m['platform']}, {m['cpu']}, Python {m['python']}")
+    print(f"Feedback evaluation ({result['set']} set), {m['date']}, {m['platform']}, "
+          f"{m['cpu']}, Python {m['python']}")
     print_counts("fillers", result["fillers"], args.errors)
     print_counts("questions", result["questions"], args.errors)
     print_pairs(result["pairs"], args.errors)
