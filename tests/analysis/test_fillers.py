@@ -181,3 +181,31 @@ def test_tokens_keep_contractions_hyphenated_words_and_numbers_whole():
 
     assert tokenize("Uh-huh, it's 4.99 \u2018um\u2019...") == (
         "Uh-huh", ",", "it's", "4.99", "\u2018", "um", "\u2019", "...")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the swap takes an hour you know and then the line restarts", {"you know": 1}),
+    ("the portal is uh so it's one login", {"uh": 1, "so": 1}),
+    ("um so like we'd move your depots over first", {"um": 1, "so": 1, "like": 1}),
+    ("costs dropped from ninety to like forty a unit", {"like": 1}),
+    ("the plant in Växjö um runs two shifts", {"um": 1}),
+    ("we, actually, literally, kind of rebuilt it", {"actually": 1, "literally": 1,
+                                                     "kind of": 1}),
+    ("and then, literally, the next day it shipped", {"literally": 1}),
+])
+def test_fillers_without_commas_and_in_stammers_count(text, expected):
+    assert dict(count_fillers(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "my manager says I say um way too much",  # mentioned, not used
+    "like we discussed, the pilot starts Monday",  # conjunction
+    "I'd like 40 licences",  # verb
+    "so that the drivers see it",
+])
+def test_mentions_conjunctions_and_verbs_do_not_count(text):
+    assert not count_fillers(text)
+
+
+def test_a_hesitation_after_say_is_still_a_hesitation():
+    assert dict(count_fillers("I'd say um the biggest win is invoicing")) == {"um": 1}

@@ -171,3 +171,35 @@ def test_one_entry_per_request_and_the_sentence_tests_agree():
 ])
 def test_open_questions_invite_an_answer_in_the_prospects_words(sentence, expected):
     assert is_open_question(sentence) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("im trying to figure out who books the trucks", 1),
+    ("It would help to know how many claims you see a week.", 1),
+    ("the audit is due in june isn't it", 1),
+    ("I was wondering how renewals work and who approves them", 2),
+    ("one more thing for you, who owns the vendor list", 1),
+])
+def test_indirect_frames_unpunctuated_tags_and_prefaced_questions(text, expected):
+    assert asked(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Hello, this is Marco with Fleetline?",  # uptalk introducing the rep
+    "they did?",  # newsmark in statement order
+    "So what changes for your planners? Fewer phone calls every morning.",  # answered
+    "And the catch? Zero setup cost.",
+    "Who has time for that?",
+])
+def test_uptalk_newsmarks_and_questions_the_rep_answers_do_not_count(text):
+    assert asked(text) == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Does Tuesday work for you? No pressure.",  # a softener after a yes/no question
+    "How many sites do you run? Roughly.",  # narrowing, not answering
+    "who has the final say on carriers",  # not "who has time"
+    "who needs to sign the order form",
+])
+def test_softeners_and_real_who_questions_still_count(text):
+    assert asked(text) == 1

@@ -61,6 +61,12 @@ _HEDGED = {"really", "so", "super", "totally", "literally", "very", "pretty", "a
 # an approximating "like" may put one of these before the number ("like a hundred", "like every
 # five seconds")
 _APPROXIMATE_LEAD = {"a", "an", "every", "about", "around", "maybe", "over", "under", "half"}
+# a number's preposition before an approximating "like" ("to like sixty", "for like a week")
+_APPROXIMATED_AFTER = {"to", "from", "for", "at", "in", "of", "about", "by", "around", "is",
+                       "was", "were", "are", "be", "takes", "took", "cost", "costs", "paid"}
+# "like I said", "like we discussed": a conjunction before a verb of saying
+_SAYING = {"said", "say", "mentioned", "discussed", "told", "talked", "described", "explained",
+           "noted", "promised", "agreed"}
 # "like a week", "like an hour": an amount without a numeral
 _UNITS = {"second", "minute", "hour", "day", "week", "month", "quarter", "year", "dollar",
           "buck", "grand", "percent", "mile", "dozen", "couple", "few"}
@@ -92,6 +98,15 @@ _VERBATIM_BEFORE = {"take", "takes", "took", "taken", "taking", "read", "reads",
                     "translate", "translated", "translating", "interpret", "interpreted",
                     "quote", "quoted", "mean", "meant", "copy", "copied"}
 _MEANING_CUES = {"say", "said", "saying", "by"}  # "When I say X, I mean", "by seats I mean"
+# "so that", "so far", "so fast": "so" with a meaning of its own
+_SO_RUNS_ON = {"that", "far", "fast", "much", "many", "long", "few", "little", "good", "bad",
+               "sure", "glad", "happy", "sorry"}
+# how often a mentioned word is said: "I say um a lot", "you said like too much"
+_HOW_OFTEN = {"a", "too", "way", "all", "so", "constantly", "every", "again", "twice", "many",
+              "more", "less", "non", "nonstop", "throughout", "when", "whenever", "in"}
+# words that begin another filler: "actually, literally, sort of, you know" is one stammer
+_FILLER_STARTS = {"literally", "actually", "basically", "like", "kind", "sort", "kinda", "sorta",
+                  "you", "y'know", "i", "so"}
 _RESTART_SUBJECTS = {"i", "we", "they", "he", "she", "there", "you", "it's", "that's"}
 
 
@@ -139,12 +154,17 @@ class _Speech:
     def mentioned(self, i: int, width: int) -> bool:
         """The word is quoted or named as a word ("you said 'um'", "the word basically")."""
         quoted = self.at(i - 1) in QUOTES and self.at(i + width) in QUOTES
-        return quoted or self.at(i - 1) in {"word", "words"}
+        # named as a word, or the object of saying: "the word basically", "I say um a lot"
+        # ("I'd say um the biggest win" hesitates: what follows is no amount of it)
+        said = self.at(i - 1) in {"say", "says", "said", "saying"} and (
+            self.at(i + width) in _HOW_OFTEN)
+        return quoted or said or self.at(i - 1) in {"word", "words"}
 
     def foreign(self, i: int) -> bool:
         """A neighbouring word belongs to another language (German "um 10 Uhr", "er kommt")."""
         near = self.lower[max(0, i - 3):i] + self.lower[i + 1:i + 4]
-        return any(w in FOREIGN_FUNCTION_WORDS or any(c in "äöüß" for c in w) for w in near)
+        # an accented place or person name ("Jyväskylä") is no sign: only function words are
+        return any(w in FOREIGN_FUNCTION_WORDS for w in near)
 
 
 # Each rule looks at the token at i and returns the filler's name and how many tokens it spans,
@@ -183,8 +203,13 @@ def _like(s: _Speech, i: int) -> _Found:
     before, after = s.at(i - 1), s.at(i + 1)
     if after == ",":
         return "like", 1  # set off by a comma: "it's, like, easy", "Like, how many"
+    after_pause = is_hesitation(before) or before == "so"
     if after in _RESTART_SUBJECTS or after in PRONOUN_CONTRACTIONS:
-        return None  # conjunction: "like I said", "like we discussed"
+        # conjunction: "like I said", "like we discussed"; after a pause a filler: "um so like
+        # we'd mirror your routes"
+        return ("like", 1) if after_pause and s.at(i + 2) not in _SAYING else None
+    if _approximates(s, i) and (after_pause or before in _APPROXIMATED_AFTER):
+        return "like", 1  # "went from two hundred to like sixty", "um like 40"
     if before in _LIKE_VERB_BEFORE or before in _LIKE_PREPOSITION_BEFORE:
         return None
     if _approximates(s, i):
@@ -226,7 +251,8 @@ def _you_know(s: _Speech, i: int) -> _Found:
     if s.mentioned(i, width) or s.at(i - 1) in _KNOWING_BEFORE:
         return None
     after = s.at(i + width)
-    set_off = after is None or not is_word(after) or is_hesitation(after) or after == "like"
+    set_off = (after is None or not is_word(after) or is_hesitation(after)
+               or after in {"like", "and", "but", "so", "then", "because"})
     return ("you know", width) if set_off else None  # with an object it is knowing
 
 
@@ -262,16 +288,19 @@ def _actually(s: _Speech, i: int) -> _Found:
     if after in _ACTUALLY_CORRECTION or (before and before[0] in _NEGATIONS):
         return None  # correction or fact: "actually no", "didn't actually", "actually cheaper"
     set_off = s.at(i - 1) == "," and after == "," and not s.opens_sentence(i)
+    stammer = after == "," and (s.at(i + 2) in _FILLER_STARTS or is_hesitation(s.at(i + 2)))
     # the rep softening their own errand: "I'm actually just calling", "I was, um, actually"
     softener = after == "just" or bool(_FIRST_PERSON_SUBJECT & set(before))
     after_pause = i > 0 and is_hesitation(s.lower[i - 1])
-    return ("actually", 1) if set_off or softener or after_pause else None
+    return ("actually", 1) if set_off or stammer or softener or after_pause else None
 
 
 def _literally(s: _Speech, i: int) -> _Found:
     if s.lower[i] != "literally" or s.mentioned(i, 1):
         return None
     after = s.at(i + 1)
+    if s.at(i - 1) == "," and after == ",":
+        return "literally", 1  # set off as a hedge: "and then, literally, overnight"
     if after is None or not is_word(after) or after in _VERBATIM_AFTER:
         return None  # "read it literally.", "the clause literally says ..."
     if _VERBATIM_BEFORE & set(s.sentence_before(i)[-5:]):
@@ -285,7 +314,10 @@ def _so(s: _Speech, i: int) -> _Found:
     after = s.at(i + 1)
     # an empty "so" is a pause-filler: followed by a comma or a hesitation ("um, so, like");
     # "so that", "so far", "so fast" and "so" meaning "therefore" run straight on
-    return ("so", 1) if after == "," or is_hesitation(after) else None
+    after_pause = i > 0 and is_hesitation(s.lower[i - 1])
+    if after in _SO_RUNS_ON:
+        return None
+    return ("so", 1) if after == "," or is_hesitation(after) or after_pause else None
 
 
 def _basically(s: _Speech, i: int) -> _Found:

@@ -62,7 +62,8 @@ _LEAD_INS = frozenset({"so", "and", "but", "okay", "ok", "well", "now", "then", 
 _INTERJECTIONS = frozenset({"oh", "wow", "really", "seriously", "yeah", "yes", "no", "okay", "ok",
                             "huh", "gosh", "interesting", "right", "nice", "great", "cool", "ah",
                             "hmm", "mm", "whoa", "god", "my", "jeez", "man", "sure", "true",
-                            "kidding", "way", "exactly", "absolutely", "definitely"})
+                            "kidding", "way", "exactly", "absolutely", "definitely", "hi", "hello",
+                            "hey", "morning", "afternoon", "evening"})
 # after an auxiliary these mean a subjectless statement ("Would love to", "Can't wait"), not a
 # question's subject
 _NOT_A_SUBJECT = frozenset({"love", "like", "be", "have", "say", "need", "want", "wait", "guess",
@@ -95,6 +96,9 @@ _RIGHT_NOT_TAG = frozenset({"that's", "is", "you're", "all", "exactly", "alright
 _SUBORDINATORS = frozenset({"before", "after", "when", "if", "since", "once", "while", "because",
                             "until", "unless", "as", "though", "although", "so"})
 
+# the pronoun of a tag question ("..., isn't it", "... don't you")
+_TAG_SUBJECTS = frozenset({"it", "they", "you", "he", "she", "we", "that", "there"})
+
 _Pattern = tuple[frozenset[str], ...]
 _Phrases = dict[str, tuple[_Pattern, ...]]  # by first word: one lookup per clause, not a scan
 
@@ -124,6 +128,10 @@ _INDIRECT_FRAMES = _patterns(
     "i would be curious|interested", "i'm interested to", "i am interested to",
     "i was|am hoping you", "i'm hoping you", "i'd love your", "i would love your",
     "if you could|can tell|share|walk|describe|explain|give",
+    f"i'm trying to {_KNOW}|figure", f"i am trying to {_KNOW}|figure",
+    f"it'd|it'll help|helps to {_KNOW}", f"it would help to {_KNOW}",
+    f"it'd|it'll be helpful|useful|great|good to {_KNOW}",
+    f"it would be helpful|useful|great|good to {_KNOW}",
 )
 # elided questions: "(Do you) want me to ...", "(Would you) mind if ...", "(Are there) any ..."
 _ELIDED = _patterns("want|wanna|need me|to|us", "mind if",
@@ -229,6 +237,10 @@ def _split_clauses(tokens: tuple[str, ...]) -> list[tuple[str | None, tuple[str,
             current[-2] not in _RIGHT_NOT_TAG):
         pieces.append((joined, tuple(current[:-1])))  # "you've got forty reps right"
         joined, current = ",", current[-1:]
+    if len(current) > 3 and current[-2].endswith("n't") and current[-1] in _TAG_SUBJECTS and (
+            current[0] not in AUXILIARIES):
+        pieces.append((joined, tuple(current[:-2])))  # "the renewal's in march isn't it"
+        joined, current = ",", current[-2:]
     if current:
         pieces.append((joined, tuple(current)))
     return pieces
@@ -347,13 +359,30 @@ def _self_addressed(aux: str, subject: str, core: tuple[str, ...]) -> bool:
     return subject == "we" and aux in {"did", "didn't", "was", "were", "had"}
 
 
+def _opinion_who(rest: tuple[str, ...]) -> bool:
+    """ "who" asserting that nobody would: "Who has time for that", "Who wants to pay more",
+    "Who knows?", "Who doesn't love ..."; not "who has the final say", "who needs to sign"."""
+    if not rest or rest[0] not in _OPINION_WHO:
+        return False
+    verb, objects = rest[0], rest[1:]
+    if verb in {"knows", "cares"}:
+        return not objects
+    if verb == "has":
+        return bool({"time", "patience", "energy"} & set(objects[:2]))
+    if verb == "needs":
+        return bool(objects) and objects[0] != "to"  # "Who needs spreadsheets"
+    if verb == "would":
+        return bool(objects) and objects[0] in {"want", "like", "pay", "choose"}
+    return True  # wants, likes, enjoys, loves, doesn't
+
+
 def _direct(core: tuple[str, ...]) -> _Kind:
     """A direct question, unless it asserts an opinion or talks to the rep's own memory."""
     words = set(core)
     negative_aux = core[0].endswith("n't") or (len(core) > 1 and core[1].endswith("n't"))
     if negative_aux and words & _OPINION_WORDS:
         return _Kind.VETO  # "Isn't it crazy how ...", "Don't you hate ..."
-    if core[0] == "who" and len(core) > 1 and core[1] in _OPINION_WHO and not words & SECOND_PERSON:
+    if core[0] == "who" and _opinion_who(core[1:]) and not words & SECOND_PERSON:
         return _Kind.VETO  # "Who has time to ...", "Who wants to pay for ...", "Who knows"
     if core[0] == "why" and {"anyone", "anybody"} & set(core[2:4]):
         return _Kind.VETO  # "Why would anyone do that by hand?"
@@ -442,7 +471,8 @@ def _relative(clause: _Clause, previous: _Clause | None, in_frame: bool) -> bool
         return False
     relative_word = clause.core[0] in {"who", "which", "where", "whose", "whom"}
     asks_more = len(clause.core) > 1 and clause.core[1] == "else"  # "who else ..."
-    after_noun = bool(previous.core) and previous.core[0] not in _SUBORDINATORS
+    after_noun = (bool(previous.core) and previous.core[0] not in _SUBORDINATORS
+                  and previous.core[-1] not in SUBJECT_PRONOUNS | {"me", "us", "him", "them"})
     return relative_word and not asks_more and after_noun and previous.kind is _Kind.STATEMENT
 
 
@@ -492,6 +522,9 @@ def _bare_question_mark(clauses: list[_Clause]) -> int:
         return 0
     if content[0] in FIRST_PERSON:
         return 0  # uptalk: "We're based in Austin?", "I'm calling about ...?"
+    if len(content) <= 3 and content[0] in SUBJECT_PRONOUNS and content[1:2] and (
+            content[1].removesuffix("n't") in _ECHO_AUXILIARIES):
+        return 0  # a newsmark in statement order: "You did?", "They are?"
     if content[0] in {"it", "it's", "this", "that", "that's", "there"}:
         return int(bool(set(content) & SECOND_PERSON))
     return 1
@@ -516,7 +549,13 @@ def _rhetorical(question: tuple[str, ...], following: tuple[str, ...]) -> bool:
     side ("How do your managers coach? We ...") stays a question."""
     core = _strip_lead_ins(tuple(t.lower() for t in question if is_word(t)))
     answer = _strip_lead_ins(tuple(t.lower() for t in following if is_word(t)))
-    if not core or not answer or set(core[:5]) & SECOND_PERSON:
+    if not core or not answer:
+        return False
+    if core[0] not in AUXILIARIES and _answer_fragment(following):
+        # "What does that mean for your techs? Fewer trips back to the shop." (after a yes/no
+        # question "No pressure." softens the ask, it does not answer it)
+        return True
+    if set(core[:5]) & SECOND_PERSON:
         return False
     if answer[0] in {"because", "cause"} and core[0] not in AUXILIARIES:
         return True  # "Why does speed matter? Because ..."
@@ -530,6 +569,24 @@ def _rhetorical(question: tuple[str, ...], following: tuple[str, ...]) -> bool:
     if subject not in _SELF_OR_POINT:
         return False
     return answer[0] in (_YES_NO_ANSWERS if first in AUXILIARIES else _ANSWER_OPENERS)
+
+
+def _answer_fragment(following: tuple[str, ...]) -> bool:
+    """A short noun phrase right after a question is the rep's own answer ("No setup fee.",
+    "Fewer trips back to the shop.", "Two weeks."), unless it narrows the question ("Just the
+    sales side.", "Roughly.") or asks again ("The CFO or the COO?")."""
+    said = tuple(t.lower() for t in following if is_word(t))
+    if not said or following[-1] == "?" or len(said) > 8:
+        return False
+    has_verb = any(w in AUXILIARIES or w in SUBJECT_PRONOUNS or w in PRONOUN_CONTRACTIONS
+                   for w in said)
+    return not has_verb and (said[0] in _AMOUNT_OPENERS or said[0].isdigit())
+
+
+# how an answer's noun phrase opens: "No setup fee", "Fewer trips", "Two weeks", "Zero"
+_AMOUNT_OPENERS = frozenset({"no", "zero", "none", "fewer", "more", "less", "lower", "higher",
+                             "faster", "one", "two", "three", "four", "five", "ten", "half",
+                             "twice", "double", "every", "all", "nothing", "free"})
 
 
 def questions_in(text: str) -> list[str]:
