@@ -1,77 +1,160 @@
-"""The local scorer's honesty rules, as pure functions (FEEDBACK.md: a skill the call gave no
-occasion for is "not observed", never a low score)."""
+"""The local scorer's report: honest (a skill the call gave no occasion for is "not observed",
+never a low score or advice; unmeasured numbers are never commented on), verbatim (every
+evidence quote and moment is a substring of one stored turn, through split turns, double spaces
+and line breaks) and deterministic."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from pitchlab.analysis.local_scorer import (
-    SKILLS,
-    coaching_notes,
-    not_observed,
+    RUBRIC_VERSION,
+    nothing_to_score,
+    rep_said_something,
+    rep_share,
     score_locally,
-    summarize,
 )
 from pitchlab.analysis.metrics import compute_metrics
+from pitchlab.analysis.report import SKILLS
+from tests.analysis.conversations import call
 
 NOT_OBSERVED = {"score": None, "status": "not_observed", "evidence": []}
+PAIRS = Path(__file__).resolve().parents[1] / "data" / "feedback" / "pairs.jsonl"
 
 
-def turns(*said: tuple[str, str], each_ms: int = 3_000) -> list[dict]:
-    return [{"speaker": who, "text": text, "start_ms": i * each_ms, "end_ms": (i + 1) * each_ms}
-            for i, (who, text) in enumerate(said)]
+def scored(turns: list[dict], mode: str | None = None) -> dict:
+    return dict(score_locally(turns, compute_metrics(turns, mode=mode)))
 
 
-def scored(call: list[dict], mode: str | None = None) -> dict:
-    return score_locally(call, compute_metrics(call, mode=mode))
+def prose(report: dict) -> str:
+    return " ".join([report["summary"], *report["strengths"], *report["improvements"],
+                     *(m["why"] + " " + m["try_instead"] for m in report["moments"])]).lower()
+
+
+def dev_calls() -> list[list[dict]]:
+    rows = [json.loads(line) for line in PAIRS.read_text().splitlines() if line.strip()]
+    return [row[side]["turns"] for row in rows for side in ("better", "worse")]
+
+
+A_CALL = call(
+    "R: hi Marcus, it's Jenna from Routewise. how are your drivers' routes planned today",
+    "P: our dispatcher does it by hand every morning, and trucks leave late",
+    "R: by hand every morning. what does a late truck cost you",
+    "P: about forty grand in overtime last quarter, and we lost a restaurant group",
+    "R: I understand, but our platform is best in class with great ROI",
+    "P: honestly it sounds expensive, we already have a spreadsheet",
+    "R: so next steps, let's touch base at some point",
+    "P: sure, whatever",
+)
+
+
+def test_the_api_the_rest_of_pitchlab_uses():
+    assert RUBRIC_VERSION == "local-2026-11-v3"
+    assert rep_said_something(A_CALL) and not rep_said_something(A_CALL[1::2])
+    assert 0 < rep_share(compute_metrics(A_CALL)) < 1
+    assert nothing_to_score(compute_metrics([]))["skill_scores"] == dict.fromkeys(SKILLS,
+                                                                                  NOT_OBSERVED)
 
 
 def test_no_words_from_the_rep_is_nothing_to_score():
-    for call in ([], turns(("prospect", "Marcus speaking.")), turns(("rep", "..."))):
+    for turns in ([], call("P: Marcus speaking."), call("R: ...")):
         for mode, verb in ((None, "say"), ("voice", "say"), ("text", "type")):
-            result = scored(call, mode)
+            result = scored(turns, mode)
             assert result["skill_scores"] == dict.fromkeys(SKILLS, NOT_OBSERVED)
             assert result["strengths"] == [] and len(result["improvements"]) == 1
+            assert result["moments"] == []
             assert result["summary"].startswith(f"Nothing to score: you did not {verb} anything")
 
 
-def test_no_objection_no_offer_means_neither_is_observed():
-    call = turns(("prospect", "Marcus speaking."), ("rep", "What slows your new reps down?"),
-                 ("prospect", "Ramp time, mostly."), ("rep", "How do you coach them today?"))
-    skills = scored(call)["skill_scores"]
+def test_questions_only_leave_objections_and_value_unobserved_and_unmentioned():
+    turns = call("P: Marcus speaking.", "R: what slows your new reps down",
+                 "P: ramp time, mostly.", "R: how do you coach them today")
+    result = scored(turns)
+    skills = result["skill_scores"]
     assert skills["objection_handling"] == NOT_OBSERVED
     assert skills["value_articulation"] == NOT_OBSERVED
     assert skills["discovery"]["status"] == "scored" and skills["closing"]["status"] == "scored"
+    assert "Not observed in this call: objection handling, value articulation" in result["summary"]
+    notes = " ".join(result["strengths"] + result["improvements"]).lower()
+    assert "objection" not in notes and "value" not in notes
+    assert all(m["skill"] not in ("objection_handling", "value_articulation")
+               for m in result["moments"])
 
 
-def test_an_objection_left_unanswered_scores_low_and_a_bare_pitch_scores_one():
-    call = turns(("rep", "Our platform records every call."),
-                 ("prospect", "We tried a tool like that and nobody used it."),
-                 ("rep", "It has great features."))
-    skills = scored(call)["skill_scores"]
-    assert skills["objection_handling"] == {"score": 1, "status": "scored", "evidence": []}
-    assert skills["value_articulation"]["score"] == 1
-    assert skills["value_articulation"]["evidence"] == ["Our platform records every call.",
-                                                        "It has great features."]
+def test_a_call_that_ended_in_the_opening_gets_no_invented_advice():
+    result = scored(call("R: hi, this is Sam from Shiftly, we make scheduling easy for clinics. "
+                         "do you have a minute", "P: no. not interested."))
+    assert result["skill_scores"] == dict.fromkeys(SKILLS, NOT_OBSERVED)
+    assert result["strengths"] == [] and result["improvements"] == []
+    assert result["moments"] == []
 
 
-def test_rapport_needs_a_prospect():
-    skills = scored(turns(("rep", "Hi, thanks for your time. What slows your reps down?")))
-    assert skills["skill_scores"]["rapport"] == NOT_OBSERVED
-
-
-def test_the_summary_and_notes_leave_unscored_skills_and_unmeasured_numbers_out():
-    call = turns(("prospect", "Hello?"), ("rep", "Hi, what slows your reps down?"),
-                 ("prospect", "Ramp time."), each_ms=200)  # a rep "speaking" 300 words a minute
-    skills = {skill: not_observed() for skill in SKILLS}
-    skills["discovery"] = {"score": 2, "status": "scored", "evidence": []}
+def test_unmeasured_and_estimated_numbers_are_never_commented_on():
+    turns = call("P: Hello?", "R: hi, what slows your reps down", "P: ramp time.",
+                 "R: how do you coach them today", "P: we don't, really.")
     for mode in ("text", "voice"):
-        metrics = compute_metrics(call, mode=mode)
-        good, grow = coaching_notes(metrics, skills)
-        prose = " ".join([summarize(metrics, skills), *good, *grow])
-        assert "words a minute" not in prose and "pause" not in prose and "instantly" not in prose
-        assert "objection" not in " ".join(good + grow)
-        assert "Not observed in this call: objection handling, rapport" in prose
-        assert "1 question " in prose or "1 question," in prose or "1 question;" in prose
-    # where the times were measured, the same pace is worth a note
-    measured = compute_metrics(call)
-    assert any("words a minute" in note for note in coaching_notes(measured, skills)[1])
-    assert "words a minute" in summarize(measured, skills)
+        text = prose(scored(turns, mode))
+        assert "words a minute" not in text and "pause" not in text
+        assert "of the talk time" not in text  # the talk time of a practice call is estimated
+    fast = [{**t, "end_ms": t["start_ms"] + 800} for t in turns]  # measured, 450 wpm
+    assert "words a minute" in prose(scored(fast))
+
+
+def test_moments_come_from_what_happened_in_call_order():
+    moments = scored(A_CALL)["moments"]
+    assert 1 <= len(moments) <= 6
+    assert [m["turn_index"] for m in moments] == sorted(m["turn_index"] for m in moments)
+    kinds = {(m["skill"], m["kind"]) for m in moments}
+    assert ("objection_handling", "improvement") in kinds
+    assert ("closing", "improvement") in kinds
+    objection = next(m for m in moments if m["skill"] == "objection_handling")
+    assert "expensive" in objection["why"] or "spreadsheet" in objection["why"]
+    for m in moments:
+        assert A_CALL[m["turn_index"]]["start_ms"] == m["start_ms"]
+        assert A_CALL[m["turn_index"]]["speaker"] == "rep"
+
+
+def _assert_verbatim(turns: list[dict], report: dict) -> None:
+    rep_texts = [t["text"] for t in turns if t["speaker"] == "rep"]
+    for skill in report["skill_scores"].values():
+        for quote in skill["evidence"]:
+            assert any(quote in text for text in rep_texts), quote
+    for m in report["moments"]:
+        assert m["quote"] and m["quote"] in turns[m["turn_index"]]["text"], m
+
+
+def test_every_quote_is_verbatim_in_its_turn_on_the_development_calls():
+    for turns in dev_calls():
+        _assert_verbatim(turns, scored(turns))
+
+
+@pytest.mark.parametrize("mess", ["double spaces", "line breaks", "split turns"])
+def test_quotes_stay_verbatim_through_messy_transcripts(mess: str):
+    turns = [dict(t) for t in A_CALL]
+    if mess == "double spaces":
+        turns = [{**t, "text": t["text"].replace(" ", "  ", 3)} for t in turns]
+    elif mess == "line breaks":
+        turns = [{**t, "text": t["text"].replace(". ", ".\n", 1).replace(", ", ",\n", 1)}
+                 for t in turns]
+    else:  # speech-to-text split each rep turn at its first comma
+        split: list[dict] = []
+        for t in turns:
+            head, comma, tail = t["text"].partition(", ")
+            if t["speaker"] == "rep" and comma:
+                middle = (t["start_ms"] + t["end_ms"]) // 2
+                split += [{**t, "text": head + ",", "end_ms": middle},
+                          {**t, "text": tail, "start_ms": middle}]
+            else:
+                split.append(t)
+        turns = split
+    report = scored(turns)
+    _assert_verbatim(turns, report)
+    assert report["moments"]
+
+
+def test_the_same_call_twice_gives_the_same_report():
+    for turns in [A_CALL, *dev_calls()[:10]]:
+        assert scored(turns) == scored([dict(t) for t in turns])

@@ -192,13 +192,14 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
     switches = sum(1 for a, b in pairwise(segs) if a.speaker != b.speaker)
     total_talk = talk["rep"] + talk["prospect"]
     gaps = _answer_gaps(segs)
-    duration = duration_seconds if duration_seconds is not None else span
+    # rounded once, so that a rate made of it matches the duration the report shows
+    duration = round(duration_seconds if duration_seconds is not None else span, 3)
     asked = sum(len(questions.questions_in(text)) for text in rep_segments)
     metrics: Metrics = {
         "version": METRICS_VERSION,
         "mode": mode,
         "call_type": call_type_of(call_type),
-        "duration_seconds": round(duration, 3),
+        "duration_seconds": duration,
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
         "word_count": word_count,

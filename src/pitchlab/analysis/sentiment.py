@@ -23,5 +23,12 @@ def compound(text: str) -> float:
     return _analyzer().polarity_scores(text)["compound"]
 
 
+def word_valences() -> dict[str, float]:
+    """VADER's lexicon (word -> valence, about -4..4), loaded once: for rules that need a
+    turn's rough mood many times over (``skills.conversation.valence``)."""
+    lexicon: dict[str, float] = _analyzer().lexicon
+    return lexicon
+
+
 def mean(scores: list[float]) -> float:
     return round(sum(scores) / len(scores), 4) if scores else 0.0
