@@ -7,27 +7,17 @@ import psycopg
 
 from pitchlab.database_setup import libpq_dsn
 from tests.admin.helpers import company, operator, user_row
-from tests.auth.helpers import bearer, drain_jobs
-from tests.practice.helpers import start
-
-
-async def _text_call(client, app, tokens, line: str) -> str:
-    call = await start(client, tokens, mode="text")
-    said = await client.post(f"/api/sessions/{call['id']}/stream", headers=bearer(tokens),
-                             json={"text": line})
-    assert said.status_code == 200, said.text
-    ended = await client.post(f"/api/sessions/{call['id']}/end", headers=bearer(tokens))
-    assert ended.status_code == 200, ended.text
-    await drain_jobs(app)
-    return call["id"]
+from tests.auth.helpers import bearer
+from tests.practice.helpers import finished_text_call
 
 
 async def test_an_admin_exports_every_member_with_their_calls(app, client, owner_url,
                                                               owner_conn):
     a = await company(client, app, owner_url, "exporter")
     b = await company(client, app, owner_url, "other")
-    call = await _text_call(client, app, a.rep, "How many reps do you onboard each quarter?")
-    other_call = await _text_call(client, app, b.rep, "Zebra-striped secret of company B")
+    call = await finished_text_call(client, app, a.rep,
+                                    "How many reps do you onboard each quarter?")
+    other_call = await finished_text_call(client, app, b.rep, "Zebra-striped secret of company B")
 
     response = await client.get("/api/admin/export", headers=bearer(a.admin))
     assert response.status_code == 200, response.text

@@ -67,7 +67,7 @@ def calls(draw) -> list[dict]:
         turns.append({"speaker": speaker, "text": text, "start_ms": clock,
                       "end_ms": clock + length})
         clock += length + draw(st.integers(min_value=200, max_value=1500))
-        if not draw(st.integers(min_value=0, max_value=4)) == 0:  # mostly alternate
+        if draw(st.integers(min_value=0, max_value=4)) != 0:  # mostly alternate
             speaker = "prospect" if speaker == "rep" else "rep"
     return turns
 

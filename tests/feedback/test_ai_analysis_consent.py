@@ -11,11 +11,11 @@ import pytest
 from pitchlab.deps import context_of
 from pitchlab.providers.llm import OpenAISkillScorer
 from pitchlab.security.vault import KeyRing, Vault
-from tests.auth.helpers import bearer, drain_jobs
+from tests.auth.helpers import bearer
 from tests.conftest import TEST_ENCRYPTION_KEYS
 from tests.fakes.http_server import serve_asgi
 from tests.fakes.openai_server import FakeOpenAI
-from tests.practice.helpers import rep, start
+from tests.practice.helpers import finished_text_call, rep
 
 KEY = "sk-test-platform-openai-key"
 
@@ -45,14 +45,8 @@ async def answer_ai_consent(client, tokens: dict, granted: bool) -> None:
 
 
 async def scored_call(client, app, tokens: dict) -> dict:
-    sid = (await start(client, tokens, mode="text"))["id"]
-    for line in ["What slows your new reps down today?", "Could we meet on Thursday at 10am?"]:
-        sent = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
-                                 json={"text": line})
-        assert sent.status_code == 200, sent.text
-    ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
-    assert ended.status_code == 200, ended.text
-    await drain_jobs(app)
+    sid = await finished_text_call(client, app, tokens, "What slows your new reps down today?",
+                                   "Could we meet on Thursday at 10am?")
     feedback = await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
     assert feedback.status_code == 200, feedback.text
     assert feedback.json()["status"] == "ready"

@@ -7,18 +7,13 @@ from __future__ import annotations
 import pytest
 
 from pitchlab.analysis.bands import reference_for
-from tests.auth.helpers import bearer, drain_jobs
-from tests.practice.helpers import rep, start
+from tests.auth.helpers import bearer
+from tests.practice.helpers import finished_text_call, rep
 
 
 async def _feedback_of_call(client, app, tokens, scenario_id: str) -> dict:
-    sid = (await start(client, tokens, mode="text", scenario_id=scenario_id))["id"]
-    said = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
-                             json={"text": "How do you ramp new reps today? Who owns it?"})
-    assert said.status_code == 200, said.text
-    assert (await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))).status_code \
-        == 200
-    await drain_jobs(app)
+    sid = await finished_text_call(client, app, tokens, "How do you ramp new reps today? Who owns "
+                                   "it?", scenario_id=scenario_id)
     report = await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
     assert report.status_code == 200, report.text
     return report.json()["metrics"]

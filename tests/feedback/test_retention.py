@@ -12,19 +12,12 @@ from pitchlab.database_setup import libpq_dsn
 from pitchlab.deps import context_of
 from pitchlab.feedback.service import purge_expired
 from pitchlab.jobs.queue import declared_jobs, load_job_modules
-from tests.auth.helpers import bearer, drain_jobs
-from tests.practice.helpers import rep, start
+from tests.auth.helpers import bearer
+from tests.practice.helpers import finished_text_call, rep
 
 
 async def finished_call(client, app, tokens: dict) -> str:
-    sid = (await start(client, tokens, mode="text"))["id"]
-    said = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
-                             json={"text": "What does onboarding cost you today?"})
-    assert said.status_code == 200, said.text
-    ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
-    assert ended.status_code == 200, ended.text
-    await drain_jobs(app)
-    return sid
+    return await finished_text_call(client, app, tokens, "What does onboarding cost you today?")
 
 
 def age_call(owner_url, sid: str, days: int) -> None:

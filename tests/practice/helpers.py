@@ -17,7 +17,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from pitchlab.database_setup import libpq_dsn
-from tests.auth.helpers import bearer, signed_up
+from tests.auth.helpers import bearer, drain_jobs, signed_up
 
 
 async def rep(client, app, owner_url, *, consent: bool = True) -> dict:
@@ -37,6 +37,19 @@ async def start(client, tokens, **body) -> dict:
     response = await client.post("/api/sessions/start", headers=bearer(tokens), json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def finished_text_call(client, app, tokens, *lines: str, **start_body) -> str:
+    """A text call in which the rep typed ``lines``, ended, its feedback job run: its id."""
+    sid = (await start(client, tokens, mode="text", **start_body))["id"]
+    for line in lines:
+        said = await client.post(f"/api/sessions/{sid}/stream", headers=bearer(tokens),
+                                 json={"text": line})
+        assert said.status_code == 200, said.text
+    ended = await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
+    assert ended.status_code == 200, ended.text
+    await drain_jobs(app)
+    return sid
 
 
 def set_company_quota(owner_url, email: str, total: int, used: int = 0) -> None:
