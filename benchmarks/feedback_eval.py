@@ -187,13 +187,14 @@ def machine() -> dict[str, str]:
 
 
 def run(prefix: str = "") -> dict[str, Any]:
-    """``prefix`` picks another set of the same shape: "holdout_" reads holdout_fillers.jsonl
-    and holdout_questions.jsonl, labelled apart from the rules' development."""
+    """``prefix`` picks another set of the same shape: "holdout_" reads the holdout_*.jsonl
+    files, labelled apart from the rules' development."""
     fillers, questions = DATA / f"{prefix}fillers.jsonl", DATA / f"{prefix}questions.jsonl"
     out: dict[str, Any] = {"machine": machine(), "set": prefix.rstrip("_") or "development",
                            "fillers": evaluate_fillers(read_jsonl(fillers)).as_dict(),
                            "questions": evaluate_questions(read_jsonl(questions)).as_dict()}
-    out["pairs"] = evaluate_pairs(read_jsonl(PAIRS)) if PAIRS.exists() and not prefix else None
+    pairs = DATA / f"{prefix}pairs.jsonl"
+    out["pairs"] = evaluate_pairs(read_jsonl(pairs)) if pairs.exists() else None
     return out
 
 
