@@ -29,6 +29,7 @@ from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.errors import install_error_handlers
 from pitchlab.http.metrics import HttpMetrics, MetricsMiddleware
 from pitchlab.http.openapi import install_openapi
+from pitchlab.http.proxy_headers import install_proxy_headers
 from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
@@ -132,10 +133,9 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,
     )
-    app.add_middleware(
-        SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
-    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=resolved.env == "production")
     app.add_middleware(RequestIdMiddleware)
+    install_proxy_headers(app, resolved.trusted_proxies)  # the scheme and client seen above
     # Outermost: it must see the server's own send callable, before anything wraps it.
     app.add_middleware(ConnectionAbortMiddleware)
     return app

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, TypeVar
 
 import typer
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     # typer ships its own copy of click; TyperGroup.invoke is typed with that copy's Context
     from typer._click import Context
 
+    from pitchlab.backup import Target
     from pitchlab.config import Settings
     from pitchlab.db import Database
 
@@ -65,7 +67,7 @@ _PLAIN = _PlainOptions(rich_markup_mode=None, pretty_exceptions_enable=False, no
 cli = typer.Typer(
     cls=_Commands, help="Pitchlab: the API server, its workers and operator tools.", **_PLAIN
 )
-db_cli = typer.Typer(help="Database migrations.", **_PLAIN)
+db_cli = typer.Typer(help="Database migrations, backups and restores.", **_PLAIN)
 cli.add_typer(db_cli, name="db")
 keys_cli = typer.Typer(help="The API-key vault.", **_PLAIN)
 cli.add_typer(keys_cli, name="keys")
@@ -93,7 +95,9 @@ def _check_before_loading(settings: Settings) -> None:
     """The checks that need nothing heavy: the data dir, and a configured database answering.
     A wrong setting is then reported in about a second, not after the app has loaded."""
     from pitchlab import database_probe
+    from pitchlab.production import check_production
 
+    check_production(settings)
     if needs_data_dir(settings):
         check_data_dir(settings.data_dir)
     if settings.database_url is not None:
@@ -139,7 +143,8 @@ def serve(
     # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
     # instead lets atexit stop the embedded PostgreSQL this process started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=True,
+    # Forwarded headers are the app's business (PITCHLAB_TRUSTED_PROXIES, http/proxy_headers.py).
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False,
                             ws="websockets-sansio")
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -208,6 +213,89 @@ def db_upgrade() -> None:
     """Apply every pending migration (nothing to do when the database is at head)."""
     _prepared()
     typer.echo("database is at head")
+
+
+@db_cli.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the dump (custom format).")],
+) -> None:
+    """Dump the database (the configured one, or the embedded one) with pg_dump -Fc."""
+    settings = _settings()
+    _check_before_loading(settings)
+    from pitchlab.backup import backup
+    from pitchlab.database_setup import owner_url
+
+    url = owner_url(settings)
+    size = _backup_step(lambda: backup(_target(settings, url), file))
+    typer.echo(f"backed up database {url.database} to {file} ({size} bytes)")
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A dump made by `pitchlab db backup`.")],
+) -> None:
+    """Restore a dump into the database, replacing what it holds, then migrate it to head.
+
+    The application role is created first when the server lacks it (a new server)."""
+    settings = _settings()
+    _check_before_loading(settings)
+    from pitchlab.backup import restore
+    from pitchlab.database_setup import create_app_role_if_missing, owner_url, resolved_secret
+
+    url = owner_url(settings)
+    role = settings.database_app_role
+    secrets = settings.with_generated_secrets()
+    create_app_role_if_missing(url, role, resolved_secret(secrets.database_app_password))
+    _backup_step(lambda: restore(_target(settings, url), file, role))
+    _prepared(settings)  # a dump from older code is migrated; the role's login checked
+    typer.echo(f"restored {file} into database {url.database}; it is at head")
+
+
+def _target(settings: Settings, url: URL) -> Target:
+    """The tools' view of the owner connection; pgserver's tools for the embedded server."""
+    from pitchlab.backup import Target
+
+    return Target.of(url, embedded=settings.database_url is None)
+
+
+def _backup_step(step: Callable[[], T]) -> T:
+    from pitchlab.backup import BackupError
+
+    try:
+        return step()
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def probe(
+    base_url: Annotated[str, typer.Argument(help="The deployment, e.g. https://api.example.com")],
+    email: Annotated[str | None, typer.Option(help="Default: PITCHLAB_PROBE_EMAIL.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Default: PITCHLAB_PROBE_PASSWORD.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 10.0,
+) -> None:
+    """Log in, start a text call, send one turn, end it; exit 0 with the timings, or 1 with the
+    step that failed and why. For cron or an uptime monitor. Each run bills the probe account's
+    company one minute."""
+    settings = _settings()
+    email = email or settings.probe_email
+    if password is None and settings.probe_password is not None:
+        password = settings.probe_password.get_secret_value()
+    if not email or not password:
+        raise StartupError("PITCHLAB_PROBE_EMAIL", "the probe account is not set",
+                           "set PITCHLAB_PROBE_EMAIL and PITCHLAB_PROBE_PASSWORD (or pass"
+                           " --email and --password)")
+    from pitchlab.probe import ProbeFailed, run_probe
+
+    try:
+        result = run_probe(base_url, email, password, timeout=timeout)
+    except ProbeFailed as exc:
+        typer.echo(f"probe failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(result.summary())
 
 
 @cli.command("create-superadmin")

@@ -6,6 +6,7 @@ the environment anywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -249,6 +250,36 @@ class Settings(BaseSettings):
             if getattr(self, name) is None:
                 updates[name] = SecretStr(_load_or_create_secret(self.data_dir, name, generate))
         return self.model_copy(update=updates) if updates else self
+
+    # --- production settings, backups, uptime probe (issue 14) ---
+    # "production" refuses generated secrets, wildcard CORS, a remote database without TLS and
+    # the embedded database (pitchlab/production.py), and sends HSTS on HTTPS requests.
+    env: Literal["development", "production"] = "development"
+    # Peers whose X-Forwarded-For/-Proto are believed (IPs or CIDRs, comma-separated; "*": any,
+    # only when nothing but the proxy can reach the server). Empty: none, the TCP peer is the
+    # client, so a client cannot pick the address that rate limits and the audit log see.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    # The account `pitchlab probe` signs in as (a verified account of its own company).
+    probe_email: str | None = None
+    probe_password: SecretStr | None = None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _ip_networks(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise ValueError(f"{proxy!r} is not an IP address or CIDR") from None
+        return value
 
 
 # The secrets without which the app cannot start (``ResolvedSettings`` has them as plain values).

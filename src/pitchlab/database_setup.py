@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL
 from pitchlab import database_probe
 from pitchlab.config import Settings
 from pitchlab.db import DEFAULT_APP_ROLE, app_role_url, checked_role_name, normalize_url
+from pitchlab.production import check_production
 from pitchlab.startup import DATABASE_URL, StartupError, check_data_dir, needs_data_dir
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ def prepare_database(settings: Settings, *, migrate: bool = True) -> tuple[Setti
     Returns settings whose ``database_url`` is concrete (so child commands and the app agree) and
     the application role's URL.
     """
+    check_production(settings)  # before any secret is generated
     password_given = settings.database_app_password is not None
     if needs_data_dir(settings):
         check_data_dir(settings.data_dir)

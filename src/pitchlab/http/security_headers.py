@@ -1,5 +1,9 @@
 """Security headers on every response. The API serves JSON, so the policy can be strict;
-the interactive docs load their own scripts and get a looser one."""
+the interactive docs load their own scripts and get a looser one.
+
+HSTS goes out in production on requests that came over HTTPS (the scheme after
+``PITCHLAB_TRUSTED_PROXIES`` handling): browsers ignore it over plain HTTP anyway, and a
+development server on http://localhost must never pin a browser to HTTPS for two years."""
 
 from __future__ import annotations
 
@@ -24,16 +28,17 @@ _DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.https = https
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         csp = _DOCS_CSP if scope["path"].startswith(_DOCS_PATHS) else _API_CSP
-        extra = [*_COMMON, csp, *([_HSTS] if self.https else [])]
+        https = self.hsts and scope.get("scheme") == "https"
+        extra = [*_COMMON, csp, *([_HSTS] if https else [])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
