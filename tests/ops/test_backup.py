@@ -4,6 +4,10 @@ works on the restored database."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -121,3 +125,34 @@ def test_a_missing_dump_is_an_error(scratch, tmp_path):
                        tmp_path)
     assert run.returncode == 1
     assert "nope.dump is not a file" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture
+def reachable_dir():
+    """A directory that pgserver's own user may enter (started by root, pgserver runs the server
+    as another user, and pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="pitchlab-embedded-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_the_embedded_database_round_trip(reachable_dir):
+    """pgserver's own pg_dump/pg_restore: an operator made after the backup is gone after the
+    restore, one made before is still there."""
+    tmp_path = reachable_dir
+    env = clean_env(PITCHLAB_DATA_DIR=str(tmp_path / "data"))
+    dump = tmp_path / "embedded.dump"
+
+    def superadmin(email: str):
+        return run_pitchlab(["create-superadmin", "--email", email, "--password", PASSWORD],
+                            env, tmp_path)
+
+    assert superadmin("before@example.com").returncode == 0
+    backed_up = run_pitchlab(["db", "backup", str(dump)], env, tmp_path)
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert superadmin("after@example.com").returncode == 0
+    restored = run_pitchlab(["db", "restore", str(dump)], env, tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert superadmin("after@example.com").returncode == 0  # gone with the restore
+    assert superadmin("before@example.com").returncode == 1  # still there
