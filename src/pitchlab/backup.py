@@ -73,6 +73,10 @@ def tools_dir(*, embedded: bool) -> Path | None:
 def backup(target: Target, file: Path) -> int:
     """Dump the whole database to ``file`` (custom format); its size in bytes."""
     file.parent.mkdir(parents=True, exist_ok=True)
+    # Created private before pg_dump writes into it (it keeps an existing file's mode): a dump
+    # holds every password hash, transcript and encrypted key.
+    os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    file.chmod(0o600)
     target.run("pg_dump", "--format=custom", "--file", str(file))
     return file.stat().st_size
 

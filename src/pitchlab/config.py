@@ -273,13 +273,15 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _ip_networks(cls, value: list[str]) -> list[str]:
-        for proxy in value:
-            if proxy != "*":
-                try:
-                    ipaddress.ip_network(proxy, strict=False)
-                except ValueError:
-                    raise ValueError(f"{proxy!r} is not an IP address or CIDR") from None
-        return value
+        # Normalised as uvicorn's ProxyHeadersMiddleware reads them: it takes what it cannot
+        # parse (10.0.0.1/8, with host bits) for a literal name that never matches a peer.
+        if "*" in value:
+            return ["*"]
+        try:
+            return [str(ipaddress.ip_network(proxy, strict=False)) if "/" in proxy
+                    else str(ipaddress.ip_address(proxy)) for proxy in value]
+        except ValueError as exc:
+            raise ValueError(f"takes IP addresses and CIDRs only ({exc})") from None
 
 
 # The secrets without which the app cannot start (``ResolvedSettings`` has them as plain values).

@@ -47,6 +47,8 @@ def run_probe(base_url: str, email: str, password: str, *, timeout: float = 10.0
     with httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout) as client:
         tokens = _step(result, "login", lambda: client.post(
             "/api/auth/login", json={"email": email, "password": password}), 200)
+        if not isinstance(tokens.get("access_token"), str):
+            raise ProbeFailed("login", "the answer has no access_token")
         client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
         started = _step(result, "start", lambda: client.post(
             "/api/sessions/start", json={"mode": "text"}), 201)

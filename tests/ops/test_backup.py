@@ -91,6 +91,7 @@ async def test_a_round_trip_gives_every_row_back(scratch, server_url, tmp_path):
     backed_up = run_pitchlab(["db", "backup", str(dump)], _env(scratch, tmp_path), tmp_path)
     assert backed_up.returncode == 0, backed_up.stderr
     assert dump.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    assert dump.stat().st_mode & 0o777 == 0o600
 
     drop_database(server_url, scratch)
     with psycopg.connect(libpq_dsn(server_url), autocommit=True) as conn:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from pitchlab.app import create_app
+from pitchlab.config import Settings
 from pitchlab.database_setup import prepare_database
 from pitchlab.startup import StartupError
 from tests.cli.helpers import assert_startup_error, clean_env, run_pitchlab
@@ -156,3 +157,18 @@ async def test_forwarded_for_from_a_trusted_proxy_is_the_client(owner_url, owner
         # The client's own (spoofed) entry comes first; the proxy appends the real peer.
         ip = await _failed_login_ip(client, owner_conn, "198.51.100.7, 203.0.113.9")
     assert ip == "203.0.113.9"
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("10.0.0.1/8, 192.168.1.7", ["10.0.0.0/8", "192.168.1.7"]),
+    ("::1", ["::1"]),
+    ("*, 10.0.0.1", ["*"]),
+])
+def test_trusted_proxies_are_read_as_uvicorn_matches_them(given, read):
+    assert Settings(_env_file=None, trusted_proxies=given).trusted_proxies == read
+
+
+def test_a_trusted_proxy_that_is_no_address_is_named(tmp_path):
+    env = clean_env(PITCHLAB_TRUSTED_PROXIES="proxy.internal", PITCHLAB_DATA_DIR=str(tmp_path))
+    run = run_pitchlab(["db", "upgrade"], env, tmp_path)
+    assert_startup_error(run, "PITCHLAB_TRUSTED_PROXIES", "IP addresses and CIDRs")
