@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib
 
 import httpx
+import psycopg
 import pytest
 
 from pitchlab.app import create_app
 from pitchlab.config import Settings
-from pitchlab.database_setup import prepare_database
+from pitchlab.database_setup import libpq_dsn, prepare_database
 from pitchlab.startup import StartupError
 from tests.cli.helpers import assert_startup_error, clean_env, run_pitchlab
+from tests.cli.test_served_address import serve, stop
 from tests.conftest import TEST_APP_PASSWORD, TEST_ENCRYPTION_KEYS, make_settings
 
 SECRET = "s3cret-pw-never-shown"
@@ -172,3 +174,29 @@ def test_a_trusted_proxy_that_is_no_address_is_named(tmp_path):
     env = clean_env(PITCHLAB_TRUSTED_PROXIES="proxy.internal", PITCHLAB_DATA_DIR=str(tmp_path))
     run = run_pitchlab(["db", "upgrade"], env, tmp_path)
     assert_startup_error(run, "PITCHLAB_TRUSTED_PROXIES", "IP addresses and CIDRs")
+
+
+def _failed_login_ips(owner_url) -> list[str]:
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        rows = conn.execute("SELECT ip FROM audit_logs WHERE action = 'user.login_failed'"
+                            " ORDER BY created_at").fetchall()
+    return [ip for (ip,) in rows]
+
+
+def test_pitchlab_serve_believes_forwarded_headers_from_trusted_proxies_only(
+    production_env, owner_url, tmp_path,
+):
+    """The real server: uvicorn's own forwarded-header handling (which trusts 127.0.0.1 by
+    default) is off; the settings decide."""
+    login = {"email": "nobody@example.com", "password": "not the password"}
+    spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    for trusted, ip, hsts in (("", "127.0.0.1", False), ("127.0.0.1", "203.0.113.9", True)):
+        process, port = serve({**production_env, "PITCHLAB_TRUSTED_PROXIES": trusted}, tmp_path)
+        try:
+            response = httpx.post(f"http://127.0.0.1:{port}/api/auth/login", json=login,
+                                  headers=spoofed)
+        finally:
+            stop(process)
+        assert response.status_code == 401
+        assert ("strict-transport-security" in response.headers) is hsts
+        assert _failed_login_ips(owner_url)[-1] == ip
