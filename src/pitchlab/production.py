@@ -58,9 +58,9 @@ def _check_database_url(settings: Settings) -> None:
     params = conninfo_to_dict(configured_conninfo(settings.database_url.get_secret_value()))
     if str(params.get("sslmode") or "") in TLS_SSLMODES:
         return
-    hosts = [*str(params.get("host") or "").split(","), *str(params.get("hostaddr") or "")
-             .split(",")]
-    remote = [host for host in hosts if host and not is_local_host(host)]
+    # host and hostaddr may each be a comma-separated list (libpq tries them in turn)
+    hosts = [host for key in ("host", "hostaddr") for host in str(params.get(key) or "").split(",")]
+    remote = [host for host in hosts if not is_local_host(host)]
     if remote:
         raise StartupError(
             DATABASE_URL, f"connects to {remote[0]} without TLS"
