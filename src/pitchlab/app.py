@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         gc.collect()
         gc.freeze()
         try:
-            async with observe_database(app, database.engine, resolved), job_app.open_async():
+            async with observe_database(traces, database.engine, resolved), job_app.open_async():
                 context = AppContext(
                     settings=resolved, database=database, providers=app_providers, vault=vault,
                     limiter=RateLimiter(
@@ -137,7 +137,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.add_middleware(
         SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
     )
-    install_observability(app, resolved)  # the access line and traces, inside the request id
+    traces = install_observability(app, resolved)  # access line and traces, in the request id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: it must see the server's own send callable, before anything wraps it.
     app.add_middleware(ConnectionAbortMiddleware)

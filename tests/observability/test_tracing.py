@@ -49,7 +49,6 @@ async def test_a_request_is_traced_with_its_route_and_queries(owner_url, tmp_pat
 async def test_tracing_is_off_without_an_endpoint(owner_url, tmp_path, log_lines):
     settings: Settings = make_settings(owner_url, tmp_path)
     plain = create_app(settings)
-    assert plain.state.tracing is None
     async with (
         plain.router.lifespan_context(plain),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=plain),

@@ -17,23 +17,24 @@ from pitchlab.observability import slow_queries, tracing
 from pitchlab.observability.access import AccessLogMiddleware
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(app: FastAPI, settings: Settings) -> tracing.Tracing | None:
     """The access log (innermost of the request-id middleware, so its line has the id) and,
-    when configured, tracing around everything."""
+    when configured, tracing around everything: the app's ``Tracing``, for its lifespan to
+    hand to ``observe_database`` (the app's state holds the context only)."""
     app.add_middleware(AccessLogMiddleware)
-    app.state.tracing = tracing.from_settings(settings)
-    if app.state.tracing is not None:
-        app.state.tracing.instrument_app(app)
+    traces = tracing.from_settings(settings)
+    if traces is not None:
+        traces.instrument_app(app)
+    return traces
 
 
 @contextlib.asynccontextmanager
 async def observe_database(
-    app: FastAPI, engine: AsyncEngine, settings: Settings
+    traces: tracing.Tracing | None, engine: AsyncEngine, settings: Settings
 ) -> AsyncIterator[None]:
     """For the app's lifetime: slow queries logged, and (tracing on) a span per query and per
     outgoing HTTP call; the spans still batched are flushed at the end."""
     slow_queries.watch(engine, settings.slow_query_ms)
-    traces: tracing.Tracing | None = app.state.tracing
     if traces is None:
         yield
         return
