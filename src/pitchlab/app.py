@@ -33,6 +33,8 @@ from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
+from pitchlab.observability import install as install_observability
+from pitchlab.observability import observe_database
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
@@ -78,7 +80,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         gc.collect()
         gc.freeze()
         try:
-            async with job_app.open_async():
+            async with observe_database(traces, database.engine, resolved), job_app.open_async():
                 context = AppContext(
                     settings=resolved, database=database, providers=app_providers, vault=vault,
                     limiter=RateLimiter(
@@ -135,6 +137,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.add_middleware(
         SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
     )
+    traces = install_observability(app, resolved)  # access line and traces, in the request id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: it must see the server's own send callable, before anything wraps it.
     app.add_middleware(ConnectionAbortMiddleware)

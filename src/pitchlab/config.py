@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pitchlab.db_roles import checked_role_name
@@ -184,6 +184,24 @@ class Settings(BaseSettings):
     calendly_webhook_secret: SecretStr | None = None
     calendly_base_url: str = "https://api.calendly.com"
     sales_email: str | None = None
+
+    # --- logs and traces (issue 14) ---
+    # json: one JSON object a line (production); console: readable lines for development.
+    log_format: Literal["json", "console"] = "json"
+    # A query slower than this is logged ("db.slow_query") with its route; never its parameters.
+    slow_query_ms: float = Field(default=200.0, ge=0)
+    # Tracing is on when an OTLP/HTTP endpoint is set; the standard OTEL_ names are read too
+    # (aliases: the plugin flags any alias choice, though these have defaults).
+    otel_exporter_otlp_endpoint: str | None = Field(  # type: ignore[pydantic-alias]
+        default=None,
+        validation_alias=AliasChoices(
+            "otel_exporter_otlp_endpoint", "pitchlab_otel_exporter_otlp_endpoint"
+        ),
+    )
+    otel_service_name: str = Field(  # type: ignore[pydantic-alias]
+        default="pitchlab",
+        validation_alias=AliasChoices("otel_service_name", "pitchlab_otel_service_name"),
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
