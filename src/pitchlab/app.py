@@ -33,6 +33,7 @@ from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
+from pitchlab.observability.errors import install_error_reporting
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.add_middleware(
         SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
     )
+    install_error_reporting(app, resolved)  # just inside request ids: errors carry theirs
     app.add_middleware(RequestIdMiddleware)
     # Outermost: it must see the server's own send callable, before anything wraps it.
     app.add_middleware(ConnectionAbortMiddleware)

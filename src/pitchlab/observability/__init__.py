@@ -1,0 +1,1 @@
+"""Observability: what an operator sees of a running Pitchlab."""
