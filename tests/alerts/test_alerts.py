@@ -5,6 +5,7 @@ provider down for minutes raise alerts."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,8 +13,13 @@ from pydantic import SecretStr
 
 from pitchlab.alerts import service
 from pitchlab.alerts.jobs import job_out_of_retries
+from pitchlab.db import system_context
 from pitchlab.deps import context_of
 from pitchlab.jobs.queue import WorkerResources, run_worker
+from pitchlab.models.values import EmailKind
+from pitchlab.notifications.jobs import RETRY
+from pitchlab.notifications.service import queue_email
+from pitchlab.notifications.templates import ComposedEmail
 from tests.auth.helpers import outbox
 from tests.fakes.http_server import serve_asgi
 from tests.fakes.slack_server import PATH, FakeSlack
@@ -38,8 +44,9 @@ def alerting(app, slack):
     })
     resources = WorkerResources(settings, context.database, context.providers)
 
-    async def drain() -> None:
-        await run_worker(context.jobs, resources, wait=False, install_signal_handlers=False)
+    async def drain(with_resources: WorkerResources = resources) -> None:
+        """Run every job that is due, as a worker would, then return."""
+        await run_worker(context.jobs, with_resources, wait=False, install_signal_handlers=False)
 
     return fake, resources, drain
 
@@ -97,3 +104,30 @@ async def test_failures_with_long_pauses_are_not_an_outage(alerting) -> None:
                                               now=start + timedelta(minutes=6 * m))
                 for m in range(4)]
     assert outcomes == [False] * 4
+
+
+class DownSender:
+    """An email provider that always fails."""
+
+    name = "down"
+    local_mailbox = True
+
+    async def send(self, message) -> str:
+        raise ConnectionError("provider down")
+
+
+async def test_a_job_out_of_retries_raises_an_alert(alerting, owner_conn) -> None:
+    fake, resources, drain = alerting
+    async with resources.database.transaction(system_context("test")) as session:
+        await queue_email(session, "someone@example.com", ComposedEmail(
+            kind=EmailKind.VERIFY_EMAIL, subject="hi", text="hi", html="<p>hi</p>", links=()))
+    # its retries already spent: the next failure is its last
+    await owner_conn.execute("UPDATE procrastinate_jobs SET attempts = %s"
+                             " WHERE task_name = 'send_email'", (RETRY.max_attempts,))
+    failing = dataclasses.replace(resources, providers=dataclasses.replace(
+        resources.providers, email=DownSender()))
+    await drain(failing)  # the email fails for good; the alert's own email is retried later
+    await drain()
+
+    assert len(fake.received) == 1
+    assert "send_email failed its last attempt (ConnectionError)" in fake.received[0]["text"]
