@@ -28,7 +28,8 @@ STRANDED_AFTER_SECONDS = 120
 async def generate_feedback(context: procrastinate.JobContext, event: SessionCompleted) -> None:
     deps = resources(context)
     try:
-        await service.generate(deps.database, deps.providers.scorer, event.session_id)
+        await service.generate(deps.database, deps.providers.scorer, event.session_id,
+                               deps.settings)
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
