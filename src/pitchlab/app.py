@@ -35,6 +35,7 @@ from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
 from pitchlab.observability import install as install_observability
 from pitchlab.observability import observe_database
+from pitchlab.observability.errors import install_error_reporting
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
@@ -137,6 +138,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.add_middleware(
         SecurityHeadersMiddleware, https=resolved.public_url.startswith("https://")
     )
+    install_error_reporting(app, resolved)  # inside the access line: errors carry request ids
     traces = install_observability(app, resolved)  # access line and traces, in the request id
     app.add_middleware(RequestIdMiddleware)
     # Outermost: it must see the server's own send callable, before anything wraps it.

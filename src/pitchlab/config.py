@@ -202,6 +202,20 @@ class Settings(BaseSettings):
         default="pitchlab",
         validation_alias=AliasChoices("otel_service_name", "pitchlab_otel_service_name"),
     )
+    # --- errors and alerts (issue 14) ---
+    # Sentry (PITCHLAB_SENTRY_DSN above turns it on): the environment and release events carry
+    # (release unset: Pitchlab's version), and the share of requests traced (0: errors only).
+    sentry_environment: str = "development"
+    sentry_release: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    # Where critical failures are reported: an address (through the email outbox) and/or a Slack
+    # incoming webhook (its URL is a credential). Neither set: alerts are only logged.
+    alert_email: str | None = None
+    alert_slack_webhook_url: SecretStr | None = None
+    # One message per alert key per interval; the rest are counted into the next message.
+    alert_min_interval_seconds: float = Field(default=900.0, ge=0)
+    # A provider failing with no gap longer than this, for at least this long, is "down".
+    alert_provider_down_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

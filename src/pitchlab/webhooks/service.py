@@ -26,6 +26,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.alerts import service as alerts
 from pitchlab.config import Settings
 from pitchlab.db import system_context, use_context
 from pitchlab.jobs.queue import WorkerResources, defer_in_transaction, load_job_modules
@@ -39,6 +40,9 @@ from pitchlab.webhooks.sources import WebhookSource
 event_log = get_logger(__name__)
 
 HANDLE_EVENT_JOB = "handle_webhook_event"
+# An event failing this many times (about 40 s of retries) is told to the operators, long
+# before its last try (hours later, which the queue's out-of-retries alert covers).
+KEEPS_FAILING_AFTER_ATTEMPTS = 3
 
 
 # --- receiving ---------------------------------------------------------------------------------
@@ -182,3 +186,9 @@ async def _record_failure(
     else:
         event_log.warning("webhook.failed", inbox_id=str(inbox_id), attempts=attempts,
                        gave_up=False, error=error)
+    if attempts == KEEPS_FAILING_AFTER_ATTEMPTS:
+        await alerts.raise_alert(resources.database, resources.settings, alerts.Alert(
+            key="webhook_failing",
+            summary=f"webhook event {inbox_id} has failed {attempts} times "
+                    f"({type(exc).__name__}); still retrying",
+        ))
