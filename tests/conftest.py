@@ -50,7 +50,7 @@ APPEND_ONLY_TABLES = ["audit_logs"]
 # Tables that only a transaction in the system context may see at all.
 SYSTEM_TABLES = [
     "email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets",
-    "webhook_events", "demo_bookings",
+    "webhook_events", "demo_bookings", "alert_states",
 ]
 
 

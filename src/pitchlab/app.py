@@ -34,6 +34,9 @@ from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
+from pitchlab.observability import install as install_observability
+from pitchlab.observability import observe_database
+from pitchlab.observability.errors import install_error_reporting
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
@@ -79,7 +82,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         gc.collect()
         gc.freeze()
         try:
-            async with job_app.open_async():
+            async with observe_database(traces, database.engine, resolved), job_app.open_async():
                 context = AppContext(
                     settings=resolved, database=database, providers=app_providers, vault=vault,
                     limiter=RateLimiter(
@@ -134,6 +137,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=resolved.env == "production")
+    install_error_reporting(app, resolved)  # inside the access line: errors carry request ids
+    traces = install_observability(app, resolved)  # access line and traces, in the request id
     app.add_middleware(RequestIdMiddleware)
     install_proxy_headers(app, resolved.trusted_proxies)  # the scheme and client seen above
     # Outermost: it must see the server's own send callable, before anything wraps it.

@@ -86,7 +86,7 @@ def _settings() -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise settings_error(exc) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     warn_if_below_production_cost(settings.bcrypt_rounds)
     return settings
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pitchlab.db_roles import checked_role_name
@@ -185,6 +185,38 @@ class Settings(BaseSettings):
     calendly_webhook_secret: SecretStr | None = None
     calendly_base_url: str = "https://api.calendly.com"
     sales_email: str | None = None
+
+    # --- logs and traces (issue 14) ---
+    # json: one JSON object a line (production); console: readable lines for development.
+    log_format: Literal["json", "console"] = "json"
+    # A query slower than this is logged ("db.slow_query") with its route; never its parameters.
+    slow_query_ms: float = Field(default=200.0, ge=0)
+    # Tracing is on when an OTLP/HTTP endpoint is set; the standard OTEL_ names are read too
+    # (aliases: the plugin flags any alias choice, though these have defaults).
+    otel_exporter_otlp_endpoint: str | None = Field(  # type: ignore[pydantic-alias]
+        default=None,
+        validation_alias=AliasChoices(
+            "otel_exporter_otlp_endpoint", "pitchlab_otel_exporter_otlp_endpoint"
+        ),
+    )
+    otel_service_name: str = Field(  # type: ignore[pydantic-alias]
+        default="pitchlab",
+        validation_alias=AliasChoices("otel_service_name", "pitchlab_otel_service_name"),
+    )
+    # --- errors and alerts (issue 14) ---
+    # Sentry (PITCHLAB_SENTRY_DSN above turns it on): the environment and release events carry
+    # (release unset: Pitchlab's version), and the share of requests traced (0: errors only).
+    sentry_environment: str = "development"
+    sentry_release: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    # Where critical failures are reported: an address (through the email outbox) and/or a Slack
+    # incoming webhook (its URL is a credential). Neither set: alerts are only logged.
+    alert_email: str | None = None
+    alert_slack_webhook_url: SecretStr | None = None
+    # One message per alert key per interval; the rest are counted into the next message.
+    alert_min_interval_seconds: float = Field(default=900.0, ge=0)
+    # A provider failing with no gap longer than this, for at least this long, is "down".
+    alert_provider_down_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -63,3 +63,45 @@ def test_a_day_does_not_make_a_follow_up_concrete():
     conv = conversation(*BODY, "R: great, I'll follow up next week", "P: sure")
     steps, vague = read_next_steps(conv)
     assert steps == [] and vague == ["great, I'll follow up next week"]
+
+
+# --- when said in words, who named lowercase, no "what" without an activity ----------------
+
+def test_a_date_said_as_an_ordinal_is_a_when():
+    conv = conversation(*BODY, "R: could we start the pilot on the twenty-second", "P: sure")
+    steps, _ = read_next_steps(conv)
+    assert [s.when for s in steps] == [True]
+
+
+def test_an_ordinal_that_counts_things_is_no_when():
+    conv = conversation(*BODY, "R: we'll start the pilot on the third floor", "P: sure")
+    assert not any(s.when for s in read_next_steps(conv)[0])
+
+
+def test_end_of_month_is_a_when():
+    conv = conversation(*BODY, "R: can we sign the contract by end of month", "P: yes")
+    assert [s.when for s in read_next_steps(conv)[0]] == [True]
+
+
+def test_a_lowercase_name_both_speakers_use_as_a_person_is_a_who():
+    conv = conversation(*BODY, "R: who signs off on it, you or dana in finance",
+                        "P: dana signs anything over five thousand",
+                        "R: great, can we review the contract with dana on thursday",
+                        "P: yes")
+    review = [s for s in read_next_steps(conv)[0] if "review" in s.text]
+    assert [s.who for s in review] == [True]
+
+
+def test_him_or_her_after_a_named_person_is_a_who():
+    conv = conversation(*BODY, "R: is that you or dana in finance", "P: dana signs it",
+                        "R: could you bring her to the review on thursday", "P: yes")
+    assert [s.who for s in read_next_steps(conv)[0]] == [True]
+
+
+def test_people_not_named_are_no_who_and_looping_them_in_is_no_what():
+    conv = conversation(*BODY, "R: let's loop in the right people on your side",
+                        "P: sure")
+    steps, vague = read_next_steps(conv)
+    assert steps == [] and vague
+    assert score(call(*BODY, "R: let's loop in the right people on your side", "P: sure"),
+                 "closing") == 2

@@ -120,3 +120,21 @@ def test_a_question_that_proposes_a_discount_does_not_explore():
 def test_agreeing_while_naming_who_else_decides_is_a_next_step_not_an_objection():
     assert objection_kinds("yes, that works, I'll need to check with my boss") == []
     assert "authority" in objection_kinds("that's not my call, I'd have to ask my boss")
+
+
+@pytest.mark.parametrize("said", [
+    "we have a payroll company, we've had them for ages",
+    "we work with an agency for that",
+    "we've used them for six years",
+])
+def test_someone_already_doing_it_is_an_incumbent_objection(said):
+    assert "incumbent" in objection_kinds(said)
+
+
+def test_stock_sympathy_does_not_acknowledge_an_objection():
+    turns = conversation("R: hi, this is Lee from Fleetline",
+                         "P: we already use another provider, we're fine",
+                         "R: I totally hear you, and I know exactly how you feel. our app is "
+                         "the best on the market",
+                         "P: okay")
+    assert [h.acknowledged for h in read_objections(turns)] == [False]

@@ -69,3 +69,53 @@ def test_estimated_practice_timings_show_no_overlap():
 def test_no_prospect_no_rapport():
     assert score(call("R: hi, thanks for your time. what slows your reps down"),
                  "rapport") is None
+
+
+# --- negativity from the prospect's situation; stock sympathy is not empathy --------------
+
+def test_a_hard_situation_is_negative_whatever_the_word_valences():
+    from pitchlab.analysis.skills.rapport import is_negative
+
+    said = {"we had to cut back to four drivers in june": True,
+            "my co-founder burned out and left": True,
+            "we're three weeks behind on every order": True,
+            "i just don't have the bandwidth for this right now": True,
+            "the rival bid would lose on price, so we're glad": False,
+            "give me a rough estimate": False}
+    for text, negative in said.items():
+        turn = conversation(f"P: {text}").turns[0]
+        assert is_negative(turn) is negative, text
+
+
+def test_stock_sympathy_then_the_pitch_ignores_the_hardship():
+    conv = conversation("R: how's the season going",
+                        "P: not well. we had to let nine drivers go after the depot closed",
+                        "R: so sorry to hear that, I know exactly how you feel. anyway, our "
+                        "routing app saves fuel",
+                        "P: okay")
+    found = read_rapport(conv)
+    assert found.empathy == () and len(found.ignored) == 1
+
+
+def test_naming_the_hardship_in_plain_words_is_empathy():
+    conv = conversation("R: how's the season going",
+                        "P: not well. we had to let nine drivers go after the depot closed",
+                        "R: nine drivers. that's a heavy thing to carry",
+                        "P: yeah")
+    assert len(read_rapport(conv).empathy) == 1
+
+
+def test_adapting_the_call_to_a_struggling_prospect_is_empathy():
+    conv = conversation("R: how's the season going",
+                        "P: honestly I'm exhausted, we're short staffed all week",
+                        "R: then I'll keep this short, one question and you're free to go",
+                        "P: thanks")
+    assert len(read_rapport(conv).empathy) == 1
+
+
+def test_a_lowercase_greeted_name_in_every_turn_is_mechanical():
+    conv = conversation("R: hi marta, thanks for the time", "P: sure",
+                        "R: so marta, how many vans do you run", "P: twenty",
+                        "R: twenty vans, marta. and who plans the routes", "P: I do",
+                        "R: got it, marta.", "P: okay")
+    assert read_rapport(conv).mechanical_name == "marta"

@@ -16,6 +16,7 @@ from pitchlab.deps import AppSettings, DbSession
 from pitchlab.kit.errors import Unauthorized
 from pitchlab.models import User
 from pitchlab.models.values import Role
+from pitchlab.observability.context import bind_principal
 from pitchlab.security.tokens import (
     AccessClaims,
     ExpiredToken,
@@ -94,6 +95,7 @@ async def principal_from_token(
     user = await repository.get_user(session, claims.user_id)
     if user is None or not token_still_valid(user, claims):
         raise _unauthorized()
+    bind_principal(user.id, user.company_id)  # every log line of the request names its caller
     return Principal(user=user, claims=claims)
 
 

@@ -26,8 +26,10 @@ from pitchlab.kit.events import publish
 from pitchlab.models import UsageRecord
 from pitchlab.models.values import EmailKind, SubscriptionStatus
 from pitchlab.notifications import templates
+from pitchlab.observability.logs import get_logger
 
 log = logging.getLogger(__name__)
+event_log = get_logger(__name__)
 
 # A company whose trial has ended practises while its subscription is in one of these.
 PRACTISING_STATUSES = frozenset(
@@ -57,6 +59,9 @@ async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) ->
     if minutes is None:
         raise QuotaExhausted
     await _claim_minutes_notice(session, payer.company_id, minutes)
+    event_log.info("billing.minute_charged", session_id=str(session_id), minute=minute,
+                company_id=str(payer.company_id), user_id=str(payer.user_id),
+                company_minutes_used=minutes.used, company_minutes_total=minutes.total)
     return True
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
+from pitchlab.alerts.jobs import job_out_of_retries
 from pitchlab.feedback import service
 from pitchlab.jobs.queue import job, resources
 from pitchlab.kit.events import subscriber
@@ -27,7 +28,8 @@ STRANDED_AFTER_SECONDS = 120
 async def generate_feedback(context: procrastinate.JobContext, event: SessionCompleted) -> None:
     deps = resources(context)
     try:
-        await service.generate(deps.database, deps.providers.scorer, event.session_id)
+        await service.generate(deps.database, deps.providers.scorer, event.session_id,
+                               deps.settings)
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
@@ -36,6 +38,8 @@ async def generate_feedback(context: procrastinate.JobContext, event: SessionCom
             log.error("feedback for %s failed for good", event.session_id, exc_info=exc)
             await service.mark_failed(deps.database, event.session_id,
                                       f"scoring failed after {MAX_ATTEMPTS} attempts")
+            # handled, so the queue's out-of-retries hook never sees it: tell the operators here
+            await job_out_of_retries(service.FEEDBACK_JOB, exc, deps)
             return
         raise
 

@@ -17,10 +17,12 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.alerts import service as alerts
 from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.auth import service as auth
 from pitchlab.auth.dependencies import Principal
 from pitchlab.companies import service as companies
+from pitchlab.config import Settings
 from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
@@ -40,8 +42,11 @@ FEEDBACK_JOB = "generate_feedback"
 LOCAL_SCORER = LocalSkillScorer()
 
 
-async def generate(database: Database, scorer: SkillScorer, session_id: UUID) -> bool:
-    """Compute and store the feedback. False when there is nothing (left) to do."""
+async def generate(
+    database: Database, scorer: SkillScorer, session_id: UUID, settings: Settings | None = None
+) -> bool:
+    """Compute and store the feedback. False when there is nothing (left) to do. With
+    ``settings``, a model that failed (the local rules stood in) counts towards its alert."""
     async with database.transaction(system_context("feedback")) as session:
         call = await practice.call_awaiting_feedback(session, session_id)
         if call is None:
@@ -56,6 +61,8 @@ async def generate(database: Database, scorer: SkillScorer, session_id: UUID) ->
                               call_type=call.call_type)
     # outside any transaction: it may be slow
     scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(call.turns, metrics, user)
+    if settings is not None and "fallback_reason" in scoring.result:
+        await alerts.provider_failed(database, settings, "openai")
     body = report_body(metrics, scoring, ai_withdrawn=ai_withdrawn)
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(

@@ -7,6 +7,7 @@ each task the process's resources (settings, database) through procrastinate's j
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -16,6 +17,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate.manager import JobManager
+from procrastinate.retry import get_retry_strategy
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +55,7 @@ JOB_MODULES = (
     "pitchlab.billing.jobs",
     "pitchlab.demo.jobs",
     "pitchlab.jobs.maintenance",
+    "pitchlab.alerts.jobs",
 )
 
 
@@ -98,6 +101,44 @@ def resources(context: procrastinate.JobContext) -> WorkerResources:
     return found
 
 
+# Told of every job whose last attempt failed: (job name, error, resources). The alerts domain
+# subscribes (alerts/jobs.py); a hook here keeps the queue below every domain.
+ExhaustedHook = Callable[[str, BaseException, "WorkerResources"], Awaitable[None]]
+_EXHAUSTED_HOOKS: list[ExhaustedHook] = []
+
+
+def on_job_exhausted(hook: ExhaustedHook) -> ExhaustedHook:
+    """Call ``hook`` when a job fails and procrastinate will not retry it."""
+    _EXHAUSTED_HOOKS.append(hook)
+    return hook
+
+
+def _reporting_exhaustion(spec: JobSpec) -> TaskFunction:
+    strategy = get_retry_strategy(spec.retry)
+
+    @functools.wraps(spec.function)
+    async def run(context: procrastinate.JobContext, **kwargs: Any) -> Any:
+        try:
+            return await spec.function(context, **kwargs)
+        except Exception as error:
+            assert context.job is not None  # a running task always has its job
+            if strategy is None or strategy.get_retry_decision(
+                exception=error, job=context.job
+            ) is None:
+                await _tell_exhausted(spec.name, error, resources(context))
+            raise
+
+    return run
+
+
+async def _tell_exhausted(name: str, error: BaseException, found: WorkerResources) -> None:
+    for hook in _EXHAUSTED_HOOKS:
+        try:
+            await hook(name, error, found)
+        except Exception:  # reporting a failure must not hide the failure itself
+            log.exception("could not report job %s out of retries", name)
+
+
 def build_job_app(
     app_url: URL, *, pool_size: int = 4, connect_timeout: int = 5
 ) -> procrastinate.App:
@@ -114,7 +155,7 @@ def build_job_app(
     app = procrastinate.App(connector=connector)
     for spec in _JOBS.values():
         task = app.task(name=spec.name, queue=spec.queue, retry=spec.retry, pass_context=True)(
-            spec.function
+            _reporting_exhaustion(spec)
         )
         if spec.periodic_cron:
             app.periodic(cron=spec.periodic_cron, periodic_id=spec.name)(task)

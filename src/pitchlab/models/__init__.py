@@ -1,5 +1,6 @@
 """SQLAlchemy tables. The migrations own the schema; these classes mirror it for queries."""
 
+from pitchlab.models.alerts import AlertState
 from pitchlab.models.audit import AuditLog
 from pitchlab.models.base import Base
 from pitchlab.models.billing import (
@@ -23,6 +24,7 @@ from pitchlab.models.practice import Feedback, PracticeSession, StreamTicket, Tr
 from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
 __all__ = [
+    "AlertState",
     "AuditLog",
     "Base",
     "BillingNotice",

@@ -91,6 +91,8 @@ class EmailKind(Choice):
     MINUTES_EXHAUSTED = "minutes_exhausted"
     # to the sales inbox (PITCHLAB_SALES_EMAIL), about a demo request (demo/service.py)
     DEMO_REQUESTED = "demo_requested"
+    # to the operators (PITCHLAB_ALERT_EMAIL), about a critical failure (alerts/service.py)
+    OPERATIONS_ALERT = "operations_alert"
 
 
 # --- demo booking ---------------------------------------------------------------------------

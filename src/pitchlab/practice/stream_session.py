@@ -30,6 +30,7 @@ from pitchlab.db import Database, is_database_unavailable, tenant_context
 from pitchlab.deps import context_of
 from pitchlab.http.connection_abort import abort_connection
 from pitchlab.models import PracticeSession
+from pitchlab.observability.logs import get_logger
 from pitchlab.practice import service
 from pitchlab.practice.live import CONSENT_WITHDRAWN
 from pitchlab.practice.recorder import RecordingStopped, TranscriptRecorder
@@ -38,6 +39,7 @@ from pitchlab.providers import elevenlabs_protocol as protocol
 from pitchlab.providers.voice import ProviderFailure, VoiceConversation
 
 log = logging.getLogger(__name__)
+event_log = get_logger(__name__)
 
 CLOSE_NORMAL, CLOSE_PROVIDER, CLOSE_TRY_AGAIN = 1000, 1011, 1013
 CLOSE_STALLED = 1008  # recorded only: the connection of a client that stopped reading is dropped
@@ -137,6 +139,8 @@ class StreamSession:
             task.cancel()
 
     async def run(self) -> int:
+        started = time.monotonic()
+        self._log_event("stream.started", minutes=self.minutes_billed)
         self._spawn(self._write(), "stream-writer")
         handshake = self._spawn(self._handshake(), "stream-handshake")
         try:
@@ -153,10 +157,17 @@ class StreamSession:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.conversation.close()
-        if outcome.code != CLOSE_NORMAL:
-            log.info("stream %s closing with %s: %s", self.row.id, outcome.code, outcome.reason)
+        self._log_event("stream.ended", duration_s=round(time.monotonic() - started, 3),
+                        minutes=self.minutes_billed, close_code=outcome.code,
+                        reason=outcome.reason)
         await self._say_goodbye(outcome)
         return outcome.code
+
+    def _log_event(self, name: str, **fields: Any) -> None:
+        # Ids and counts only: what was said stays in the transcript.
+        event_log.info(name, session_id=str(self.row.id), mode=str(self.row.mode),
+                       user_id=str(self.row.user_id), company_id=str(self.row.company_id),
+                       **fields)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)

@@ -18,7 +18,6 @@ Domains register handlers with ``@handles(source, event_type)`` in a module list
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,18 +26,23 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.alerts import service as alerts
 from pitchlab.config import Settings
 from pitchlab.db import system_context, use_context
 from pitchlab.jobs.queue import WorkerResources, defer_in_transaction, load_job_modules
 from pitchlab.kit.errors import DomainError
 from pitchlab.models import WebhookEvent, WebhookStatus
+from pitchlab.observability.logs import get_logger
 from pitchlab.providers import Providers
 from pitchlab.webhooks import repository
 from pitchlab.webhooks.sources import WebhookSource
 
-log = logging.getLogger(__name__)
+event_log = get_logger(__name__)
 
 HANDLE_EVENT_JOB = "handle_webhook_event"
+# An event failing this many times (about 40 s of retries) is told to the operators, long
+# before its last try (hours later, which the queue's out-of-retries alert covers).
+KEEPS_FAILING_AFTER_ATTEMPTS = 3
 
 
 # --- receiving ---------------------------------------------------------------------------------
@@ -57,7 +61,7 @@ async def receive(
         event = source.verify(body, headers)
     except DomainError as refused:
         # The reason only: headers and body stay out of the log.
-        log.warning("%s webhook refused: %s", source.name, refused.code)
+        event_log.warning("webhook.refused", source=source.name, code=refused.code)
         raise
     # Platform data, reached before anyone knows which company the event concerns.
     await use_context(session, system_context("webhook_inbox"))
@@ -70,8 +74,8 @@ async def receive(
     # pending or handled and is left alone.
     reopened = await repository.reopen_failed(session, source.name, event.event_id)
     if reopened is not None:
-        log.warning("%s webhook %s delivered again after its handling failed: retrying",
-                    source.name, event.event_id)
+        event_log.warning("webhook.redelivered", source=source.name, event_id=event.event_id,
+                       note="delivered again after its handling failed: retrying")
         await _queue_handling(session, reopened)
     return Receipt(duplicate=True)
 
@@ -144,6 +148,9 @@ async def handle(resources: WorkerResources, inbox_id: UUID, *, last_try: bool) 
             context = HandlingContext(session, resources.settings, resources.providers)
             outcome = await _dispatch(row, context)
             await repository.mark_handled(session, inbox_id, outcome)
+        event_log.info("webhook.processed", source=row.source, event_type=row.event_type,
+                    event_id=row.event_id, inbox_id=str(inbox_id), outcome=str(outcome),
+                    attempt=row.attempts + 1)
     except Exception as exc:
         await _record_failure(resources, inbox_id, exc, last_try=last_try)
         raise
@@ -174,8 +181,14 @@ async def _record_failure(
     if attempts is None:
         return
     if last_try:
-        log.error("webhook event %s failed for good after %d attempts; a new delivery of it "
-                  "retries it", inbox_id, attempts, exc_info=exc)
+        event_log.error("webhook.failed", inbox_id=str(inbox_id), attempts=attempts,
+                     gave_up=True, note="a new delivery of it retries it", exc_info=exc)
     else:
-        log.warning("webhook event %s failed (attempt %d), will retry: %s",
-                    inbox_id, attempts, error)
+        event_log.warning("webhook.failed", inbox_id=str(inbox_id), attempts=attempts,
+                       gave_up=False, error=error)
+    if attempts == KEEPS_FAILING_AFTER_ATTEMPTS:
+        await alerts.raise_alert(resources.database, resources.settings, alerts.Alert(
+            key="webhook_failing",
+            summary=f"webhook event {inbox_id} has failed {attempts} times "
+                    f"({type(exc).__name__}); still retrying",
+        ))

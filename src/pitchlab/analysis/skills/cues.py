@@ -98,3 +98,44 @@ PROCESS = pattern(
 def agrees(text: str) -> bool:
     """The turn agrees more than it holds back."""
     return len(AGREEMENT.findall(text)) > len(PUSHBACK.findall(text))
+
+# A hard situation the prospect is in (rapport: "empathy when the prospect is negative"): read
+# from what happened to them, not from word valences, which call "our CFO would lose the
+# argument" negative and "we laid off twelve people" neutral. Loss, layoffs and cuts, being
+# behind, burnout and stress, and saying so ("it's been rough", "I don't have it in me").
+HARDSHIP = pattern(
+    # loss, said of themselves ("we lost the contract", "we're losing clients", "cost us")
+    r"(?:we|i)(?:'ve|'re| have| had| are| were| just| already| been){0,2} (?:lost|losing|lose)",
+    r"(?:lost|cost) (?:us|me)", r"went under", r"going under", r"bankrupt\w*", r"shut(?:ting)? "
+    r"down", r"clos(?:e|ed|ing) (?:the doors|down|a location|locations)",
+    # layoffs and cuts
+    r"laid (?:\w+ )?off", r"lay(?:ing)? (?:\w+ )?off", r"layoffs?", r"let (?:\w+ ){1,2}go",
+    r"had to let", r"downsiz\w*", r"furlough\w*", r"redundan\w*", r"fired(?! up)",
+    r"(?:budget|pay|staff|job) cuts?",
+    r"cut(?:ting)? (?:back|staff|jobs|hours|headcount|\w+ people)",
+    # being behind or swamped
+    r"(?:\w+'re|are|am|is|been|fell|fall\w*|running|get\w*|way|so|weeks|months|days) behind",
+    r"behind on", r"backlog\w*", r"underwater", r"drowning", r"swamped", r"slammed",
+    r"stretched (?:thin|too thin)", r"short[- ]staffed", r"understaffed",
+    # burnout and stress
+    r"burn(?:ed|t|ing)? ?out", r"burnout", r"exhaust\w*", r"stress\w*", r"overwhelm\w*",
+    r"worn (?:out|down)", r"at (?:my|our) wits'? end", r"can't sleep", r"falling apart",
+    # saying it is hard
+    r"(?:don't|do not) (?:really )?have (?:it in me|the energy|the bandwidth|the headspace)",
+    r"can't (?:deal|handle|think about|face)", r"not (?:doing )?(?:great|good|well)",
+    r"rough(?! (?:estimate|idea|number|numbers|draft|guess|cut|sense|figure|order))",
+    r"(?:tough|hard|bad|brutal|difficult|terrible|awful) (?:year|month|quarter|week|time|"
+    r"stretch|few)", r"been (?:tough|hard|brutal|difficult|a nightmare)", r"struggl\w*",
+    r"worried", r"scared", r"nervous", r"passed away", r"died", r"funeral", r"in (?:the )?hospital",
+)
+# Stock sympathy that fits any call ("so sorry to hear that", "I know exactly how you feel", "I
+# appreciate you sharing"): FEEDBACK.md, "scripted phrases alone are not rapport". What a reply
+# says beyond these is what shows the rep heard this prospect.
+SCRIPTED_EMPATHY = pattern(
+    r"(?:i'm |i am )?(?:so |really |very )?sorry to hear (?:that|this|it)",
+    r"i (?:totally |completely |really )?(?:know|understand|get) (?:exactly )?how you feel",
+    r"i (?:totally |really )?hear you", r"(?:i )?(?:really )?appreciate you sharing(?: that)?",
+    r"thank(?:s| you) for sharing(?: that)?", r"(?:these are |it's )?(?:challenging|tough|"
+    r"difficult|crazy) times(?: for everyone)?", r"i feel your pain",
+    r"(?:i )?(?:totally|completely) (?:understand|get it|get that)", r"felt the same way",
+)

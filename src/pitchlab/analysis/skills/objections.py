@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pitchlab.analysis.report import SkillScore, not_observed, scored
 from pitchlab.analysis.skills.conversation import Conversation, Utterance, echoed
-from pitchlab.analysis.skills.cues import PUSHBACK, Cue, agrees, pattern
+from pitchlab.analysis.skills.cues import PUSHBACK, SCRIPTED_EMPATHY, Cue, agrees, pattern
 
 # The kinds of objection a prospect raises; each pattern is a way of saying it.
 OBJECTION_KINDS: dict[str, Cue] = {
@@ -36,7 +36,15 @@ OBJECTION_KINDS: dict[str, Cue] = {
     "incumbent": pattern(r"already (?:use|have|work with|got|pay)", r"(?:happy|fine) with",
                          r"current (?:provider|vendor|system|tool|platform)",
                          r"we use \w+", r"works for us", r"build (?:it|this|our own)",
-                         r"in[- ]house", r"ourselves"),
+                         r"in[- ]house", r"ourselves",
+                         # "we have a cleaning company", "we work with an agency": someone
+                         # already does it; "we've had them for years": and has for long
+                         r"(?:we|i) (?:have|use|work with|'ve got|got) (?:a|an|our|someone|"
+                         r"somebody|a guy|people)(?: \w+){0,2} (?:company|vendor|provider|"
+                         r"agency|firm|guy|person|partner|service|supplier|contractor|crew|"
+                         r"team|tool|system|platform|software|solution)s?",
+                         r"(?:we've|we have|i've|i have) (?:had|used|been with|worked with) "
+                         r"(?:them|him|her|it|\w+) for (?:years|ages|a long time|\w+ years)"),
     "authority": pattern(r"not my (?:call|decision)", r"not (?:the|a) (?:decision|right)",
                          r"(?:have|need) to (?:ask|check with|run it by|talk to)",
                          r"my (?:boss|partner|cfo|ceo)", r"above my", r"sign off"),
@@ -191,7 +199,10 @@ def _judge(conv: Conversation, objection: Utterance, response: tuple[Utterance, 
     opening = first.sentences[0] if first.sentences else ""
     scripted = bool(_BUT_AFTER_ACK.search(first.text))
     reflects = bool(echoed(opening, (objection,)))
-    acknowledged = not scripted and (bool(_ACKNOWLEDGES.search(opening)) or reflects)
+    # stock sympathy ("I understand how you feel", "others felt the same way") grants nothing
+    # of this prospect's concern: only what the opening says beyond it counts
+    own_words = SCRIPTED_EMPATHY.without(opening)
+    acknowledged = not scripted and (bool(_ACKNOWLEDGES.search(own_words)) or reflects)
     their_words = conv.prospect_content_until(response[-1].index)
     their_numbers = conv.prospect_numbers_until(response[-1].index)
     statements = [u.said_in(s) for u in response for s in u.sentences if s not in u.questions]
