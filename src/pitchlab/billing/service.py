@@ -17,6 +17,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import metrics as app_metrics
 from pitchlab.billing import notices, repository
 from pitchlab.billing.errors import CapAboveCompanyTotal, QuotaExhausted, SubscriptionInactive
 from pitchlab.billing.events import MinutesRunningOut
@@ -57,6 +58,9 @@ async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) ->
     if minutes is None:
         raise QuotaExhausted
     await _claim_minutes_notice(session, payer.company_id, minutes)
+    # Counted in the charging transaction: a charge is refused (raises) before this point, and
+    # a commit that fails after it is an outage the error metrics show anyway.
+    app_metrics.minute_charged()
     return True
 
 

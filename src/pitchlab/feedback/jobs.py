@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
+from pitchlab import metrics as app_metrics
 from pitchlab.feedback import service
 from pitchlab.jobs.queue import job, resources
 from pitchlab.kit.events import subscriber
@@ -31,13 +32,16 @@ async def generate_feedback(context: procrastinate.JobContext, event: SessionCom
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
+            app_metrics.feedback_job("failed")
             # the client gets a reason it can show; the detail (maybe SQL, maybe a vendor's
             # message) stays in the log
             log.error("feedback for %s failed for good", event.session_id, exc_info=exc)
             await service.mark_failed(deps.database, event.session_id,
                                       f"scoring failed after {MAX_ATTEMPTS} attempts")
             return
+        app_metrics.feedback_job("retried")
         raise
+    app_metrics.feedback_job("succeeded")
 
 
 @job(SWEEP_JOB, queue="sweeps", periodic_cron="* * * * *")

@@ -27,6 +27,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import metrics as app_metrics
 from pitchlab.config import Settings
 from pitchlab.db import system_context, use_context
 from pitchlab.jobs.queue import WorkerResources, defer_in_transaction, load_job_modules
@@ -39,6 +40,8 @@ from pitchlab.webhooks.sources import WebhookSource
 log = logging.getLogger(__name__)
 
 HANDLE_EVENT_JOB = "handle_webhook_event"
+# Refusals that say the delivery is not the provider's (counted apart from malformed ones).
+_SIGNATURE_REFUSALS = frozenset({"invalid_signature", "stale_timestamp"})
 
 
 # --- receiving ---------------------------------------------------------------------------------
@@ -58,12 +61,15 @@ async def receive(
     except DomainError as refused:
         # The reason only: headers and body stay out of the log.
         log.warning("%s webhook refused: %s", source.name, refused.code)
+        signature = refused.code in _SIGNATURE_REFUSALS
+        app_metrics.webhook_event(source.name, "rejected_signature" if signature else "rejected")
         raise
     # Platform data, reached before anyone knows which company the event concerns.
     await use_context(session, system_context("webhook_inbox"))
     inbox_id = await repository.insert_if_new(session, source.name, event, body)
     if inbox_id is not None:
         await _queue_handling(session, inbox_id)
+        app_metrics.webhook_event(source.name, "received")
         return Receipt(duplicate=False)
     # The provider delivering again an event whose job gave up is the one signal that it is
     # worth another try (Stripe's "resend" button is there for that); any other duplicate is
@@ -73,6 +79,7 @@ async def receive(
         log.warning("%s webhook %s delivered again after its handling failed: retrying",
                     source.name, event.event_id)
         await _queue_handling(session, reopened)
+    app_metrics.webhook_event(source.name, "duplicate")
     return Receipt(duplicate=True)
 
 
@@ -144,9 +151,12 @@ async def handle(resources: WorkerResources, inbox_id: UUID, *, last_try: bool) 
             context = HandlingContext(session, resources.settings, resources.providers)
             outcome = await _dispatch(row, context)
             await repository.mark_handled(session, inbox_id, outcome)
+            source = row.source
     except Exception as exc:
         await _record_failure(resources, inbox_id, exc, last_try=last_try)
         raise
+    app_metrics.webhook_event(
+        source, "processed" if outcome == WebhookStatus.PROCESSED else "ignored")
 
 
 async def _dispatch(row: WebhookEvent, context: HandlingContext) -> WebhookStatus:
@@ -170,10 +180,12 @@ async def _record_failure(
 ) -> None:
     error = f"{type(exc).__name__}: {exc}"
     async with resources.database.transaction(system_context("webhook_handling")) as session:
-        attempts = await repository.record_failure(session, inbox_id, error, gave_up=last_try)
-    if attempts is None:
+        failed = await repository.record_failure(session, inbox_id, error, gave_up=last_try)
+    if failed is None:
         return
+    source, attempts = failed
     if last_try:
+        app_metrics.webhook_event(source, "failed")
         log.error("webhook event %s failed for good after %d attempts; a new delivery of it "
                   "retries it", inbox_id, attempts, exc_info=exc)
     else:
