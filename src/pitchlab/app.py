@@ -17,6 +17,7 @@ from pitchlab.admin.audit_logs import router as audit_router
 from pitchlab.admin.router import router as admin_router
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
+from pitchlab.cache import cache_from_settings
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
             url,
             pool_size=resolved.database_pool_size,
             connect_timeout=resolved.database_connect_timeout_seconds,
+            cache=cache_from_settings(resolved),
         )
         job_app = build_job_app(url, connect_timeout=resolved.database_connect_timeout_seconds)
         # Everything allocated so far lives as long as the process: keep it out of the garbage

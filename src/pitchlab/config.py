@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     calendly_base_url: str = "https://api.calendly.com"
     sales_email: str | None = None
 
+    # --- metrics and caching (issue 14) ---
+    # How long the application cache keeps a read (in memory, or in Redis with redis_url): the
+    # most a change made behind the app's back, or by another process without Redis, stays unseen.
+    cache_ttl_seconds: float = Field(default=60.0, gt=0, le=3600)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
