@@ -156,6 +156,7 @@ def worker(
 
     settings, app_url = _prepared()
 
+    from pitchlab.cache import cache_from_settings
     from pitchlab.database_setup import resolved_secret
     from pitchlab.db import Database
     from pitchlab.jobs.queue import WorkerResources, build_job_app
@@ -170,7 +171,8 @@ def worker(
 
     async def run() -> None:
         _cancel_on_stop_signals()
-        database = Database(app_url, pool_size=concurrency, connect_timeout=timeout)
+        database = Database(app_url, pool_size=concurrency, connect_timeout=timeout,
+                            cache=cache_from_settings(settings))  # the API's, to invalidate it
         job_app = build_job_app(app_url, pool_size=concurrency + 1, connect_timeout=timeout)
         vault = Vault(KeyRing.parse(resolved_secret(settings.encryption_keys)))
         resources = WorkerResources(settings, database, build_providers(settings, vault))

@@ -14,6 +14,7 @@ from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession, context_of
+from pitchlab.http.caching import cache_for
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
 from pitchlab.models import PracticeSession
@@ -62,8 +63,13 @@ def session_out(row: PracticeSession) -> SessionOut:
     )
 
 
+# The library changes only with a deploy; signed-in callers only, so no shared cache keeps it.
+SCENARIOS_MAX_AGE = 300
+
+
 @router.get("/api/scenarios", response_model=ScenarioList, summary="The scenario library",
-            responses=error_responses(401))
+            responses=error_responses(401),
+            dependencies=[cache_for(max_age=SCENARIOS_MAX_AGE, private=True)])
 async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
     return ScenarioList(items=[ScenarioOut.of(s) for s in SCENARIOS])
 
