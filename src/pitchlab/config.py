@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     calendly_base_url: str = "https://api.calendly.com"
     sales_email: str | None = None
 
+    # --- shutdown and deployment (issue 14) ---
+    # On SIGTERM, `pitchlab serve` refuses new calls, ends the live calls it streams (billed,
+    # transcript kept, feedback queued), lets in-flight requests finish and exits, within this.
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
