@@ -141,7 +141,10 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=True,
                             ws="websockets-sansio")
-    uvicorn.Server(config).run(sockets=[sock])
+    # SIGTERM: new calls refused, live calls ended and billed, in-flight requests finished
+    from pitchlab.shutdown import serve_until_stopped
+
+    serve_until_stopped(app, config, sock, settings.shutdown_grace_seconds)
 
 
 @cli.command()

@@ -22,6 +22,7 @@ from pitchlab.practice import service, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
     OnlyAdminsListOthers,
+    ServerShuttingDown,
     SessionInProgress,
     SessionNotFound,
     SessionNotInProgress,
@@ -82,12 +83,15 @@ async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
     "user's cap (402 `quota_exhausted`), no other live call (409 `session_in_progress`), and for "
     "voice a `voice_recording` consent (403 `consent_required`).",
     responses=error_responses(401, EmailNotVerified, SubscriptionInactive, QuotaExhausted,
-                              SessionInProgress, ConsentRequired, UnknownScenario, 422),
+                              SessionInProgress, ConsentRequired, UnknownScenario, 422,
+                              ServerShuttingDown),
 )
 async def start(
-    body: SessionStart, principal: CurrentPrincipal, session: DbSession,
+    body: SessionStart, request: Request, principal: CurrentPrincipal, session: DbSession,
     settings: AppSettings,
 ) -> SessionStarted:
+    if context_of(request).live_streams.draining:  # this process is stopping (SIGTERM)
+        raise ServerShuttingDown
     started = await service.start_session(session, settings, principal, body.scenario_id, body.mode)
     row = started.row
     return SessionStarted(
