@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import URL
 
 from pitchlab import __version__
+from pitchlab import metrics as app_metrics
 from pitchlab.admin.audit_logs import router as audit_router
 from pitchlab.admin.router import router as admin_router
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
+from pitchlab.cache import cache_from_settings
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.database_setup import head_revision
 from pitchlab.db import Database, app_role_url, normalize_url
@@ -24,6 +26,7 @@ from pitchlab.deps import AppContext, install_context, report_database_outage, u
 from pitchlab.feedback.router import router as feedback_router
 from pitchlab.health.router import router as health_router
 from pitchlab.http.body_limit import BodyLimitMiddleware, BodyTooLarge, handle_body_too_large
+from pitchlab.http.caching import HttpCachingMiddleware
 from pitchlab.http.connection_abort import ConnectionAbortMiddleware
 from pitchlab.http.cors import EnvelopeCORSMiddleware
 from pitchlab.http.errors import install_error_handlers
@@ -75,6 +78,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
             url,
             pool_size=resolved.database_pool_size,
             connect_timeout=resolved.database_connect_timeout_seconds,
+            cache=cache_from_settings(resolved),
         )
         job_app = build_job_app(url, connect_timeout=resolved.database_connect_timeout_seconds)
         # Everything allocated so far lives as long as the process: keep it out of the garbage
@@ -88,7 +92,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
                     limiter=RateLimiter(
                         resolved.redis_url.get_secret_value() if resolved.redis_url else None
                     ),
-                    metrics=metrics, live_streams=LiveStreams(), jobs=job_app,
+                    metrics=metrics, jobs=job_app,
+                    live_streams=metrics.watching_streams(LiveStreams()),  # the gauge reads it
                     expected_revision=head_revision(),
                     # /readyz is 503 while an in-process worker is down
                     worker_health=(
@@ -126,6 +131,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
         max_body_bytes=resolved.max_body_bytes,
         larger_limits=dict.fromkeys(UPLOAD_PATHS, resolved.max_upload_bytes),
     )
+    app.add_middleware(HttpCachingMiddleware)  # inside the metrics: a 304 is counted as one
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         EnvelopeCORSMiddleware,
@@ -175,6 +181,7 @@ async def _in_process_worker(context: AppContext) -> AsyncIterator[None]:
     worker = asyncio.create_task(
         supervise_worker(context.jobs, resources, backoff=backoff, health=context.worker_health),
         name="pitchlab-in-process-worker",
+        context=app_metrics.context_using(context.metrics),  # its jobs count into this app's
     )
     try:
         yield

@@ -146,7 +146,10 @@ def serve(
     # Forwarded headers are the app's business (PITCHLAB_TRUSTED_PROXIES, http/proxy_headers.py).
     config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False,
                             ws="websockets-sansio")
-    uvicorn.Server(config).run(sockets=[sock])
+    # SIGTERM: new calls refused, live calls ended and billed, in-flight requests finished
+    from pitchlab.shutdown import serve_until_stopped
+
+    serve_until_stopped(app, config, sock, settings.shutdown_grace_seconds)
 
 
 @cli.command()
@@ -161,6 +164,7 @@ def worker(
 
     settings, app_url = _prepared()
 
+    from pitchlab.cache import cache_from_settings
     from pitchlab.database_setup import resolved_secret
     from pitchlab.db import Database
     from pitchlab.jobs.queue import WorkerResources, build_job_app
@@ -175,7 +179,8 @@ def worker(
 
     async def run() -> None:
         _cancel_on_stop_signals()
-        database = Database(app_url, pool_size=concurrency, connect_timeout=timeout)
+        database = Database(app_url, pool_size=concurrency, connect_timeout=timeout,
+                            cache=cache_from_settings(settings))  # the API's, to invalidate it
         job_app = build_job_app(app_url, pool_size=concurrency + 1, connect_timeout=timeout)
         vault = Vault(KeyRing.parse(resolved_secret(settings.encryption_keys)))
         resources = WorkerResources(settings, database, build_providers(settings, vault))

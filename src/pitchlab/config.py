@@ -217,6 +217,14 @@ class Settings(BaseSettings):
     alert_min_interval_seconds: float = Field(default=900.0, ge=0)
     # A provider failing with no gap longer than this, for at least this long, is "down".
     alert_provider_down_seconds: float = Field(default=300.0, gt=0)
+    # --- metrics and caching (issue 14) ---
+    # How long the application cache keeps a read (in memory, or in Redis with redis_url): the
+    # most a change made behind the app's back, or by another process without Redis, stays unseen.
+    cache_ttl_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # --- shutdown and deployment (issue 14) ---
+    # On SIGTERM, `pitchlab serve` refuses new calls, ends the live calls it streams (billed,
+    # transcript kept, feedback queued), lets in-flight requests finish and exits, within this.
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from pitchlab import cache as app_cache
+from pitchlab.cache import Cache, MemoryCache
 from pitchlab.db_roles import DEFAULT_APP_ROLE, ROLE_NAME, checked_role_name  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -203,7 +205,8 @@ def describe_error(exc: BaseException) -> str:
 class Database:
     """The application role's connection pool and its units of work."""
 
-    def __init__(self, url: URL, *, pool_size: int = 10, connect_timeout: int = 5) -> None:
+    def __init__(self, url: URL, *, pool_size: int = 10, connect_timeout: int = 5,
+                 cache: Cache | None = None) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -216,10 +219,13 @@ class Database:
             self.engine, expire_on_commit=False, sync_session_class=TenantAwareSession
         )
         self.availability = Availability()
+        # Its units of work read through it and invalidate it on commit (pitchlab.cache).
+        self.cache: Cache = cache or MemoryCache()
 
     def session(self, context: DbContext = NO_TENANT) -> AsyncSession:
         session = self.sessionmaker()
         session.info[_CONTEXT_KEY] = context
+        app_cache.attach(session, self.cache)
         return session
 
     @asynccontextmanager
@@ -231,7 +237,9 @@ class Database:
                 await session.commit()
             except BaseException:
                 await session.rollback()
+                app_cache.rolled_back(session)
                 raise
+            await app_cache.committed(session)
         self.availability.report_available()
 
     async def ping(self, within_seconds: float) -> bool:
@@ -245,3 +253,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.cache.aclose()

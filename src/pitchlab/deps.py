@@ -41,6 +41,15 @@ class LiveStreamRegistry(Protocol):
 
     def __len__(self) -> int: ...
 
+    # the shutdown (practice.shutdown): no new stream or call while draining
+    draining: bool
+
+    def session_ids(self) -> list[UUID]: ...
+
+    async def stop(self, session_id: UUID, code: int, reason: str) -> None: ...
+
+    async def wait_for_change(self) -> None: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class AppContext:

@@ -7,6 +7,7 @@ in-process (as ``pitchlab serve`` does); ``pitchlab worker`` is run as the opera
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -189,10 +190,10 @@ async def test_pitchlab_worker_logs_each_restart_and_keeps_working(
         for _ in range(2):  # two outages in a row: each one is survived and logged
             await proxy.stop()
             stopped = await lines.expect("job worker stopped", within_seconds=60)
-            assert "WARNING" in stopped
+            assert json.loads(stopped)["level"] == "warning"  # one JSON line per event
             await proxy.start()
             restarted = await lines.expect("restarting the job worker", within_seconds=60)
-            assert "WARNING" in restarted and "(attempt " in restarted
+            assert json.loads(restarted)["level"] == "warning" and "(attempt " in restarted
             await lines.expect("Starting worker", within_seconds=60)
 
         # The restarted worker runs jobs: email queued now (by the API, not through the

@@ -35,6 +35,7 @@ from pitchlab.billing.schemas import (
     UsageOut,
 )
 from pitchlab.deps import AppProviders, AppSettings, DbSession
+from pitchlab.http.caching import cache_for
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import InvalidCursor, Unauthorized
 
@@ -47,15 +48,19 @@ NO_STRIPE = (
     "the trial). Stripe unreachable or failing: 503 `billing_unavailable` with `Retry-After`; "
     "nothing was half-made, so the same request again is safe."
 )
+# The plans and packs change only with the settings (a restart): any cache may keep them a while.
+CATALOGUE_MAX_AGE = 300
 
 
-@router.get("/api/plans", response_model=PlanList, summary="The subscription plans (public)")
+@router.get("/api/plans", response_model=PlanList, summary="The subscription plans (public)",
+            dependencies=[cache_for(max_age=CATALOGUE_MAX_AGE)])
 async def list_plans(settings: AppSettings) -> PlanList:
     return PlanList(items=[PlanOut.of(plan) for plan in settings.plans])
 
 
 @router.get("/api/billing/top-ups", response_model=TopUpPackList,
-            summary="The top-up packs of minutes (public)")
+            summary="The top-up packs of minutes (public)",
+            dependencies=[cache_for(max_age=CATALOGUE_MAX_AGE)])
 async def list_top_up_packs(settings: AppSettings) -> TopUpPackList:
     return TopUpPackList(items=[TopUpPackOut.of(pack) for pack in settings.top_up_packs])
 

@@ -17,6 +17,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import cache as app_cache
+from pitchlab import metrics as app_metrics
 from pitchlab.billing import notices, repository
 from pitchlab.billing.errors import CapAboveCompanyTotal, QuotaExhausted, SubscriptionInactive
 from pitchlab.billing.events import MinutesRunningOut
@@ -42,8 +44,25 @@ async def ensure_may_practise(session: AsyncSession, company_id: UUID, now: date
     ``SubscriptionInactive``."""
     if await companies.trial_running(session, company_id, now):
         return
-    if not await repository.has_subscription_in(session, company_id, PRACTISING_STATUSES):
+    if not await practising_subscription(session, company_id):
         raise SubscriptionInactive
+
+
+def subscription_standing_key(company_id: UUID) -> str:
+    return f"billing:practising-subscription:{company_id}"
+
+
+async def practising_subscription(session: AsyncSession, company_id: UUID) -> bool:
+    """Whether the company has a subscription it may practise on: read at every session start
+    after the trial, so kept in the app cache; ``subscriptions.record_subscription``, the one
+    writer of the subscription mirror, invalidates it."""
+    key = subscription_standing_key(company_id)
+    cached = await app_cache.of(session).get(key)
+    if cached is not None:
+        return cached == "1"
+    found = await repository.has_subscription_in(session, company_id, PRACTISING_STATUSES)
+    await app_cache.of(session).set(key, "1" if found else "0")
+    return found
 
 
 async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) -> bool:
@@ -62,6 +81,9 @@ async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) ->
     event_log.info("billing.minute_charged", session_id=str(session_id), minute=minute,
                 company_id=str(payer.company_id), user_id=str(payer.user_id),
                 company_minutes_used=minutes.used, company_minutes_total=minutes.total)
+    # Counted in the charging transaction: a charge is refused (raises) before this point, and
+    # a commit that fails after it is an outage the error metrics show anyway.
+    app_metrics.minute_charged()
     return True
 
 

@@ -28,11 +28,12 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import cache as app_cache
 from pitchlab.audit import service as audit
 from pitchlab.billing import repository
 from pitchlab.billing.catalogue import COMPANY_METADATA_KEY, plan_for_price
 from pitchlab.billing.notices import notify_admins_once
-from pitchlab.billing.service import PRACTISING_STATUSES
+from pitchlab.billing.service import PRACTISING_STATUSES, subscription_standing_key
 from pitchlab.companies import service as companies
 from pitchlab.config import Plan, Settings
 from pitchlab.models.values import AuditAction, EmailKind, MinuteGrantKind, SubscriptionStatus
@@ -128,6 +129,8 @@ async def record_subscription(
         await repository.add_mirror(session, company_id, values)
     else:
         await repository.update_mirror(session, previous.id, values)
+    # the next session start reads the new status, in every process (pitchlab.cache)
+    app_cache.invalidate_on_commit(session, subscription_standing_key(company_id))
     await _audit_change(session, company_id, subscription.id, values, previous_status,
                         previous_plan_id)
     synced = Synced(company_id, subscription, status, plan)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
+from pitchlab import metrics as app_metrics
 from pitchlab.alerts.jobs import job_out_of_retries
 from pitchlab.feedback import service
 from pitchlab.jobs.queue import job, resources
@@ -33,6 +34,7 @@ async def generate_feedback(context: procrastinate.JobContext, event: SessionCom
     except Exception as exc:
         attempt = (context.job.attempts or 0) + 1
         if attempt >= MAX_ATTEMPTS:
+            app_metrics.feedback_job("failed")
             # the client gets a reason it can show; the detail (maybe SQL, maybe a vendor's
             # message) stays in the log
             log.error("feedback for %s failed for good", event.session_id, exc_info=exc)
@@ -41,7 +43,9 @@ async def generate_feedback(context: procrastinate.JobContext, event: SessionCom
             # handled, so the queue's out-of-retries hook never sees it: tell the operators here
             await job_out_of_retries(service.FEEDBACK_JOB, exc, deps)
             return
+        app_metrics.feedback_job("retried")
         raise
+    app_metrics.feedback_job("succeeded")
 
 
 @job(SWEEP_JOB, queue="sweeps", periodic_cron="* * * * *")

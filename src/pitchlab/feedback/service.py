@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import metrics as app_metrics
 from pitchlab.alerts import service as alerts
 from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.auth import service as auth
@@ -128,6 +129,7 @@ async def _queue_generation(session: AsyncSession, event: SessionCompleted) -> N
             await defer_in_transaction(session, FEEDBACK_JOB,
                                        queueing_lock=f"feedback-{event.session_id}",
                                        **_EVENT.dump_python(event, mode="json"))
+        app_metrics.job_queued(FEEDBACK_JOB)
     except IntegrityError:
         pass  # already queued and not started: that job will do
 

@@ -42,6 +42,7 @@ from pitchlab.kit.errors import (
 )
 from pitchlab.practice.errors import (
     ConsentRequired,
+    ServerShuttingDown,
     SessionInProgress,
     SessionNotInProgress,
     UnknownScenario,
@@ -81,6 +82,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     SessionInProgress: 409,
     SessionNotInProgress: 409,
     ConsentRequired: 403,
+    ServerShuttingDown: 503,
     # --- billing ---
     QuotaExhausted: 402,
     SubscriptionInactive: 402,

@@ -1,41 +1,41 @@
-"""Prometheus request metrics, on a registry per app so that two apps never share counters."""
+"""Prometheus request metrics, on the app's own ``Metrics`` (``pitchlab.metrics``), so that two
+apps never share counters. The middleware also makes the app's ``Metrics`` the current one for
+each request and WebSocket, so that the code they run counts into it."""
 
 from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pitchlab import metrics as app_metrics
+from pitchlab.metrics import Metrics
+
+# The name the app context has always used; the same object since it counts more than HTTP.
+HttpMetrics = Metrics
 
 _KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
-class HttpMetrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "pitchlab_http_requests",
-            "HTTP requests answered, by route template and status.",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "pitchlab_http_request_duration_seconds",
-            "Time to answer an HTTP request, by route template.",
-            ["method", "route"],
-            registry=self.registry,
-        )
-
-
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        token = app_metrics.use(self.metrics)
+        try:
+            if scope["type"] == "http":
+                await self._timed(scope, receive, send)
+            else:  # a stream: what it charges counts, its duration is no request latency
+                await self.app(scope, receive, send)
+        finally:
+            app_metrics.reset(token)
+
+    async def _timed(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

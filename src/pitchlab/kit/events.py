@@ -25,6 +25,7 @@ import procrastinate
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import metrics as app_metrics
 from pitchlab.jobs.queue import defer_in_transaction, job, load_job_modules
 
 
@@ -86,3 +87,4 @@ async def publish(session: AsyncSession, event: DomainEvent) -> None:
     payload = _adapter(type(event)).dump_python(event, mode="json")
     for job_name in subscribers_of(type(event)):
         await defer_in_transaction(session, job_name, **payload)
+        app_metrics.job_queued(job_name)

@@ -125,6 +125,7 @@ class EndReason(Choice):
     ENDED_BY_SUPER_ADMIN = "ended_by_super_admin"
     IDLE_TIMEOUT = "idle_timeout"  # no stream and no turn for too long: the sweep ended it
     ACCOUNT_DELETED = "account_deleted"  # the rep erased their account mid-call
+    SERVER_SHUTDOWN = "server_shutdown"  # the process streaming it was stopped (SIGTERM)
 
 
 class Speaker(Choice):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pitchlab.kit.errors import DomainError, Forbidden, NotFound
+from pitchlab.kit.errors import DomainError, Forbidden, NotFound, RetryLater
 
 
 class SessionNotFound(NotFound):
@@ -44,3 +44,22 @@ class ConsentRequired(DomainError):
 
     def __init__(self, kind: str) -> None:
         super().__init__(details={"kind": kind, "consents": "POST /api/users/me/consents"})
+
+
+# A client retrying after this lands on another process (behind a load balancer) or on this one
+# restarted.
+SHUTTING_DOWN_RETRY_AFTER_SECONDS = 5
+
+
+class ServerShuttingDown(RetryLater):
+    """This process is stopping (SIGTERM): it starts no new call. The contract's 503 code, so a
+    client treats it like any other brief unavailability."""
+
+    code = "service_unavailable"
+    default_message = "This server is shutting down; try again in a few seconds."
+
+    def __init__(self) -> None:
+        super().__init__(
+            retry_after_seconds=SHUTTING_DOWN_RETRY_AFTER_SECONDS,
+            details={"retry_after_seconds": SHUTTING_DOWN_RETRY_AFTER_SECONDS},
+        )

@@ -14,6 +14,7 @@ from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession, context_of
+from pitchlab.http.caching import cache_for
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
 from pitchlab.models import PracticeSession
@@ -21,6 +22,7 @@ from pitchlab.practice import service, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
     OnlyAdminsListOthers,
+    ServerShuttingDown,
     SessionInProgress,
     SessionNotFound,
     SessionNotInProgress,
@@ -62,8 +64,13 @@ def session_out(row: PracticeSession) -> SessionOut:
     )
 
 
+# The library changes only with a deploy; signed-in callers only, so no shared cache keeps it.
+SCENARIOS_MAX_AGE = 300
+
+
 @router.get("/api/scenarios", response_model=ScenarioList, summary="The scenario library",
-            responses=error_responses(401))
+            responses=error_responses(401),
+            dependencies=[cache_for(max_age=SCENARIOS_MAX_AGE, private=True)])
 async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
     return ScenarioList(items=[ScenarioOut.of(s) for s in SCENARIOS])
 
@@ -76,12 +83,15 @@ async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
     "user's cap (402 `quota_exhausted`), no other live call (409 `session_in_progress`), and for "
     "voice a `voice_recording` consent (403 `consent_required`).",
     responses=error_responses(401, EmailNotVerified, SubscriptionInactive, QuotaExhausted,
-                              SessionInProgress, ConsentRequired, UnknownScenario, 422),
+                              SessionInProgress, ConsentRequired, UnknownScenario, 422,
+                              ServerShuttingDown),
 )
 async def start(
-    body: SessionStart, principal: CurrentPrincipal, session: DbSession,
+    body: SessionStart, request: Request, principal: CurrentPrincipal, session: DbSession,
     settings: AppSettings,
 ) -> SessionStarted:
+    if context_of(request).live_streams.draining:  # this process is stopping (SIGTERM)
+        raise ServerShuttingDown
     started = await service.start_session(session, settings, principal, body.scenario_id, body.mode)
     row = started.row
     return SessionStarted(

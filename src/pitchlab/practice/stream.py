@@ -5,7 +5,8 @@ ElevenLabs Conversational AI protocol's (providers/elevenlabs_protocol.py).
 Close codes: 1000 normal end, 4401 bad ticket or token, 4402 quota exhausted, 4403 voice without
 a voice-recording consent (or the consent withdrawn mid-call), 4404 unknown (or not live, or not
 yours) session, 1013 database unavailable (try again later), 1011 provider failure (the session
-stays live, so it can be ended and is billed only for the minutes that really ran). A client that
+stays live, so it can be ended and is billed only for the minutes that really ran), 1001 server
+shutting down (a live call is ended first, see shutdown.py; a new stream is refused). A client that
 has not read for ``stream_send_timeout_seconds`` gets no close frame (it would not read it): its
 connection is dropped, and the call stays live until it is ended or swept. A domain rule that
 refuses the stream (a ``DomainError``) closes it with the code the error catalogue gives it.
@@ -27,8 +28,10 @@ from pitchlab.http.error_catalogue import close_code_of
 from pitchlab.kit.errors import DomainError
 from pitchlab.models import PracticeSession, User
 from pitchlab.practice import repository, service, turns
+from pitchlab.practice.live import GOING_AWAY
 from pitchlab.practice.recorder import TranscriptRecorder, Turns
 from pitchlab.practice.scenarios import Scenario, get_scenario
+from pitchlab.practice.shutdown import SHUTTING_DOWN
 from pitchlab.practice.stream_session import (
     CLOSE_CONSENT,
     CLOSE_PROVIDER,
@@ -70,6 +73,9 @@ async def stream(websocket: WebSocket, session_id: str) -> None:
 async def _serve(websocket: WebSocket, session_id: UUID) -> None:
     context = context_of(websocket)
     database: Database = context.database
+    if context.live_streams.draining:  # shutting down: reconnect to another process, later
+        await websocket.close(GOING_AWAY, SHUTTING_DOWN)
+        return
     try:
         user = await _authenticate(websocket, session_id)
         row, scenario, turns_so_far = await _admit(database, context.settings, user, session_id)

@@ -132,11 +132,13 @@ class StreamSession:
     # --- the call ---
 
     async def request_close(self, code: int, reason: str) -> None:
-        """From outside (the call was ended over HTTP, consent withdrawn, a newer stream):
-        stop everything and close."""
+        """From outside (the call was ended over HTTP, consent withdrawn, a newer stream, the
+        server shutting down): stop everything and close. Returns once the call's work has
+        stopped (nothing more is recorded or charged); the close frame follows from ``run``."""
         self._closing = StreamClosed(code, reason)
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def run(self) -> int:
         started = time.monotonic()

@@ -22,6 +22,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from pitchlab.metrics import provider_call
 from pitchlab.models import User
 from pitchlab.providers import elevenlabs_protocol as protocol
 from pitchlab.providers.prospect import ProspectBrief
@@ -69,15 +70,18 @@ class ElevenLabsRelay:
         return await self._await_metadata()
 
     async def _signed_url(self) -> str:
-        try:
-            response = await self.http.get(
-                f"{self.base_url}{protocol.SIGNED_URL_PATH}", params={"agent_id": self.agent_id},
-                headers={protocol.API_KEY_HEADER: self._api_key},
-            )
-        except httpx.HTTPError as exc:
-            raise _unreachable(exc) from None
-        if response.status_code != 200:
-            raise ProviderFailure(f"the voice provider refused the call ({response.status_code})")
+        async with provider_call("elevenlabs"):  # a refusal counts as an error too
+            try:
+                response = await self.http.get(
+                    f"{self.base_url}{protocol.SIGNED_URL_PATH}",
+                    params={"agent_id": self.agent_id},
+                    headers={protocol.API_KEY_HEADER: self._api_key},
+                )
+            except httpx.HTTPError as exc:
+                raise _unreachable(exc) from None
+            if response.status_code != 200:
+                raise ProviderFailure(
+                    f"the voice provider refused the call ({response.status_code})")
         return protocol.SignedUrlOut.model_validate_json(response.content).signed_url
 
     def _initiation(self, client_initiation: protocol.Message) -> protocol.ClientInitiation:

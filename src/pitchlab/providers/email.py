@@ -16,6 +16,7 @@ from uuid import UUID
 import resend
 
 from pitchlab.config import Settings
+from pitchlab.metrics import provider_call
 
 log = logging.getLogger(__name__)
 outbox_log = logging.getLogger("pitchlab.email.outbox")
@@ -54,17 +55,18 @@ class ResendEmailSender:
         # The SDK reads its configuration from module attributes; one process has one of each.
         resend.api_key = self._api_key
         resend.api_url = self._base_url
-        response = await resend.Emails.send_async(
-            {
-                "from": message.sender,
-                "to": [message.to],
-                "subject": message.subject,
-                "text": message.text,
-                "html": message.html,
-            },
-            # a retry after a lost response must not send the email twice
-            {"idempotency_key": f"pitchlab-outbox-{message.outbox_id}"},
-        )
+        async with provider_call("resend"):
+            response = await resend.Emails.send_async(
+                {
+                    "from": message.sender,
+                    "to": [message.to],
+                    "subject": message.subject,
+                    "text": message.text,
+                    "html": message.html,
+                },
+                # a retry after a lost response must not send the email twice
+                {"idempotency_key": f"pitchlab-outbox-{message.outbox_id}"},
+            )
         return str(response["id"])
 
 

@@ -55,6 +55,7 @@ from pitchlab.analysis.report import (
     is_scored,
     not_observed,
 )
+from pitchlab.metrics import provider_call
 from pitchlab.models.values import SkillStatus, Speaker, Turn
 from pitchlab.security.vault import Vault, key_for
 
@@ -175,13 +176,14 @@ class OpenAISkillScorer:
                 "name": "sales_call_feedback", "strict": True, "schema": rubric.RESPONSE_SCHEMA}}
         else:
             system, response_format = rubric.json_mode_prompt(), {"type": "json_object"}
-        return await client.chat.completions.create(
-            model=self.model,
-            temperature=0,
-            messages=[{"role": "system", "content": system},
-                      {"role": "user", "content": call}],
-            response_format=response_format,
-        )
+        async with provider_call("openai"):
+            return await client.chat.completions.create(
+                model=self.model,
+                temperature=0,
+                messages=[{"role": "system", "content": system},
+                          {"role": "user", "content": call}],
+                response_format=response_format,
+            )
 
     async def _fallback(self, turns: Turns, metrics: Metrics, user: Any, reason: str,
                         raw: dict[str, Any] | None) -> Scoring:

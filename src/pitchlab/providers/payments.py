@@ -19,6 +19,8 @@ from typing import Any, Literal, Protocol
 
 import stripe
 
+from pitchlab.metrics import provider_call
+
 log = logging.getLogger(__name__)
 
 
@@ -269,7 +271,8 @@ async def _call(request: Any) -> Any:
     Stripe's request id, never the key). Invalid-request errors are ours to fix, so they are
     logged as errors; outages as warnings."""
     try:
-        return await request
+        async with provider_call("stripe"):
+            return await request
     except stripe.InvalidRequestError as exc:
         log.error("Stripe refused a request: %s (request %s)", exc.user_message, exc.request_id)
         raise BillingUnavailableError(str(exc.user_message or "invalid request")) from None

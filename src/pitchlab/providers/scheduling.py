@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from pitchlab.metrics import provider_call
+
 log = logging.getLogger(__name__)
 
 # Calendly's own refusals of a request (its body says why); anything else is an outage for us.
@@ -110,7 +112,9 @@ class CalendlyScheduler:
     async def _post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self._api_token}"}
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with provider_call("calendly"), httpx.AsyncClient(
+                timeout=self._timeout
+            ) as client:
                 response = await client.post(f"{self._base_url}{path}", json=body,
                                              headers=headers)
         except httpx.HTTPError as failure:

@@ -68,9 +68,9 @@ async def mark_handled(session: AsyncSession, inbox_id: UUID, status: WebhookSta
 
 async def record_failure(
     session: AsyncSession, inbox_id: UUID, error: str, *, gave_up: bool
-) -> int | None:
-    """Count a failed attempt and keep its error; the attempts so far, or None when the event was
-    handled meanwhile (or is gone)."""
+) -> tuple[str, int] | None:
+    """Count a failed attempt and keep its error; the event's source and its attempts so far, or
+    None when the event was handled meanwhile (or is gone)."""
     values: dict[str, object] = {
         "attempts": WebhookEvent.attempts + 1, "last_error": error[:MAX_ERROR_CHARS],
     }
@@ -80,6 +80,7 @@ async def record_failure(
         update(WebhookEvent)
         .where(WebhookEvent.id == inbox_id, WebhookEvent.handled_at.is_(None))
         .values(values)
-        .returning(WebhookEvent.attempts)
+        .returning(WebhookEvent.source, WebhookEvent.attempts)
     )
-    return result.scalar_one_or_none()
+    row = result.one_or_none()
+    return None if row is None else (row.source, row.attempts)

@@ -26,6 +26,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab import metrics as app_metrics
 from pitchlab.alerts import service as alerts
 from pitchlab.config import Settings
 from pitchlab.db import system_context, use_context
@@ -43,6 +44,8 @@ HANDLE_EVENT_JOB = "handle_webhook_event"
 # An event failing this many times (about 40 s of retries) is told to the operators, long
 # before its last try (hours later, which the queue's out-of-retries alert covers).
 KEEPS_FAILING_AFTER_ATTEMPTS = 3
+# Refusals that say the delivery is not the provider's (counted apart from malformed ones).
+_SIGNATURE_REFUSALS = frozenset({"invalid_signature", "stale_timestamp"})
 
 
 # --- receiving ---------------------------------------------------------------------------------
@@ -62,12 +65,15 @@ async def receive(
     except DomainError as refused:
         # The reason only: headers and body stay out of the log.
         event_log.warning("webhook.refused", source=source.name, code=refused.code)
+        signature = refused.code in _SIGNATURE_REFUSALS
+        app_metrics.webhook_event(source.name, "rejected_signature" if signature else "rejected")
         raise
     # Platform data, reached before anyone knows which company the event concerns.
     await use_context(session, system_context("webhook_inbox"))
     inbox_id = await repository.insert_if_new(session, source.name, event, body)
     if inbox_id is not None:
         await _queue_handling(session, inbox_id)
+        app_metrics.webhook_event(source.name, "received")
         return Receipt(duplicate=False)
     # The provider delivering again an event whose job gave up is the one signal that it is
     # worth another try (Stripe's "resend" button is there for that); any other duplicate is
@@ -77,6 +83,7 @@ async def receive(
         event_log.warning("webhook.redelivered", source=source.name, event_id=event.event_id,
                        note="delivered again after its handling failed: retrying")
         await _queue_handling(session, reopened)
+    app_metrics.webhook_event(source.name, "duplicate")
     return Receipt(duplicate=True)
 
 
@@ -148,12 +155,15 @@ async def handle(resources: WorkerResources, inbox_id: UUID, *, last_try: bool) 
             context = HandlingContext(session, resources.settings, resources.providers)
             outcome = await _dispatch(row, context)
             await repository.mark_handled(session, inbox_id, outcome)
+            source = row.source
         event_log.info("webhook.processed", source=row.source, event_type=row.event_type,
-                    event_id=row.event_id, inbox_id=str(inbox_id), outcome=str(outcome),
-                    attempt=row.attempts + 1)
+                       event_id=row.event_id, inbox_id=str(inbox_id), outcome=str(outcome),
+                       attempt=row.attempts + 1)
     except Exception as exc:
         await _record_failure(resources, inbox_id, exc, last_try=last_try)
         raise
+    app_metrics.webhook_event(
+        source, "processed" if outcome == WebhookStatus.PROCESSED else "ignored")
 
 
 async def _dispatch(row: WebhookEvent, context: HandlingContext) -> WebhookStatus:
@@ -177,12 +187,14 @@ async def _record_failure(
 ) -> None:
     error = f"{type(exc).__name__}: {exc}"
     async with resources.database.transaction(system_context("webhook_handling")) as session:
-        attempts = await repository.record_failure(session, inbox_id, error, gave_up=last_try)
-    if attempts is None:
+        failed = await repository.record_failure(session, inbox_id, error, gave_up=last_try)
+    if failed is None:
         return
+    source, attempts = failed
     if last_try:
+        app_metrics.webhook_event(source, "failed")
         event_log.error("webhook.failed", inbox_id=str(inbox_id), attempts=attempts,
-                     gave_up=True, note="a new delivery of it retries it", exc_info=exc)
+                        gave_up=True, note="a new delivery of it retries it", exc_info=exc)
     else:
         event_log.warning("webhook.failed", inbox_id=str(inbox_id), attempts=attempts,
                        gave_up=False, error=error)
