@@ -37,9 +37,9 @@ from pitchlab.http.request_id import RequestIdMiddleware
 from pitchlab.http.security_headers import SecurityHeadersMiddleware
 from pitchlab.jobs.queue import WorkerResources, build_job_app
 from pitchlab.jobs.supervisor import Backoff, WorkerHealth, supervise_worker
-from pitchlab.observability import install as install_observability
-from pitchlab.observability import observe_database
 from pitchlab.observability.errors import install_error_reporting
+from pitchlab.observability.setup import install as install_observability
+from pitchlab.observability.setup import observe_database
 from pitchlab.practice.elevenlabs_compat import router as elevenlabs_compat_router
 from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router

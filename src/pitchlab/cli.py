@@ -75,18 +75,23 @@ cli.add_typer(keys_cli, name="keys")
 log = logging.getLogger("pitchlab.cli")
 
 
-def _settings() -> Settings:
+def _settings(*, structured_logs: bool = True) -> Settings:
+    """The settings, and the process's logging configured from them. ``structured_logs=False``
+    for a quick command that prints its answer (``outbox``): structlog (and the rich it loads)
+    would double its start-up, and its rare warnings read fine on Python's plain handler."""
     from pydantic import ValidationError
 
     from pitchlab.config import Settings
-    from pitchlab.logging_setup import configure_logging
     from pitchlab.security.passwords import warn_if_below_production_cost
 
     try:
         settings = Settings()
     except ValidationError as exc:
         raise settings_error(exc) from None
-    configure_logging(settings.log_level, settings.log_format)
+    if structured_logs:
+        from pitchlab.logging_setup import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
     warn_if_below_production_cost(settings.bcrypt_rounds)
     return settings
 
@@ -355,7 +360,7 @@ def outbox(
     The offline email provider's mailbox, your inbox in development. Beside a running server it
     reads that server's database (the embedded one included) without starting or migrating
     anything."""
-    messages = _read_mailbox(_settings(), to, limit)
+    messages = _read_mailbox(_settings(structured_logs=False), to, limit)
     if as_json:
         typer.echo(json.dumps(messages, indent=2))
         return
