@@ -15,6 +15,7 @@ from pitchlab import __version__
 from pitchlab import metrics as app_metrics
 from pitchlab.admin.audit_logs import router as audit_router
 from pitchlab.admin.router import router as admin_router
+from pitchlab.alerts import service as alerts
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
 from pitchlab.cache import cache_from_settings
@@ -81,6 +82,8 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
             cache=cache_from_settings(resolved),
         )
         job_app = build_job_app(url, connect_timeout=resolved.database_connect_timeout_seconds)
+        # every failed vendor call counts toward a "provider down" alert
+        metrics.on_provider_error = alerts.provider_failure_reporter(database, resolved)
         # Everything allocated so far lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise show up as stream latency.
         gc.collect()

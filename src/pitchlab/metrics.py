@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import AsyncIterator, Sized
+from collections.abc import AsyncIterator, Callable, Sized
 from contextlib import asynccontextmanager
 from typing import Literal, TypeVar
 
@@ -81,6 +81,8 @@ class Metrics:
             self.feedback_jobs.labels(outcome)
         for provider in PROVIDERS:
             self.provider_errors.labels(provider)
+        # Told of each failed vendor call (the app sets it: alerts count them toward "down").
+        self.on_provider_error: Callable[[str], None] | None = None
 
     def watching_streams(self, streams: Streams) -> Streams:
         """Report the size of this registry of live streams as the open-streams gauge, read at
@@ -148,6 +150,8 @@ async def provider_call(provider: Provider) -> AsyncIterator[None]:
     except Exception:  # not a cancellation: the caller went away, not the vendor
         if (metrics := current()) is not None:
             metrics.provider_errors.labels(provider).inc()
+            if metrics.on_provider_error is not None:
+                metrics.on_provider_error(provider)
         raise
     finally:
         if (metrics := current()) is not None:

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -20,7 +21,7 @@ from pitchlab.models.values import EmailKind
 from pitchlab.notifications.jobs import RETRY
 from pitchlab.notifications.service import queue_email
 from pitchlab.notifications.templates import ComposedEmail
-from tests.auth.helpers import outbox
+from tests.auth.helpers import bearer, outbox
 from tests.fakes.http_server import serve_asgi
 from tests.fakes.slack_server import PATH, FakeSlack
 
@@ -131,3 +132,32 @@ async def test_a_job_out_of_retries_raises_an_alert(alerting, owner_conn) -> Non
 
     assert len(fake.received) == 1
     assert "send_email failed its last attempt (ConnectionError)" in fake.received[0]["text"]
+
+
+async def test_stripe_down_through_the_api_raises_a_provider_alert(owner_url, tmp_path):
+    """A vendor call failing inside a request (Stripe unreachable: 503 billing_unavailable, the
+    request rolled back) still counts toward "down": failing without a pause for the (short)
+    window is reported by email."""
+    from pitchlab.app import create_app
+    from tests.conftest import make_settings
+    from tests.http.test_metrics_scrape import closed_port
+    from tests.practice.helpers import eventually, rep
+
+    settings = make_settings(
+        owner_url, tmp_path, stripe_api_key=SecretStr("sk_test_down"),
+        stripe_api_base=f"http://127.0.0.1:{closed_port()}", stripe_max_network_retries=0,
+        alert_email=ALERT_EMAIL, alert_provider_down_seconds=0.5,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            tokens = await rep(client, app, owner_url)
+            async def stripe_fails_until_alerted() -> bool:
+                portal = await client.post("/api/billing/portal", headers=bearer(tokens))
+                assert portal.status_code == 503, portal.text
+                return any("stripe" in mail["subject"].lower() or "stripe" in mail["text"].lower()
+                           for mail in outbox(owner_url, ALERT_EMAIL))
+
+            await eventually(stripe_fails_until_alerted, within=20, every=0.1)
+            assert len(outbox(owner_url, ALERT_EMAIL)) == 1  # one message, however many failed

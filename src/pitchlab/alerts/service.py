@@ -13,8 +13,10 @@ that may hold an address, a token or a transcript.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -80,6 +82,27 @@ async def provider_failed(
         key=f"provider_down:{provider}",
         summary=f"{provider} has been failing for {minutes} min",
     ), now=now)
+
+
+def provider_failure_reporter(database: Database, settings: Settings) -> Callable[[str], None]:
+    """What the app's metrics call on each failed vendor call (Stripe, ElevenLabs, Resend,
+    Calendly, OpenAI): the failure is counted toward "down" in a task of its own, because the
+    request that saw it may roll back (a 503 ``billing_unavailable``) and must not wait."""
+    running: set[asyncio.Task[bool]] = set()
+
+    def report(provider: str) -> None:
+        task = asyncio.get_running_loop().create_task(
+            provider_failed(database, settings, provider))
+        running.add(task)  # held until done: a task nobody holds may vanish mid-way
+        task.add_done_callback(lambda done: _forget(running, done))
+
+    return report
+
+
+def _forget(running: set[asyncio.Task[bool]], done: asyncio.Task[bool]) -> None:
+    running.discard(done)
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("counting a provider failure failed", exc_info=done.exception())
 
 
 def compose(settings: Settings, alert: Alert, held_back: int) -> str:
