@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pitchlab import metrics as app_metrics
+from pitchlab.http.status import ResponseStatus
 from pitchlab.metrics import Metrics
 
 # The name the app context has always used; the same object since it counts more than HTTP.
@@ -37,19 +38,12 @@ class MetricsMiddleware:
 
     async def _timed(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = ResponseStatus(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, status)
         finally:
             # The template, not the raw path: ids in paths would explode the label set.
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"] if scope["method"] in _KNOWN_METHODS else "OTHER"
-            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.requests.labels(method, route, str(status.code)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pitchlab.http.status import ResponseStatus
 from pitchlab.observability import context
 from pitchlab.observability.logs import get_logger
 
@@ -31,23 +32,16 @@ class AccessLogMiddleware:
                 context.end(token)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = ResponseStatus(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, status)
         finally:
             request = context.current()
             log.info(
                 "http.request",
                 method=scope["method"],
                 route=(request.route if request else None) or "unmatched",
-                status=status,
+                status=status.code,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             context.end(token)
