@@ -22,11 +22,14 @@ not depend on who is signed in for most of what it sends: malformed input). The 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import os
 import re
 import sys
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,6 +49,17 @@ LOGOUT_ALL = "/api/auth/logout-all"
 SEED = "20260101"
 IDENTITIES = ("user", "admin", "super_admin", "anonymous")
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
+_RUNS = itertools.count()
+
+# What shows that a run was made as its identity, in the statuses of one operation (no check
+# above can tell a rep's run from an admin's): (method, path) -> (a status some response had,
+# a status none had).
+SIGNED_AS = {
+    "anonymous": (("GET", "/api/users/me"), 401, 200),
+    "user": (("GET", "/api/admin/users"), 403, 200),
+    "admin": (("GET", "/api/admin/users"), 200, 403),
+    "super_admin": (("GET", "/api/admin/companies"), 200, 403),
+}
 
 
 def _anonymous_config(workdir: Path) -> Path:
@@ -72,7 +86,8 @@ async def _schemathesis(
         env["PITCHLAB_SCHEMATHESIS_EMAIL"], env["PITCHLAB_SCHEMATHESIS_PASSWORD"] = credentials
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color",
-        "run", f"{base_url}/openapi.json", "--checks", "all", *args,
+        "run", f"{base_url}/openapi.json", "--checks", "all",
+        "--report", "har", "--report-har-path", str(workdir / f"run-{next(_RUNS)}.har"), *args,
         cwd=workdir,  # its caches (.schemathesis, .hypothesis) stay out of the repository
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
@@ -89,6 +104,23 @@ def _assert_clean(code: int, output: str, operations: int) -> None:
     assert selected and tested and counts, output
     assert int(selected[1]) == int(tested[1]) == operations, output
     assert int(counts[1]) == int(counts[2]) > 0, output
+
+
+def _statuses(workdir: Path, method: str, path: str) -> set[int]:
+    """The statuses of every response to ``method path`` in the runs' HAR files."""
+    statuses = set()
+    for har in workdir.glob("run-*.har"):
+        for entry in json.loads(har.read_text())["log"]["entries"]:
+            request = entry["request"]
+            if request["method"] == method and urlsplit(request["url"]).path == path:
+                statuses.add(entry["response"]["status"])
+    return statuses
+
+
+def _assert_signed_as(identity: str, workdir: Path) -> None:
+    (method, path), seen, unseen = SIGNED_AS[identity]
+    statuses = _statuses(workdir, method, path)
+    assert seen in statuses and unseen not in statuses, (identity, method, path, statuses)
 
 
 async def _credentials(
@@ -119,6 +151,7 @@ async def _run(identity: str, client, app, owner_url, monkeypatch, live_server, 
         code, output = await _schemathesis(
             live_server, _anonymous_config(tmp_path), None, tmp_path, *common)
         _assert_clean(code, output, operations)
+        _assert_signed_as(identity, tmp_path)
         return
     # schemathesis signs in again whenever a response is 401 (a wrong current password, or
     # "log out everywhere" ending the run's token), and every failed login the run generates
@@ -134,6 +167,7 @@ async def _run(identity: str, client, app, owner_url, monkeypatch, live_server, 
         code, output = await _schemathesis(
             live_server, CONFIG_FILE, credentials, tmp_path, *common, "--include-path", alone)
         _assert_clean(code, output, 1)
+    _assert_signed_as(identity, tmp_path)
 
 
 # The default budget: see the module's docstring.
