@@ -51,11 +51,18 @@ async def bring_forward(owner_conn, task: str) -> int:
     """procrastinate schedules a job's retry after a backoff: make it due now rather than wait.
     Returns how many jobs were waiting; a job that has already failed an attempt must have been
     scheduled in the future (a retry at once would hammer a vendor that is down)."""
+    # The backoff is read from the job's own history (when its retry was decided, and for when),
+    # not from the wall clock, so a slow machine cannot make it look shorter or longer.
     cursor = await owner_conn.execute(
-        "SELECT count(*) FILTER (WHERE attempts > 0 AND scheduled_at <= now()), count(*)"
-        " FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo'", (task,))
-    at_once, waiting = await cursor.fetchone()
-    assert at_once == 0, "a retry must wait out a backoff, not run at once"
+        "SELECT j.attempts, j.scheduled_at - (SELECT max(e.at) FROM procrastinate_events e"
+        "  WHERE e.job_id = j.id AND e.type = 'deferred_for_retry')"
+        " FROM procrastinate_jobs j WHERE j.task_name = %s AND j.status = 'todo'", (task,))
+    jobs = await cursor.fetchall()
+    for attempts, backoff in jobs:
+        if attempts > 0:
+            assert backoff is not None and backoff.total_seconds() >= 1, (
+                "a retry must wait out a backoff, not run at once")
+    waiting = len(jobs)
     await owner_conn.execute(
         "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = %s"
         " AND status = 'todo'", (task,))
