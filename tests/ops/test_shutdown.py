@@ -103,9 +103,10 @@ def test_sigterm_during_a_live_call_ends_it_billed_and_exits_0(owner_url, tmp_pa
         with connect(call["stream"]["url"]) as ws:
             ws.send(json.dumps(INITIATION))
             _next_of(ws, "conversation_initiation_metadata")
+            _next_of(ws, "agent_response")  # the prospect's opening line
             ws.send(json.dumps({"type": "user_message",
                                 "text": "What is slowing your team down this quarter?"}))
-            _next_of(ws, "agent_response")
+            _next_of(ws, "agent_response")  # its answer: the rep's turn is stored by now
 
             signalled = time.monotonic()
             process.send_signal(signal.SIGTERM)
