@@ -343,6 +343,11 @@ async def check_feedback_once(scenario: Scenario) -> None:
         "SELECT args, status::text FROM procrastinate_jobs WHERE task_name = 'generate_feedback'"
         " AND args->>'session_id' = ANY(%s)", completed))
     assert jobs == Counter((sid, "succeeded") for sid in completed), jobs
+    # and no job of the run (emails, webhooks, feedback) failed, nor needed a second try
+    failed = await scenario.db("SELECT task_name, status::text, attempts FROM procrastinate_jobs"
+                               " WHERE status NOT IN ('succeeded', 'todo', 'doing')"
+                               " OR attempts > 1")  # one attempt each
+    assert failed == [], failed
 
 
 async def scale_out(load: Load, owner_url, redis_url: str, tmp_path: Path) -> Acks:
@@ -383,14 +388,14 @@ async def scale_out(load: Load, owner_url, redis_url: str, tmp_path: Path) -> Ac
     return scenario.acks
 
 
-async def test_scale_out_small_load(owner_url, redis_url, tmp_path):
-    acks = await scale_out(SMALL, owner_url, redis_url, tmp_path)
+async def test_scale_out_small_load(cluster_db, redis_url, tmp_path):
+    acks = await scale_out(SMALL, cluster_db, redis_url, tmp_path)
     print(f"scale-out {SMALL}: {len(acks.signups)} sign-ups, {len(acks.starts)} calls,"
           f" {len(acks.turns)} turns, {len(acks.events)} Stripe events, {acks.failovers} failovers")
 
 
 @pytest.mark.load
-async def test_scale_out_large_load(owner_url, redis_url, tmp_path):
-    acks = await scale_out(LARGE, owner_url, redis_url, tmp_path)
+async def test_scale_out_large_load(cluster_db, redis_url, tmp_path):
+    acks = await scale_out(LARGE, cluster_db, redis_url, tmp_path)
     print(f"scale-out {LARGE}: {len(acks.signups)} sign-ups, {len(acks.starts)} calls,"
           f" {len(acks.turns)} turns, {len(acks.events)} Stripe events, {acks.failovers} failovers")
