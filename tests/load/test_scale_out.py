@@ -249,7 +249,7 @@ async def check_login_limit_is_shared(http: httpx.AsyncClient, a: Api, b: Api, r
     them: alternately sent, the sixth is refused by both."""
     email, ip = f"guess-{run}@example.com", f"10.250.{int(run[2:4], 16)}.1"
     headers = {"X-Forwarded-For": ip}
-    for api in (a, b):  # a fresh account (the throttle counts known and unknown alike)
+    for api in (a, b):  # both up; the address is unknown to an account (counted all the same)
         assert (await http.get(api.base_url + "/healthz")).status_code == 200
     statuses = []
     for api in itertools.islice(itertools.cycle((a, b)), 5):
