@@ -159,5 +159,10 @@ async def test_a_draining_server_refuses_new_calls_and_streams(
                 await ws.recv()
         assert closed.value.rcvd is not None
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
+        # a load balancer's readiness check takes the process out of rotation
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["error"]["details"] == {"shutdown": "draining"}
     finally:
         context.live_streams.draining = False  # the app serves the rest of the run
+    assert (await client.get("/readyz")).status_code == 200
