@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def assert_startup_error(run: Run, setting: str, *phrases: str) -> None:
-    """Exit code 2 within 5 s, with one or two lines naming ``setting`` and what to try."""
+    """Exit code 2, fast, with one or two lines naming ``setting`` and what to try."""
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr, run.stderr
     lines = [line for line in run.stderr.splitlines() if line.strip()]
@@ -53,4 +53,6 @@ def assert_startup_error(run: Run, setting: str, *phrases: str) -> None:
     assert "try:" in run.stderr, run.stderr
     for phrase in phrases:
         assert phrase in run.stderr, run.stderr
-    assert run.seconds < 5, f"took {run.seconds:.1f} s"
+    # Fails fast rather than after a connection timeout or a migration; the 5 s a newcomer
+    # meets is measured by benchmarks/cli.py, here only a bound a loaded CI machine keeps.
+    assert run.seconds < 15, f"took {run.seconds:.1f} s"

@@ -246,7 +246,7 @@ async def test_every_table_in_the_schema_is_either_a_tenant_table_or_known_globa
     )
 
 
-async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:
+async def _system_rows(owner) -> tuple[dict[str, uuid.UUID | str], uuid.UUID]:
     company_id = await _insert(owner, "companies", {"id": uuid.uuid4(), "name": "Sys"})
     user_id = await _insert(owner, "users", {
         "company_id": company_id, "email": "sys@example.com", "hashed_password": "x",
@@ -271,7 +271,14 @@ async def _system_rows(owner) -> tuple[dict[str, uuid.UUID], uuid.UUID]:
         "demo_bookings": await _insert(owner, "demo_bookings", {
             "name": "Pat", "email": "pat@example.com", "company": "Globex",
             "start_time": far, "timezone": "Europe/Berlin"}),
+        "alert_states": await _insert_alert_state(owner, "job_failed:send_email"),
     }, company_id
+
+
+async def _insert_alert_state(conn: psycopg.AsyncConnection, key: str) -> str:
+    """alert_states is keyed by the alert's name, not an id."""
+    await conn.execute("INSERT INTO alert_states (key, sent_at) VALUES (%s, now())", (key,))
+    return key
 
 
 @pytest.mark.parametrize("table", SYSTEM_TABLES)

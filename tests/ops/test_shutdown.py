@@ -103,9 +103,10 @@ def test_sigterm_during_a_live_call_ends_it_billed_and_exits_0(owner_url, tmp_pa
         with connect(call["stream"]["url"]) as ws:
             ws.send(json.dumps(INITIATION))
             _next_of(ws, "conversation_initiation_metadata")
+            _next_of(ws, "agent_response")  # the prospect's opening line
             ws.send(json.dumps({"type": "user_message",
                                 "text": "What is slowing your team down this quarter?"}))
-            _next_of(ws, "agent_response")
+            _next_of(ws, "agent_response")  # its answer: the rep's turn is stored by now
 
             signalled = time.monotonic()
             process.send_signal(signal.SIGTERM)
@@ -158,5 +159,10 @@ async def test_a_draining_server_refuses_new_calls_and_streams(
                 await ws.recv()
         assert closed.value.rcvd is not None
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
+        # a load balancer's readiness check takes the process out of rotation
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["error"]["details"] == {"shutdown": "draining"}
     finally:
         context.live_streams.draining = False  # the app serves the rest of the run
+    assert (await client.get("/readyz")).status_code == 200

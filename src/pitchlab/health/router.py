@@ -29,14 +29,16 @@ async def healthz() -> HealthOut:
     summary="The database answers, its migrations are at head and the in-process worker runs",
     responses={
         503: {
-            "description": "Not ready: database unreachable, schema not at head, or the"
-            " in-process job worker down (it restarts by itself once the database answers)"
+            "description": "Not ready: database unreachable, schema not at head, the"
+            " in-process job worker down (it restarts by itself once the database answers), or"
+            " the process shutting down (`checks.shutdown: draining`)"
         }
     },
 )
 async def readyz(context: Context) -> HealthOut | Response:
     readiness = await check_readiness(
-        context.database, context.expected_revision, context.worker_health
+        context.database, context.expected_revision, context.worker_health,
+        draining=context.live_streams.draining,
     )
     if not readiness.ready:
         return error_response(

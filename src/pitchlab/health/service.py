@@ -20,8 +20,12 @@ class Readiness:
 
 
 async def check_readiness(
-    database: Database, expected_revision: str, worker: WorkerHealth | None = None
+    database: Database, expected_revision: str, worker: WorkerHealth | None = None,
+    *, draining: bool = False,
 ) -> Readiness:
+    if draining:
+        # shutting down (SIGTERM): a load balancer sends no new calls here, whatever else holds
+        return Readiness(False, {"shutdown": "draining"})
     readiness = await _check_database(database, expected_revision)
     if worker is not None:
         # A process that serves requests but runs no jobs sends no email and writes no feedback.

@@ -111,20 +111,24 @@ class CalendlyScheduler:
 
     async def _post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {self._api_token}"}
-        try:
-            async with provider_call("calendly"), httpx.AsyncClient(
-                timeout=self._timeout
-            ) as client:
-                response = await client.post(f"{self._base_url}{path}", json=body,
-                                             headers=headers)
-        except httpx.HTTPError as failure:
-            # The exception's type only: its text may quote the request.
-            raise SchedulerUnavailableError(f"Calendly unreachable ({type(failure).__name__})"
-                                            ) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
+        # Raised inside provider_call, so that an answer that is an outage (5xx, 429, our token
+        # refused) counts as a failed call on /metrics and toward the alert, as a refused
+        # connection does; Calendly's refusals of the request itself are answers, not failures.
+        async with provider_call("calendly"):
+            try:
+                async with httpx.AsyncClient(timeout=self._timeout) as client:
+                    response = await client.post(f"{self._base_url}{path}", json=body,
+                                                 headers=headers)
+            except httpx.HTTPError as failure:
+                # The exception's type only: its text may quote the request.
+                raise SchedulerUnavailableError(
+                    f"Calendly unreachable ({type(failure).__name__})") from None
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if response.status_code not in REFUSAL_STATUSES:
+                _resource(response.status_code, answer)  # raises on an outage
         return response.status_code, answer
 
 
