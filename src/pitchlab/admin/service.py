@@ -4,8 +4,6 @@ this domain only decides the scope, then asks the owner through its service."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +36,7 @@ from pitchlab.billing import service as billing
 from pitchlab.companies import service as companies
 from pitchlab.config import ResolvedSettings, Settings
 from pitchlab.db import system_context, temporary_context
-from pitchlab.kit.errors import InvalidCursor
+from pitchlab.kit import cursors
 from pitchlab.models import Company, Invitation, User
 from pitchlab.models.values import AuditAction, Role
 from pitchlab.practice import service as practice
@@ -47,6 +45,11 @@ from pitchlab.users import service as users
 # One request erases at most this many members one by one; a larger company's remaining members
 # go by the company row's cascade (their mail and audit trail are then left for a sweep).
 MAX_MEMBERS_ERASED = 10_000
+
+
+def _created(row: User | Company) -> cursors.Position:
+    """Accounts and companies are listed oldest first."""
+    return row.created_at, row.id
 
 
 def require_staff(principal: Principal) -> None:
@@ -77,11 +80,9 @@ async def list_users(
 ) -> tuple[list[User], str | None]:
     scope = await company_in_scope(session, principal, company_id)
     rows = await users.list_accounts(
-        session, company_id=scope, role=role, after=_decode_cursor(cursor), limit=limit + 1
+        session, company_id=scope, role=role, after=cursors.decode_cursor(cursor), limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return cursors.page(rows, limit, _created)
 
 
 async def list_companies(
@@ -90,9 +91,10 @@ async def list_companies(
     """Every company with its subscription, minutes and head count: for operators only."""
     if not principal.is_super_admin:
         raise OperatorsOnly
-    rows = await companies.list_page(session, after=_decode_cursor(cursor), limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cursors.page(
+        await companies.list_page(session, after=cursors.decode_cursor(cursor), limit=limit + 1),
+        limit, _created,
+    )
     ids = [row.id for row in rows]
     standing = await billing.standing_of(session, ids)
     heads = await users.member_counts(session, ids)
@@ -105,7 +107,7 @@ async def list_companies(
         )
         for row in rows
     ]
-    return items, _encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return items, next_cursor
 
 
 async def invite(
@@ -269,21 +271,8 @@ async def set_quota(
     return quota
 
 
-def _encode_cursor(created_at: datetime, row_id: UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    try:
-        created, user_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(created, str) or not isinstance(user_id, str):
-            raise ValueError("cursor fields are strings")
-        return datetime.fromisoformat(created), UUID(user_id)
-    except (ValueError, TypeError):
-        raise InvalidCursor from None
 
 
 # --- the company's own settings ------------------------------------------------------------------

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.audit import repository
 from pitchlab.db import Database, system_context
-from pitchlab.kit.errors import Forbidden, InvalidCursor
+from pitchlab.kit import cursors
+from pitchlab.kit.errors import Forbidden
 from pitchlab.models import AuditLog, User
 from pitchlab.models.values import AuditAction, Role
 
@@ -89,30 +87,6 @@ async def page(
         company_id = reader.company_id
     rows = list(await repository.page(
         session, company_id=company_id, action=action, actor_id=actor_id,
-        after=_decode_cursor(cursor), limit=limit + 1,
+        after=cursors.decode_cursor(cursor), limit=limit + 1,
     ))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, _encode_cursor(rows[-1]) if more else None
-
-
-def _encode_cursor(row: AuditLog) -> str:
-    raw = json.dumps([row.created_at.isoformat(), str(row.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    # A cursor only positions the page: the company filter applies whatever it says, so a
-    # cursor crafted from another company's entry reveals nothing.
-    if not cursor:
-        return None
-    try:
-        created, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(created, str) or not isinstance(row_id, str):
-            raise ValueError("cursor fields are strings")
-        at = datetime.fromisoformat(created)
-        if at.tzinfo is None:
-            raise ValueError("cursor time has an offset")
-        return at, UUID(row_id)
-    except (ValueError, TypeError):
-        raise InvalidCursor from None
+    return cursors.page(rows, limit, lambda row: (row.created_at, row.id))

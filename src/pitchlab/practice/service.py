@@ -8,8 +8,6 @@ nothing here knows who does.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -27,7 +25,8 @@ from pitchlab.billing.errors import QuotaExhausted
 from pitchlab.config import Settings
 from pitchlab.consents import service as consents
 from pitchlab.db import system_context, temporary_context
-from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
+from pitchlab.kit import cursors
+from pitchlab.kit.errors import EmailNotVerified
 from pitchlab.kit.events import publish
 from pitchlab.models import PracticeSession, Transcript, User
 from pitchlab.models.values import (
@@ -187,29 +186,14 @@ async def list_sessions(
     if _own_scope(principal) is not None and user_id not in (None, principal.user.id):
         raise OnlyAdminsListOthers
     rows = await repository.list_sessions(
-        session, user_id=user_id or principal.user.id, after=_decode_cursor(cursor),
+        session, user_id=user_id or principal.user.id, after=cursors.decode_cursor(cursor),
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, _encode_cursor(rows[-1]) if more else None
+    return cursors.page(rows, limit, lambda row: (row.started_at, row.id))
 
 
-def _encode_cursor(row: PracticeSession) -> str:
-    raw = json.dumps([row.started_at.isoformat(), str(row.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    try:
-        started, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(started, str) or not isinstance(row_id, str):
-            raise ValueError("cursor fields are strings")
-        return datetime.fromisoformat(started), UUID(row_id)
-    except (ValueError, TypeError):
-        raise InvalidCursor from None
 
 
 def duration_seconds(row: PracticeSession) -> int | None:
