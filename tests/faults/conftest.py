@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Iterator
 
 from pitchlab import metrics as app_metrics
@@ -47,16 +48,19 @@ async def provider_errors(client, provider: str) -> float:
     return seen
 
 
-async def bring_forward(owner_conn, task: str) -> int:
+async def bring_forward(owner_conn, task: str, **args: str) -> int:
     """procrastinate schedules a job's retry after a backoff: make it due now rather than wait.
-    Returns how many jobs were waiting; a job that has already failed an attempt must have been
-    scheduled in the future (a retry at once would hammer a vendor that is down)."""
+    Returns how many jobs of ``task`` with these ``args`` were waiting (the queue outlives a test:
+    another test's job of the same task may still be waiting); a job that has already failed an
+    attempt must have been scheduled in the future (a retry at once would hammer a vendor that
+    is down)."""
     # The backoff is read from the job's own history (when its retry was decided, and for when),
     # not from the wall clock, so a slow machine cannot make it look shorter or longer.
     cursor = await owner_conn.execute(
         "SELECT j.attempts, j.scheduled_at - (SELECT max(e.at) FROM procrastinate_events e"
         "  WHERE e.job_id = j.id AND e.type = 'deferred_for_retry')"
-        " FROM procrastinate_jobs j WHERE j.task_name = %s AND j.status = 'todo'", (task,))
+        " FROM procrastinate_jobs j WHERE j.task_name = %s AND j.args @> %s::jsonb"
+        " AND j.status = 'todo'", (task, json.dumps(args)))
     jobs = await cursor.fetchall()
     for attempts, backoff in jobs:
         if attempts > 0:
@@ -65,15 +69,15 @@ async def bring_forward(owner_conn, task: str) -> int:
     waiting = len(jobs)
     await owner_conn.execute(
         "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE task_name = %s"
-        " AND status = 'todo'", (task,))
+        " AND args @> %s::jsonb AND status = 'todo'", (task, json.dumps(args)))
     return int(waiting)
 
 
-async def job_attempts(owner_conn, task: str) -> list[int]:
-    """The attempts of the jobs of ``task`` still to run."""
+async def job_attempts(owner_conn, task: str, **args: str) -> list[int]:
+    """The attempts of the jobs of ``task`` with these ``args`` still to run."""
     cursor = await owner_conn.execute(
-        "SELECT attempts FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo'"
-        " ORDER BY id", (task,))
+        "SELECT attempts FROM procrastinate_jobs WHERE task_name = %s AND args @> %s::jsonb"
+        " AND status = 'todo' ORDER BY id", (task, json.dumps(args)))
     return [row[0] for row in await cursor.fetchall()]
 
 

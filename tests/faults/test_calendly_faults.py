@@ -4,6 +4,8 @@ told), the booking job retries with a backoff and books it once Calendly recover
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pitchlab.providers.scheduling import CalendlyScheduler
@@ -47,16 +49,17 @@ async def test_a_demo_request_is_kept_pending_and_booked_by_the_retry_after_reco
 
     # The retry job's first try, while Calendly is still down: it fails again and is scheduled
     # again, later, with a backoff (bring_forward checks the schedule).
-    assert await job_attempts(owner_conn, BOOK_DEMO) == [0]
+    mine = {"booking_id": answer["id"]}
+    assert await job_attempts(owner_conn, BOOK_DEMO, **mine) == [0]
     await drain_counted(app)
     [row] = await bookings(owner_conn)
     assert row["status"] == "pending" and row["attempts"] == 2
-    assert await job_attempts(owner_conn, BOOK_DEMO) == [1]
+    assert await job_attempts(owner_conn, BOOK_DEMO, **mine) == [1]
     assert await provider_errors(client, "calendly") == before + 2
     assert fake.invitees == []
 
     await switch.set(None)
-    assert await bring_forward(owner_conn, BOOK_DEMO) == 1
+    assert await bring_forward(owner_conn, BOOK_DEMO, **mine) == 1
     await drain_counted(app)
 
     [row] = await bookings(owner_conn)
@@ -65,6 +68,6 @@ async def test_a_demo_request_is_kept_pending_and_booked_by_the_retry_after_reco
     assert row["invitee_uri"] == sent["resource"]["uri"]
     assert len(outbox(owner_url, SALES)) == 1  # and not told twice
     cursor = await owner_conn.execute(
-        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo'",
-        (BOOK_DEMO,))
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND status = 'todo'"
+        " AND args @> %s::jsonb", (BOOK_DEMO, json.dumps(mine)))
     assert (await cursor.fetchone())[0] == 0  # nothing left to retry

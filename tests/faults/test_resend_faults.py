@@ -44,15 +44,15 @@ async def test_an_email_waits_out_the_outage_and_is_sent_once_after_it(
     [row] = outbox(owner_url, email)
     assert row["status"] == "pending"  # kept for the retry, not dropped
     cursor = await owner_conn.execute(
-        "SELECT attempts, last_error FROM email_outbox WHERE to_address = %s", (email,))
-    attempts, error = await cursor.fetchone()
+        "SELECT id, attempts, last_error FROM email_outbox WHERE to_address = %s", (email,))
+    outbox_id, attempts, error = await cursor.fetchone()
     assert attempts == 1 and error
     assert fake.received == []
     assert await provider_errors(client, "resend") == before + 1
     assert switch.faulted == (0 if fault == "refuse" else 1)
 
     await switch.set(None)
-    assert await bring_forward(owner_conn, SEND_EMAIL) == 1
+    assert await bring_forward(owner_conn, SEND_EMAIL, outbox_id=str(outbox_id)) == 1
     await drain_counted(app)
 
     [row] = outbox(owner_url, email)
