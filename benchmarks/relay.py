@@ -16,60 +16,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
-import platform
-import socket
-import statistics
 import struct
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
-from pathlib import Path
 
 import httpx
 import orjson
-import psutil
-import psycopg
 import uvloop
-from psycopg import sql
+from harness import (
+    cpu_seconds,
+    free_port,
+    machine,
+    pct,
+    scratch_database,
+    seed_company,
+    start_process,
+    start_serve,
+)
 from websockets.asyncio.client import connect
 
-from pitchlab.database_setup import libpq_dsn, start_embedded_server
-from pitchlab.db import normalize_url
-from pitchlab.security.tokens import issue_access_token
-
-ROOT = Path(__file__).resolve().parents[1]
 FRAME_BYTES = 640  # 20 ms of 16 kHz, 16-bit mono
 AUDIO_KEY = '"audio_base_64":"'
 FRAME_SECONDS = 0.02
-JWT_SECRET = "benchmark-jwt-secret-that-is-long-enough-0001"
-APP_PASSWORD = "benchmark-app-password"
 INIT = orjson.dumps({"type": "conversation_initiation_client_data",
                      "conversation_config_override": {}, "dynamic_variables": {}}).decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_process(args: list[str], env: dict[str, str], ready: str) -> subprocess.Popen:
-    process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for line in process.stdout:
-        if ready in line:
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process
-    raise SystemExit(f"{args[2]} did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
 
 
 def frame(stream: int, seq: int) -> str:
@@ -139,31 +109,6 @@ async def phase(streams: list, frames: int, pids: list[int]) -> tuple[list[float
     return rtts, [a - b for a, b in zip(after, before, strict=True)]
 
 
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
-
-
-def prepare_company(owner_url, users: int) -> list[str]:
-    """One company with room for every stream, and ``users`` verified reps with voice consent."""
-    company = uuid.uuid4()
-    tokens = []
-    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
-        conn.execute("INSERT INTO companies (id, name, trial_expires_at) VALUES (%s, 'Bench',"
-                     " now() + interval '1 day')", (company,))
-        conn.execute("INSERT INTO minute_quotas (company_id, total_minutes) VALUES (%s, 1000000)",
-                     (company,))
-        for index in range(users):
-            user = uuid.uuid4()
-            conn.execute("INSERT INTO users (id, company_id, email, hashed_password, role,"
-                         " email_verified_at) VALUES (%s, %s, %s, 'x', 'user', now())",
-                         (user, company, f"bench{index}-{user.hex[:6]}@example.com"))
-            conn.execute("INSERT INTO consents (user_id, company_id, kind, granted, version)"
-                         " VALUES (%s, %s, 'voice_recording', true, 'bench')", (user, company))
-            tokens.append(issue_access_token(JWT_SECRET, user_id=user, company_id=company,
-                                             role="user", lifetime_seconds=3600))
-    return tokens
-
-
 async def direct_round(n: int, frames: int, fake_port: int, fake_pid: int):
     streams = [await open_direct(fake_port) for _ in range(n)]
     rtts, (fake_cpu,) = await phase(streams, frames, [fake_pid])
@@ -213,46 +158,23 @@ def main() -> None:
     parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 10, 25, 50])
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
-          f"{platform.platform()}")
+    print(machine())
 
-    workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
-    configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
-    server = (normalize_url(configured) if configured
-              else start_embedded_server(workdir).set(database="postgres"))
-    name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    owner_url = server.set(database=name)
-
-    fake_port, relay_port = free_port(), free_port()
-    fake = start_process(
-        [sys.executable, "benchmarks/fake_voice_provider.py", str(fake_port)], {}, "ready"
-    )
-    relay = start_process(
-        [sys.executable, "-m", "pitchlab.cli", "serve", "--port", str(relay_port)],
-        {"PITCHLAB_DATABASE_URL": owner_url.render_as_string(hide_password=False),
-         "PITCHLAB_DATABASE_APP_PASSWORD": APP_PASSWORD, "PITCHLAB_JWT_SECRET": JWT_SECRET,
-         "PITCHLAB_DATA_DIR": str(workdir / "data"), "PITCHLAB_RUN_WORKER_IN_PROCESS": "false",
-         "PITCHLAB_ELEVENLABS_API_KEY": "bench-key", "PITCHLAB_ELEVENLABS_AGENT_ID": "bench-agent",
-         "PITCHLAB_ELEVENLABS_BASE_URL": f"http://127.0.0.1:{fake_port}",
-         "PITCHLAB_PUBLIC_URL": f"http://127.0.0.1:{relay_port}", "PITCHLAB_LOG_LEVEL": "INFO"},
-        "Uvicorn running on",
-    )
-    try:
-        tokens = prepare_company(owner_url, max(args.streams))
-        # uvloop, like the relay and the fake: the load generator must not be the slowest hop
-        relay_url = f"http://127.0.0.1:{relay_port}"
-        uvloop.run(run(args, relay_url, fake_port, relay.pid, fake.pid, tokens))
-    finally:
-        for process in (relay, fake):
-            process.terminate()
-            process.wait(timeout=30)
-        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
-
+    with scratch_database() as (owner_url, workdir):
+        fake_port = free_port()
+        fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py",
+                              str(fake_port)], {}, ready_line="ready")
+        relay, relay_url = start_serve(
+            owner_url, workdir, PITCHLAB_ELEVENLABS_API_KEY="bench-key",
+            PITCHLAB_ELEVENLABS_AGENT_ID="bench-agent",
+            PITCHLAB_ELEVENLABS_BASE_URL=f"http://127.0.0.1:{fake_port}")
+        try:
+            tokens = [token for _, _, token in seed_company(owner_url, max(args.streams))]
+            # uvloop, like the relay and the fake: the load generator must not be the slowest hop
+            uvloop.run(run(args, relay_url, fake_port, relay.pid, fake.pid, tokens))
+        finally:
+            relay.stop()
+            fake.stop()
 
 if __name__ == "__main__":
     main()
