@@ -123,12 +123,15 @@ def _prepared(settings: Settings | None = None) -> tuple[Settings, URL]:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes sharing the port (one per core to use them all).")] = 1,
 ) -> None:
     """Run the API, after applying migrations.
 
     With PITCHLAB_DATABASE_URL unset, it starts the embedded PostgreSQL first. Links in emails
     and each call's stream.url start with PITCHLAB_PUBLIC_URL; unset, with the address served
-    here (0.0.0.0 and :: as this machine's loopback)."""
+    here (0.0.0.0 and :: as this machine's loopback). With --workers N, N processes serve the
+    port under a supervisor (pitchlab.multiprocess)."""
     started = time.perf_counter()
     settings = _settings()
     # The port first: a taken one stops the start before any migration runs.
@@ -137,23 +140,36 @@ def serve(
     if settings.public_url is None:
         settings = settings.model_copy(update={"public_url": served_url(host, port)})
     settings, _ = _prepared(settings)
-
-    import uvicorn
-
-    from pitchlab.app import create_app
-
-    app = create_app(settings)
-    log.info("database ready in %.2fs; listening on %s (public URL %s)",
-             time.perf_counter() - started, served_url(host, port), settings.public_url)
+    log.info("database ready in %.2fs; listening on %s (public URL %s)%s",
+             time.perf_counter() - started, served_url(host, port), settings.public_url,
+             f" with {workers} server processes" if workers > 1 else "")
     # uvicorn re-raises the SIGTERM it caught once it has shut down; exiting through SystemExit
     # instead lets atexit stop the embedded PostgreSQL this process started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if workers == 1:
+        _serve_on(sock, host, port, settings)
+        return
+    # Imported once here, before the fork: each child starts with the modules loaded (and shares
+    # their memory) instead of spending seconds importing them side by side.
+    import pitchlab.app
+    import pitchlab.shutdown  # noqa: F401
+    from pitchlab.multiprocess import serve_in_processes
+
+    raise typer.Exit(serve_in_processes(workers, lambda: _serve_on(sock, host, port, settings)))
+
+
+def _serve_on(sock: Any, host: str, port: int, settings: Settings) -> None:
+    """Build the app and serve ``sock`` until a stop signal has drained it."""
+    import uvicorn
+
+    from pitchlab.app import create_app
+    from pitchlab.shutdown import serve_until_stopped
+
+    app = create_app(settings)
     # Forwarded headers are the app's business (PITCHLAB_TRUSTED_PROXIES, http/proxy_headers.py).
     config = uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False,
                             ws="websockets-sansio")
     # SIGTERM: new calls refused, live calls ended and billed, in-flight requests finished
-    from pitchlab.shutdown import serve_until_stopped
-
     serve_until_stopped(app, config, sock, settings.shutdown_grace_seconds)
 
 

@@ -29,7 +29,7 @@ def cache_for(*, max_age: int, private: bool = False) -> Any:
     scope_word = "private" if private else "public"
     value = f"{scope_word}, max-age={max_age}"
 
-    def mark(request: Request) -> None:
+    async def mark(request: Request) -> None:  # async: no thread hop (pitchlab.deps)
         setattr(request.state, _STATE_KEY, value)
 
     return Depends(mark)
