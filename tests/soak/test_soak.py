@@ -214,7 +214,7 @@ async def one_call(rep: Rep, api: Api, ends_at: float, tally: Tally) -> None:
                                       "text": f"Turn {turn}: what slows your team down?"}))
             await recv(ws, "agent_response", limit=50, within=ANSWER_WITHIN)
             tally.turns += 1
-        await asyncio.sleep(max(0.0, ends_at - loop.time()))
+        await asyncio.sleep(max(0.0, ends_at - loop.time()))  # the call's length
         ended = await rep.http.post(f"/api/sessions/{session['id']}/end", headers=rep.auth)
         assert ended.status_code == 200, ended.text
         assert ended.json()["status"] == "completed", ended.text
@@ -271,24 +271,30 @@ def check_flat(samples: list[Sample], plan: Plan, idle_fds: int) -> None:
     after = [s for s in samples if s.at > plan.warm_up]
     warmed = max((s for s in samples if s.at <= plan.warm_up), key=lambda s: s.at)
     assert len(after) >= 3, f"too few windows after the warm-up: {len(after)}"
+    assert all(s.healthz for s in after), "a window without one /healthz answer"
 
     growth = after[-1].rss - warmed.rss
     allowed = max(RSS_GROWTH_FRACTION * warmed.rss, RSS_GROWTH_FLOOR)
-    assert growth <= allowed, (
-        f"RSS grew {growth / MIB:.1f} MiB after the warm-up (allowed {allowed / MIB:.1f})")
-
-    assert max(s.db for s in after) <= DB_CONNECTIONS_BOUND, [s.db for s in after]
-    assert max(s.tcp for s in after) <= CLIENT_SOCKETS + DB_CONNECTIONS_BOUND, [
-        s.tcp for s in after]
+    tcp_bound = CLIENT_SOCKETS + DB_CONNECTIONS_BOUND
     # the files open at rest, plus one for each socket the load may hold on top of them
     fds_bound = idle_fds + CLIENT_SOCKETS + DB_CONNECTIONS_BOUND
-    assert max(s.fds for s in after) <= fds_bound, ([s.fds for s in after], fds_bound)
-
-    assert [f for s in samples for f in s.failed_probes] == []
     reference = after[0].healthz_ms(99)
-    bound = HEALTHZ_P99_FACTOR * reference + HEALTHZ_P99_SLACK_MS
+    p99_bound = HEALTHZ_P99_FACTOR * reference + HEALTHZ_P99_SLACK_MS
     p99s = [round(s.healthz_ms(99), 1) for s in after]
-    assert max(p99s) <= bound, f"/healthz p99 per window {p99s}, bound {bound:.1f} ms"
+    print(f"after the warm-up: RSS {warmed.rss / MIB:.1f} -> {after[-1].rss / MIB:.1f} MiB"
+          f" ({growth / MIB:+.1f}, bound +{allowed / MIB:.1f}); max db conns"
+          f" {max(s.db for s in after)} (bound {DB_CONNECTIONS_BOUND}), tcp"
+          f" {max(s.tcp for s in after)} (bound {tcp_bound}), fds {max(s.fds for s in after)}"
+          f" (bound {fds_bound}); /healthz p99 max {max(p99s)} ms (bound {p99_bound:.1f});"
+          f" failed probes {sum(len(s.failed_probes) for s in samples)}")
+
+    assert growth <= allowed, (
+        f"RSS grew {growth / MIB:.1f} MiB after the warm-up (allowed {allowed / MIB:.1f})")
+    assert max(s.db for s in after) <= DB_CONNECTIONS_BOUND, [s.db for s in after]
+    assert max(s.tcp for s in after) <= tcp_bound, [s.tcp for s in after]
+    assert max(s.fds for s in after) <= fds_bound, ([s.fds for s in after], fds_bound)
+    assert [f for s in samples for f in s.failed_probes] == []
+    assert max(p99s) <= p99_bound, f"/healthz p99 per window {p99s}, bound {p99_bound:.1f} ms"
 
 
 async def check_calls(owner_url: URL, tally: Tally) -> None:
