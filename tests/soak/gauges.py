@@ -4,6 +4,7 @@ process and its children), the database's connections (pg_stat_activity) and the
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -76,6 +77,10 @@ class Sample:
     healthz: list[float] = field(repr=False)  # latencies in seconds over the window
     failed_probes: list[str]
     calls: int  # calls ended so far
+    cpu: float = 0.0  # the server's CPU seconds so far (user + system, with its children)
+    # the machine's 1-minute load average: on a shared machine, the windows whose latency the
+    # other tenants' work may have taken (above the number of cores)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
 
     def healthz_ms(self, q: int) -> float:
         """The q-th percentile of the window's /healthz latencies, in milliseconds."""
@@ -89,16 +94,19 @@ def process_tree(pid: int) -> list[psutil.Process]:
     return [server, *server.children(recursive=True)]
 
 
-def resources(pid: int) -> tuple[int, int, int]:
-    """(RSS bytes, open fds, open TCP sockets) of the process and its children (a server run
-    with ``--workers N`` forks; the default runs in one process)."""
+def resources(pid: int) -> tuple[int, int, int, float]:
+    """(RSS bytes, open fds, open TCP sockets, CPU seconds) of the process and its children (a
+    server run with ``--workers N`` forks; the default runs in one process)."""
     rss = fds = tcp = 0
+    cpu = 0.0
     for process in process_tree(pid):
         with process.oneshot():
             rss += process.memory_info().rss
             fds += process.num_fds()
             tcp += len(process.net_connections(kind="tcp"))
-    return rss, fds, tcp
+            times = process.cpu_times()
+            cpu += times.user + times.system
+    return rss, fds, tcp, cpu
 
 
 async def database_connections(conn: psycopg.AsyncConnection) -> int:
@@ -112,11 +120,15 @@ async def database_connections(conn: psycopg.AsyncConnection) -> int:
 def table(samples: list[Sample], warm_up: float) -> str:
     """The run, one line per window, ready for the closing note."""
     lines = ["    time   RSS MiB   fds   tcp   db conns   healthz p50 ms   p99 ms   probes"
-             "   failed   calls"]
+             "   failed   calls   server CPU   load avg"]
+    previous = Sample(at=0.0, rss=0, fds=0, tcp=0, db=0, healthz=[], failed_probes=[], calls=0,
+                      cpu=samples[0].cpu if samples else 0.0)
     for s in samples:
         mark = "  (warm-up)" if s.at <= warm_up else ""
+        cpu_share = (s.cpu - previous.cpu) / (s.at - previous.at) if s.at > previous.at else 0
         lines.append(
             f"{s.at:7.0f}s {s.rss / MIB:9.1f} {s.fds:5d} {s.tcp:5d} {s.db:10d}"
             f" {s.healthz_ms(50):16.1f} {s.healthz_ms(99):8.1f} {len(s.healthz):8d}"
-            f" {len(s.failed_probes):8d} {s.calls:7d}{mark}")
+            f" {len(s.failed_probes):8d} {s.calls:7d} {cpu_share:11.0%} {s.load:10.1f}{mark}")
+        previous = s
     return "\n".join(lines)
