@@ -9,6 +9,12 @@ shares this machine.
     uv run python benchmarks/relay.py [--seconds 3] [--rounds 3] [--streams 1,10,25,50]
 
 PostgreSQL: PITCHLAB_BENCH_DATABASE_URL (a server's maintenance database) or an embedded one.
+
+Then the join storm (``--join-storm after|only|off``): 25 calls stream while 25 more are set up
+over one second; the live calls' round trips before and during it, relayed and direct, each
+set-up's time and the relay's CPU per set-up. ``--servers serve,ws=websockets,ws=wsproto,granian``
+runs it all again under each server set-up (benchmarks/serve_variant.py; granian and wsproto
+from the folder PITCHLAB_BENCH_EXTRAS names), ``serve@DIR`` on another source tree.
 """
 
 from __future__ import annotations
