@@ -21,6 +21,7 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket
 
 from pitchlab.auth.dependencies import principal_from_token
+from pitchlab.billing import service as billing
 from pitchlab.config import Settings
 from pitchlab.db import Database, is_database_unavailable, system_context, tenant_context
 from pitchlab.deps import context_of
@@ -78,7 +79,8 @@ async def _serve(websocket: WebSocket, session_id: UUID) -> None:
         return
     try:
         user = await _authenticate(websocket, session_id)
-        row, scenario, turns_so_far = await _admit(database, context.settings, user, session_id)
+        row, scenario, turns_so_far, remaining = await _admit(
+            database, context.settings, user, session_id)
     except StreamClosed as refused:
         if refused.last_words:
             await websocket.send_text(protocol.encode(refused.last_words))
@@ -92,7 +94,7 @@ async def _serve(websocket: WebSocket, session_id: UUID) -> None:
         rep_lines_so_far=turns.rep_lines(turns_so_far), user=user,
     )
     recorder = TranscriptRecorder(database, row, turns_so_far)
-    call = StreamSession(websocket, row, conversation, recorder)
+    call = StreamSession(websocket, row, conversation, recorder, minutes_remaining=remaining)
     context.live_streams.register(row.id, call.request_close)
     try:
         await call.run()
@@ -135,8 +137,9 @@ async def _user_from_bearer(websocket: WebSocket, database: Database) -> User | 
 
 async def _admit(
     database: Database, settings: Settings, user: User, session_id: UUID
-) -> tuple[PracticeSession, Scenario, Turns]:
-    """The live session, its scenario and its transcript, in one transaction; a client
+) -> tuple[PracticeSession, Scenario, Turns, int]:
+    """The live session, its scenario, its transcript and the minutes left, in one transaction
+    (each transaction a call's set-up saves is event-loop time the live calls keep); a client
     reconnecting late pays for the minutes that began meanwhile. Raises StreamClosed with the
     code that refuses it."""
     if user.company_id is None:  # an operator: holds no practice calls
@@ -157,4 +160,5 @@ async def _admit(
         except DomainError as refused:  # no minute left for the time that has passed
             raise StreamClosed(close_code_of(refused), "quota exhausted",
                                service.status_message(row, 0)) from None
-        return row, scenario, (list(transcript.turns) if transcript else [])
+        remaining = await billing.minutes_remaining(session, row.company_id, row.user_id)
+        return row, scenario, (list(transcript.turns) if transcript else []), remaining
