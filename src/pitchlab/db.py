@@ -88,7 +88,10 @@ class TenantAwareSession(Session):
 def _apply_context_on_begin(
     session: Session, _transaction: SessionTransaction, connection: Connection
 ) -> None:
-    # Runs at the start of every transaction, so the context survives commits.
+    # Runs at the start of every transaction, so the context survives commits. Not again for a
+    # savepoint: the transaction around it already has the context (a round trip saved).
+    if _transaction.nested:
+        return
     context: DbContext = session.info.get(_CONTEXT_KEY, NO_TENANT)
     connection.execute(_SET_CONTEXT, context.as_params())
 

@@ -166,3 +166,26 @@ def test_each_seal_has_a_fresh_96_bit_nonce():
 
 def test_a_successor_sealed_by_an_earlier_release_still_opens():
     assert open_successor("spent-refresh-token", SEALED_BEFORE, ROW) == "the-successor-token"
+
+
+def test_a_token_checked_before_still_expires_on_time(monkeypatch):
+    token = issued(lifetime_seconds=60)
+    assert decode_access_token(SECRET, token).user_id == USER  # checked, and remembered
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr("pitchlab.security.tokens.time.time", lambda: expires_at)
+    with pytest.raises(ExpiredToken):
+        decode_access_token(SECRET, token)
+
+
+def test_a_remembered_token_is_not_accepted_under_another_secret():
+    token = issued()
+    decode_access_token(SECRET, token)
+    with pytest.raises(InvalidToken):
+        decode_access_token("a-rotated-secret-long-enough-for-hs256-0123456789", token)
+
+
+def test_a_refused_token_is_refused_every_time():
+    token = forged({"type": "refresh"})
+    for _ in range(2):  # not remembered as anything, refused again by the full check
+        with pytest.raises(InvalidToken):
+            decode_access_token(SECRET, token)

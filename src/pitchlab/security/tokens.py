@@ -4,6 +4,7 @@ sealed successor of a spent refresh token."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -65,6 +66,20 @@ def issue_access_token(
 
 
 def decode_access_token(secret: str, token: str) -> AccessClaims:
+    """The claims of a valid, unexpired access token; ``ExpiredToken`` or ``InvalidToken``.
+
+    A client sends the same token on every request for its lifetime: the signature and claims
+    of each token are checked once (``_checked_claims``, a bounded LRU; a refused token is never
+    remembered) and only the expiry again on each use. Checking the signature was a tenth of an
+    authenticated request's CPU (benchmarks/api.py)."""
+    claims, expires_at = _checked_claims(secret, token)
+    if expires_at <= time.time():  # as PyJWT decides it, with no leeway
+        raise ExpiredToken("Signature has expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_claims(secret: str, token: str) -> tuple[AccessClaims, float]:
     try:
         # algorithms is pinned: a token that names "none" or another algorithm is refused
         claims = jwt.decode(
@@ -88,7 +103,7 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
             token_id=str(claims["jti"]),
             issued_at=int(claims["iat"]),
             token_version=version,
-        )
+        ), float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise ExpiredToken(str(exc)) from None
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
