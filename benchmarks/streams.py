@@ -203,7 +203,11 @@ async def sweep(servers: Servers, args) -> None:
             except (ConnectionClosed, TimeoutError) as error:
                 # A stream the relay closed (1013: its database pool starved) or echoes that
                 # never came: this N is past what the relay holds here; larger ones would be too.
+                # The failed streams cannot be reused, so the sweep ends here (the next frame
+                # size too): the capacity comes from the N measured before.
                 print(f"{n:>4} | failed: {error!r}; the sweep stops here")
+                if rows:
+                    print_capacity(rows, period, args.target_ms)
                 return
             print_row(rows[-1], period)
         print("  (us: CPU microseconds per frame; cores: relay CPU seconds / phase wall seconds)")
