@@ -51,15 +51,16 @@ INIT = orjson.dumps({"type": "conversation_initiation_client_data",
                      "conversation_config_override": {}, "dynamic_variables": {}}).decode()
 
 
-def frame(stream: int, seq: int) -> str:
-    payload = struct.pack("<II", stream, seq) + bytes(FRAME_BYTES - 8)
+def frame(stream: int, seq: int, size: int = FRAME_BYTES) -> str:
+    payload = struct.pack("<II", stream, seq) + bytes(size - 8)
     return orjson.dumps({"user_audio_chunk": base64.b64encode(payload).decode()}).decode()
 
 
-async def drive(ws, stream: int, frames: int, rtts: list[float], phase_offset: float) -> None:
-    """Send ``frames`` frames at real-time pace and time each echo. Calls are independent, so
-    their 20 ms clocks are spread over the frame period (``phase_offset``) rather than all
-    ticking at once, which no real set of calls does."""
+async def drive(ws, stream: int, frames: int, rtts: list[float], phase_offset: float,
+                frame_bytes: int = FRAME_BYTES, period: float = FRAME_SECONDS) -> None:
+    """Send ``frames`` frames of ``frame_bytes`` every ``period`` (real-time pace) and time each
+    echo. Calls are independent, so their clocks are spread over the frame period
+    (``phase_offset``) rather than all ticking at once, which no real set of calls does."""
     sent: dict[int, float] = {}
     done = asyncio.Event()
 
@@ -84,8 +85,8 @@ async def drive(ws, stream: int, frames: int, rtts: list[float], phase_offset: f
     start = time.perf_counter()
     for seq in range(frames):
         sent[seq] = time.perf_counter()
-        await ws.send(frame(stream, seq))
-        await asyncio.sleep(max(0.0, start + (seq + 1) * FRAME_SECONDS - time.perf_counter()))
+        await ws.send(frame(stream, seq, frame_bytes))
+        await asyncio.sleep(max(0.0, start + (seq + 1) * period - time.perf_counter()))
     await asyncio.wait_for(done.wait(), 30)
     receiver.cancel()
 

@@ -7,6 +7,7 @@ cross companies by nature (an email is unique platform-wide).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Iterator
@@ -230,8 +231,16 @@ async def _user_with_password(
     session: AsyncSession, settings: Settings, email: str, password: str
 ) -> User | None:
     user = await repository.find_user_by_email(session, email)
+    # The read is done: hand its connection back before the slow check, so that 20 logins at
+    # once hold 20 hashes but not 20 of the pool's connections (past the pool's size each extra
+    # one is opened, authenticated and closed on the event loop). Nothing was written; the next
+    # query begins a new transaction in the same context, and ``login`` compares the hash again
+    # under the user's lock.
+    await session.commit()
     if user is None:
-        await passwords.verify_password_async(password, _dummy_hash(settings.bcrypt_rounds))
+        # Made once per cost, off the loop too: the first unknown email must not stall it.
+        dummy = await asyncio.to_thread(_dummy_hash, settings.bcrypt_rounds)
+        await passwords.verify_password_async(password, dummy)
         return None
     if not await passwords.verify_password_async(password, user.hashed_password):
         return None
