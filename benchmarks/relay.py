@@ -280,6 +280,9 @@ def start_relay(owner_url, workdir, server: str, **env: str):
         env["PYTHONPATH"] = str(Path(source).resolve())
     if name == "serve":
         return start_serve(owner_url, workdir, **env)
+    if name.startswith("workers="):  # pitchlab serve --workers N
+        return start_serve(owner_url, workdir, extra_args=("--workers", name.split("=")[1]),
+                           **env)
     port = free_port()
     options = ["--granian"] if name == "granian" else [f"--{key}={value}" for key, value in
                                                        (o.split("=") for o in name.split("+"))]
@@ -296,7 +299,8 @@ def main() -> None:
     parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 10, 25, 50])
     parser.add_argument("--servers", type=lambda s: s.split(","), default=["serve"],
-                        help="server set-ups, one after the other: serve (default), ws=wsproto,"
+                        help="server set-ups, one after the other: serve (default), workers=N,"
+                        " ws=wsproto,"
                         " ws=websockets, loop=asyncio, http=h11, granian; NAME@SRC_DIR runs"
                         " it on another source tree (before/after)")
     parser.add_argument("--join-storm", choices=["after", "only", "off"], default="after",
