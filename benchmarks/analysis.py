@@ -12,20 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import platform
 import random
 import statistics
-import tempfile
 import time
 import tracemalloc
 import uuid
-from pathlib import Path
 
 import httpx
-import psutil
 import psycopg
-from psycopg import sql
+from harness import machine, scratch_database
 from pydantic import SecretStr
 
 from pitchlab.analysis import clear_caches
@@ -33,7 +28,7 @@ from pitchlab.analysis.local_scorer import score_locally
 from pitchlab.analysis.metrics import compute_metrics
 from pitchlab.app import create_app
 from pitchlab.config import Settings
-from pitchlab.database_setup import libpq_dsn, prepare_database, start_embedded_server
+from pitchlab.database_setup import libpq_dsn, prepare_database
 from pitchlab.db import normalize_url
 from pitchlab.security.tokens import issue_access_token
 
@@ -134,29 +129,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--calls", type=int, default=20)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {psutil.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}\n")
+    print(machine() + "\n")
     time_analysis(args.runs)
     if args.calls <= 0:
         return  # the analysis alone: no database
 
-    workdir = Path(tempfile.mkdtemp(prefix="pitchlab-bench-"))
-    configured = os.environ.get("PITCHLAB_BENCH_DATABASE_URL")
-    server = (normalize_url(configured) if configured
-              else start_embedded_server(workdir).set(database="postgres"))
-    name = f"pitchlab_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
+    with scratch_database() as (owner_url, workdir):
         settings = Settings(_env_file=None, data_dir=workdir / "data", run_worker_in_process=True,
-                            database_url=SecretStr(server.set(database=name).render_as_string(
+                            database_url=SecretStr(owner_url.render_as_string(
                                 hide_password=False)))
         settings, _ = prepare_database(settings)
         asyncio.run(time_end_to_feedback(settings, args.calls))
-    finally:
-        with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
 
 
 if __name__ == "__main__":

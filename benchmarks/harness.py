@@ -177,6 +177,17 @@ def start_serve(owner_url: URL, workdir: Path, *, extra_args: tuple[str, ...] = 
     return started, f"http://127.0.0.1:{port}"
 
 
+def start_fake_voice_provider() -> tuple[Started, int, dict[str, str]]:
+    """benchmarks/fake_voice_provider.py on a free port: the process, its port, and the settings
+    that point a `pitchlab serve` at it (the relay benchmarks' upstream)."""
+    port = free_port()
+    fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py", str(port)], {},
+                         ready_line="ready")
+    return fake, port, {"PITCHLAB_ELEVENLABS_API_KEY": "bench-key",
+                  "PITCHLAB_ELEVENLABS_AGENT_ID": "bench-agent",
+                  "PITCHLAB_ELEVENLABS_BASE_URL": f"http://127.0.0.1:{port}"}
+
+
 def seed_company(owner_url: URL, users: int, *, role: str = "user",
                  password_hash: str = "x") -> list[tuple[uuid.UUID, str, str]]:
     """One company with room for every call, and ``users`` verified members with voice consent.

@@ -39,6 +39,7 @@ from harness import (
     scratch_database,
     seed_company,
     serve_env,
+    start_fake_voice_provider,
     start_process,
     start_serve,
 )
@@ -309,16 +310,11 @@ def main() -> None:
     print(machine())
 
     with scratch_database() as (owner_url, workdir):
-        fake_port = free_port()
-        fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py",
-                              str(fake_port)], {}, ready_line="ready")
+        fake, fake_port, upstream = start_fake_voice_provider()
         tokens = None
         try:
             for server in args.servers:
-                relay, relay_url = start_relay(
-                    owner_url, workdir, server, PITCHLAB_ELEVENLABS_API_KEY="bench-key",
-                    PITCHLAB_ELEVENLABS_AGENT_ID="bench-agent",
-                    PITCHLAB_ELEVENLABS_BASE_URL=f"http://127.0.0.1:{fake_port}")
+                relay, relay_url = start_relay(owner_url, workdir, server, **upstream)
                 try:
                     tokens = tokens or [token for _, _, token in seed_company(
                         owner_url, max([*args.streams, STORM_LIVE + STORM_JOINERS]))]

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -41,13 +40,12 @@ import httpx
 import uvloop
 from harness import (
     cpu_seconds,
-    free_port,
     machine,
     pct,
     rss_bytes,
     scratch_database,
     seed_company,
-    start_process,
+    start_fake_voice_provider,
     start_serve,
 )
 from relay import drive, open_direct, open_relayed
@@ -175,13 +173,17 @@ def print_capacity(rows: list[Row], period: float, target_ms: float) -> None:
     if meeting:
         best = max(meeting, key=lambda row: row.n)
         bound = " (a lower bound: the largest N measured)" if best is rows[-1] else ""
+        per_core = (f"{best.n / best.relay_cores:.0f}" if best.relay_cores > 0
+                    else "? (a phase too short for the CPU clock)")
         print(f"  capacity (a) measured: N = {best.n} keeps p99 added <= {target_ms:g} ms on "
-              f"{best.relay_cores:.2f} cores -> {best.n / best.relay_cores:.0f} streams per core"
-              f"{bound}")
+              f"{best.relay_cores:.2f} cores -> {per_core} streams per core{bound}")
     else:
         print(f"  capacity (a) measured: no N of the sweep keeps p99 added <= {target_ms:g} ms")
     largest = rows[-1]
     us_per_stream_second = largest.relay_cpu / len(largest.relayed) * 1e6 / period
+    if us_per_stream_second <= 0:
+        print("  capacity (b): the phases were too short for the CPU clock (10 ms)")
+        return
     print(f"  capacity (b) from CPU at N = {largest.n}: 1e6 us / {us_per_stream_second:.0f} us "
           f"per stream-second = {1e6 / us_per_stream_second:.0f} streams per core (saturated)")
 
@@ -238,13 +240,9 @@ def main() -> None:
     print(machine())
 
     with scratch_database() as (owner_url, workdir):
-        fake_port = free_port()
-        fake = start_process([sys.executable, "benchmarks/fake_voice_provider.py",
-                              str(fake_port)], {}, ready_line="ready")
+        fake, fake_port, upstream = start_fake_voice_provider()
         relay, relay_url = start_serve(
-            owner_url, workdir, PITCHLAB_ELEVENLABS_API_KEY="bench-key",
-            PITCHLAB_ELEVENLABS_AGENT_ID="bench-agent",
-            PITCHLAB_ELEVENLABS_BASE_URL=f"http://127.0.0.1:{fake_port}",
+            owner_url, workdir, **upstream,
             # Every open stream heartbeats every 20 s and charges each minute as it begins, so
             # 200 streams opened together meet the pool together: 20 (+20 overflow) instead of
             # 10 (+10), which a loaded machine's 200 streams exhausted (closed with 1013).
