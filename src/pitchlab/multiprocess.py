@@ -9,8 +9,11 @@ socket (the kernel hands each new connection to one of them). The parent only su
   billed), and the parent exits once they all have. The children run in their own process
   group, so a Ctrl-C at the terminal reaches the parent alone and is not delivered twice.
 - A child that dies while the server is not stopping (a crash, the OOM killer) is started
-  again; one that keeps dying (``MAX_RESTARTS`` within ``RESTART_WINDOW_SECONDS``) stops the
-  server with exit code 1 rather than crash-loop.
+  again. One that keeps dying young (``MAX_FAILED_STARTS`` in a row, each within
+  ``FAILED_START_SECONDS`` of its start, however slowly) stops the server with exit code 1
+  rather than crash-loop.
+- A child whose supervisor dies (SIGKILL) is sent SIGTERM by the kernel (Linux's
+  PR_SET_PDEATHSIG) and drains: no server process outlives its supervisor.
 
 Forking (not spawning) keeps the start cheap: the children share the parent's imported modules.
 The parent forks before any event loop, thread or database connection of its own exists, so
@@ -21,6 +24,7 @@ limits shared across processes, set PITCHLAB_REDIS_URL (as for several hosts).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -31,8 +35,16 @@ from types import FrameType
 
 log = logging.getLogger(__name__)
 
-MAX_RESTARTS = 5
-RESTART_WINDOW_SECONDS = 60.0
+MAX_FAILED_STARTS = 5
+FAILED_START_SECONDS = 60.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_the_supervisor() -> None:
+    """Ask the kernel for SIGTERM when the parent dies (Linux; elsewhere nothing happens)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _run_child(serve_one: Callable[[], None]) -> None:
@@ -41,6 +53,7 @@ def _run_child(serve_one: Callable[[], None]) -> None:
     code = 0
     try:
         os.setpgid(0, 0)
+        _die_with_the_supervisor()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         # uvicorn re-raises the SIGTERM it caught once it has drained: exit cleanly then
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -59,15 +72,15 @@ class Supervisor:
     def __init__(self, workers: int, serve_one: Callable[[], None]) -> None:
         self.workers = workers
         self.serve_one = serve_one
-        self.children: set[int] = set()
+        self.children: dict[int, float] = {}  # pid -> when it was started
         self.stopping = False
-        self.restarts: list[float] = []
+        self.failed_starts = 0
 
     def fork(self) -> None:
         pid = os.fork()
         if pid == 0:
             _run_child(self.serve_one)
-        self.children.add(pid)
+        self.children[pid] = time.monotonic()
 
     def stop(self, signum: int, _frame: FrameType | None = None) -> None:
         if self.stopping:
@@ -89,24 +102,25 @@ class Supervisor:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            self.children.discard(pid)
+            started = self.children.pop(pid, time.monotonic())
             if self.stopping:
                 continue
-            failed = not self._restart(pid, os.waitstatus_to_exitcode(status))
+            failed = not self._restart(pid, os.waitstatus_to_exitcode(status), started)
             if failed:
                 self.stop(signal.SIGTERM)
         return 1 if failed else 0
 
-    def _restart(self, pid: int, code: int) -> bool:
-        """Start a new child for one that died on its own; False when it keeps dying."""
-        now = time.monotonic()
-        self.restarts = [at for at in self.restarts if now - at < RESTART_WINDOW_SECONDS]
-        if len(self.restarts) >= MAX_RESTARTS:
-            log.error("server process %d exited (%d); %d restarts in %.0f s: stopping",
-                      pid, code, len(self.restarts), RESTART_WINDOW_SECONDS)
+    def _restart(self, pid: int, code: int, started: float) -> bool:
+        """Start a new child for one that died on its own; False when they keep dying young."""
+        lived = time.monotonic() - started
+        self.failed_starts = self.failed_starts + 1 if lived < FAILED_START_SECONDS else 0
+        if self.failed_starts >= MAX_FAILED_STARTS:
+            log.error("server process %d exited (%d) after %.0f s; %d in a row died within"
+                      " %.0f s of starting: stopping", pid, code, lived, self.failed_starts,
+                      FAILED_START_SECONDS)
             return False
-        self.restarts.append(now)
-        log.warning("server process %d exited (%d); starting another", pid, code)
+        log.warning("server process %d exited (%d) after %.0f s; starting another",
+                    pid, code, lived)
         self.fork()
         return True
 

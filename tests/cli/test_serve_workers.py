@@ -63,3 +63,36 @@ def test_two_processes_serve_one_port_a_dead_one_is_replaced_and_ctrl_c_stops_bo
     assert "Traceback" not in err
     assert all(not psutil.pid_exists(pid) for pid in replaced | {killed})
 
+
+
+def test_server_processes_that_keep_dying_young_stop_the_server(env, tmp_path):
+    process, _ = serve(env, tmp_path, "--workers", "2")
+    killed: set[int] = set()
+    try:
+        while process.poll() is None and len(killed) < 10:
+            children = wait_until(lambda: serving_children(process) - killed or process.poll()
+                                  is not None, "a server process to kill")
+            if process.poll() is not None:
+                break
+            victim = min(children - killed)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(victim).send_signal(signal.SIGKILL)
+            killed.add(victim)
+        _, err = process.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, err  # a crash loop ends the server, it does not go on
+    # the fifth young death in a row was the last one (the test may also have killed the other
+    # process while the supervisor was stopping it)
+    assert len(killed) in (5, 6)
+
+
+def test_a_killed_supervisor_takes_its_server_processes_with_it(env, tmp_path):
+    process, _ = serve(env, tmp_path, "--workers", "2")
+    children = wait_until(lambda: two_serving(process), "two server processes listening")
+    process.kill()  # SIGKILL: the supervisor cannot pass anything on
+    process.communicate(timeout=DEADLINE_SECONDS)
+    wait_until(lambda: not any(psutil.pid_exists(pid) and psutil.Process(pid).status()
+                               != psutil.STATUS_ZOMBIE for pid in children),
+               "the orphaned server processes gone (the kernel's parent-death signal)")
