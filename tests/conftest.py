@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -52,6 +53,26 @@ SYSTEM_TABLES = [
     "email_verification_tokens", "refresh_tokens", "email_outbox", "stream_tickets",
     "webhook_events", "demo_bookings", "alert_states",
 ]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """PITCHLAB_TEST_REDIS_URL (CI: the machine's Redis), else a local server speaking the Redis
+    protocol (fakeredis, with Lua for the limiter's scripts), so a newcomer needs no Redis. The
+    tests key every counter by their own addresses and emails, so they leave others' counts
+    alone."""
+    configured = os.environ.get("PITCHLAB_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from fakeredis import TcpFakeServer
+
+    server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.server_address[1]}/0"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="session")

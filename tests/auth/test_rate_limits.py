@@ -5,36 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import socket
-import threading
 import uuid
 
 import httpx
 import pytest
-from fakeredis import TcpFakeServer
 
 from pitchlab.app import create_app
 from pitchlab.deps import context_of
 from pitchlab.security.ratelimit import LOGIN, RULES, LoginThrottle, RateLimiter
 from tests.auth.helpers import unique_email
 from tests.conftest import make_settings
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    """PITCHLAB_TEST_REDIS_URL (CI: the machine's Redis), else a local server speaking the Redis
-    protocol (fakeredis, with Lua for the limiter's scripts), so a newcomer needs no Redis."""
-    configured = os.environ.get("PITCHLAB_TEST_REDIS_URL")
-    if configured:
-        yield configured
-        return
-    server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.server_address[1]}/0"
-    server.shutdown()
-    server.server_close()
 
 
 async def _hammer_login(client, email: str, times: int) -> list[httpx.Response]:
