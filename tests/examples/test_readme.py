@@ -16,7 +16,6 @@ import redis.asyncio as redis
 from pitchlab.app import create_app
 from pitchlab.deps import context_of
 from tests.auth.helpers import drain_jobs, latest_verification_token
-from tests.auth.test_rate_limits import redis_url  # noqa: F401 (a fixture)
 from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +83,7 @@ async def test_the_walk_through_requests_are_accepted_in_order(client, app, owne
 
 
 @pytest.fixture
-async def redis_client(owner_url, tmp_path, redis_url):  # noqa: F811
+async def redis_client(owner_url, tmp_path, redis_url):
     settings = make_settings(owner_url, tmp_path, redis_url=redis_url)
     app = create_app(settings)
     async with contextlib.AsyncExitStack() as stack:
@@ -96,7 +95,7 @@ async def redis_client(owner_url, tmp_path, redis_url):  # noqa: F811
 
 
 async def test_the_readme_pattern_clears_a_locked_out_login_in_redis(
-    redis_client, owner_url, redis_url  # noqa: F811
+    redis_client, owner_url, redis_url
 ):
     app, client = redis_client
     [pattern] = re.findall(r"--pattern '([^']+)'", section("Trying it out"))

@@ -15,7 +15,6 @@ from pitchlab.app import create_app
 from pitchlab.cache import MemoryCache, RedisCache
 from pitchlab.deps import context_of
 from tests.auth.helpers import drain_jobs
-from tests.auth.test_rate_limits import redis_url  # noqa: F401 (a fixture)
 from tests.billing.conftest import (  # noqa: F401 (fake_stripe is a fixture)
     STRIPE_API_KEY,
     STRIPE_WEBHOOK_SECRET,
@@ -66,7 +65,7 @@ async def test_a_subscription_is_seen_by_the_next_session_start(
 
 
 @pytest.fixture
-async def two_processes(owner_url, tmp_path, redis_url):  # noqa: F811
+async def two_processes(owner_url, tmp_path, redis_url):
     """Two app instances sharing one Redis and one fake Stripe: the first serves the rep, the
     second receives Stripe's webhooks and runs the jobs, as two processes would."""
     async with running_fake_stripe(STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET) as (fake, base_url):
