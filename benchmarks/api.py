@@ -16,8 +16,11 @@ target >= 0.6). Also printed: the server's CPU per request (all its processes) a
 PATH, ``GET /api/users/me`` measured by wrk (64 connections) as an outside check of the Python
 load generator.
 
-    uv run python benchmarks/api.py [--seconds 10] [--clients 64] [--workers 1]
+    uv run python benchmarks/api.py [--seconds 10] [--clients 64] [--workers 1] [--layers]
 
+``--layers`` adds GET /api/users/me through benchmarks/thin_me.py (the same server, token check,
+statements and response model, without the app's middlewares and ORM session; once on psycopg,
+once on SQLAlchemy Core), each beside the bare run: where the milliseconds go, layer by layer.
 ``--workers N`` serves with ``pitchlab serve --workers N``. Everything (load generator, server,
 PostgreSQL) shares this machine: read the ratio, which both sides pay alike, more than the
 absolute figures.
@@ -30,6 +33,7 @@ import asyncio
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -45,11 +49,14 @@ import uvloop
 from harness import (
     APP_PASSWORD,
     cpu_seconds,
+    free_port,
     libpq_dsn,
     machine,
     pct,
     scratch_database,
     seed_company,
+    serve_env,
+    start_process,
     start_serve,
 )
 from sqlalchemy import URL
@@ -325,17 +332,42 @@ def line(name: str, api: Tally, api_wall: float, cpu: float, bare: Tally,
             f"{pct(bare.latencies, 99):>7.1f} || {api_rate / bare_rate:>5.2f}")
 
 
-async def measure(args, base: str, app_url: URL, members: list[Member], server_pid: int) -> None:
+async def measure(args, base: str, app_url: URL, members: list[Member],
+                  server_pid: int) -> Tally:
+    """The table; returns the bare driver's GET /api/users/me run (the layers' baseline)."""
     print(f"{args.clients} clients, {WARM_UP_SECONDS:.0f} s warm-up + {args.seconds:.0f} s "
           f"measured per run; server: pitchlab serve --workers {args.workers}; baseline: psycopg, "
           f"{APP_POOL_SIZE} connections, one process\n")
     print(f"{'operation':<22} | {'API r/s':>7} | {'p50 ms':>6} | {'p99 ms':>7} | {'CPU ms':>6} |"
           f" {'errs':>4} || {'bare /s':>7} | {'p50 ms':>6} | {'p99 ms':>7} || ratio")
+    bare_me_run: tuple[Tally, float] | None = None
     for op, name in (("me", "GET /api/users/me"), ("cycle", "start + end (per request)")):
         api, api_wall, cpu = await api_run(base, members, args.clients, args.seconds, op,
                                            server_pid)
         bare, bare_wall = await bare_run(app_url, members, args.clients, args.seconds, op)
         print(line(name, api, api_wall, cpu, bare, bare_wall), flush=True)
+        bare_me_run = bare_me_run or (bare, bare_wall)
+    assert bare_me_run is not None
+    return bare_me_run
+
+
+def layers(args, owner_url: URL, workdir: Path, members: list[Member],
+           bare: tuple[Tally, float]) -> None:
+    """GET /api/users/me through benchmarks/thin_me.py (same server, token check, statements and
+    response model; no middlewares, no ORM session): what each layer between the bare driver and
+    the app costs."""
+    print("\nlayers of GET /api/users/me (benchmarks/thin_me.py), each beside the bare run above:")
+    for db, name in (("psycopg", "FastAPI + psycopg"), ("core", "FastAPI + SQLAlchemy Core")):
+        port = free_port()
+        thin = start_process([sys.executable, "benchmarks/thin_me.py", "--port", str(port),
+                              "--db", db], serve_env(owner_url, workdir, port),
+                             ready_url=f"http://127.0.0.1:{port}/docs")
+        try:
+            api, wall, cpu = uvloop.run(api_run(f"http://127.0.0.1:{port}", members,
+                                                args.clients, args.seconds, "me", thin.pid))
+        finally:
+            thin.stop()
+        print(line(name, api, wall, cpu, *bare), flush=True)
 
 
 def main() -> None:
@@ -343,6 +375,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="pitchlab serve --workers N")
+    parser.add_argument("--layers", action="store_true",
+                        help="also GET /api/users/me through benchmarks/thin_me.py")
     args = parser.parse_args()
     print(machine())
     with scratch_database() as (owner_url, workdir):
@@ -355,12 +389,14 @@ def main() -> None:
                                        (seeded[0][0],)).fetchone()[0]
             members = [Member(user, company, token) for user, _, token in seeded]
             app_url = owner_url.set(username="pitchlab_app", password=APP_PASSWORD)
-            uvloop.run(measure(args, base, app_url, members, server.pid))
+            bare = uvloop.run(measure(args, base, app_url, members, server.pid))
             outside = wrk_me(base, members[0].token, args.seconds, args.clients)
             if outside:
                 print(outside)
         finally:
             server.stop()
+        if args.layers:
+            layers(args, owner_url, workdir, members, bare)
 
 
 if __name__ == "__main__":
