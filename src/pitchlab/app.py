@@ -49,6 +49,7 @@ from pitchlab.providers import Providers, build_providers
 from pitchlab.security.ratelimit import RateLimiter
 from pitchlab.security.vault import KeyRing, Vault
 from pitchlab.users.router import router as users_router
+from pitchlab.web.install import install_web_app
 from pitchlab.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(audit_router)
     app.include_router(admin_router)
     app.include_router(demo_router)
+    install_web_app(app)  # the pages (pitchlab.web), outside the OpenAPI document
     install_openapi(app, database_dependency=unit_of_work)
 
     # Added innermost first: request ids wrap everything, so even CORS rejections carry one.

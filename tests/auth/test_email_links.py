@@ -134,4 +134,4 @@ async def test_the_account_exists_email_sent_on_a_second_registration_links_to_s
     assert notice["links"] and all(link in notice["text"] for link in notice["links"])
     for link in notice["links"]:
         await _follow(client, link)
-        assert "/docs#/auth/" in link  # the sign-in operation, where "Try it out" signs in
+        assert urlsplit(link).path == "/login"  # the web app's sign-in page

@@ -6,7 +6,7 @@ ALLOWED = "https://app.pitchlab.test"  # the test settings' PITCHLAB_CORS_ORIGIN
 
 
 async def test_security_headers_on_success_and_error(client):
-    for response in (await client.get("/healthz"), await client.get("/missing")):
+    for response in (await client.get("/healthz"), await client.get("/api/missing")):
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["referrer-policy"] == "no-referrer"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
 from pitchlab.auth import service
 from pitchlab.auth.dependencies import CurrentPrincipal
@@ -52,13 +55,27 @@ async def register(
     "/verify-email",
     response_model=MessageOut,
     summary="Confirm an email address with the emailed token",
-    responses=error_responses(InvalidEmailLink, 422),
+    description="The emailed link comes here. A browser following it (it asks for HTML, not "
+    "JSON) is sent on with 303 to the web app's `/verify-email` page, which confirms the "
+    "address and says so on a page; nothing is confirmed by the redirect itself.",
+    responses={**error_responses(InvalidEmailLink, 422), 303: {"description": "A browser: "
+               "to the web app's page for this link"}},
 )
 async def verify_email(
-    session: DbSession, ip: ClientIp, token: str = Query(min_length=10, max_length=200)
-) -> MessageOut:
+    request: Request, session: DbSession, ip: ClientIp,
+    token: str = Query(min_length=10, max_length=200),
+) -> MessageOut | Response:
+    if wants_html(request):
+        return RedirectResponse("/verify-email?" + urlencode({"token": token}), status_code=303)
     await service.verify_email(session, token, ip)
     return MessageOut(message="Your email address is confirmed. You can sign in.")
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating (Accept lists text/html before any JSON), not an API client."""
+    accept = request.headers.get("accept", "")
+    html_at, json_at = accept.find("text/html"), accept.find("application/json")
+    return html_at != -1 and (json_at == -1 or html_at < json_at)
 
 
 @router.post(

@@ -47,10 +47,9 @@ def verify_email(public_url: str, name: str | None, token: str) -> ComposedEmail
     )
 
 
-# Where "sign in instead" leads while Pitchlab has no web app of its own: the interactive API
-# documentation, opened at the login operation (Swagger UI's deep link, #/<tag>/<operationId>),
-# where "Try it out" signs in. tests/auth/test_email_links.py follows every link of every email.
-SIGN_IN_PAGE = "/docs#/auth/login_api_auth_login_post"
+# Where "sign in instead" leads: the web app's login page (pitchlab.web).
+# tests/auth/test_email_links.py follows every link of every email.
+SIGN_IN_PAGE = "/login"
 
 
 def account_exists(public_url: str, name: str | None) -> ComposedEmail:
@@ -60,10 +59,10 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
         greeting,
         (
             "Somebody tried to create a Pitchlab account with this email address, which already "
-            "has one. If it was you, sign in instead (POST /api/auth/login; the page below lets "
-            "you try it). If you never confirmed your address, ask for a new link with "
-            "POST /api/auth/resend-verification. If it was not you, you can ignore this email: "
-            "nothing changed on your account."
+            "has one. If it was you, sign in instead (the page below, or POST /api/auth/login). "
+            "If you never confirmed your address, ask for a new link through the sign-in "
+            "page's \"No confirmation email?\" link or with POST /api/auth/resend-verification. "
+            "If it was not you, you can ignore this email: nothing changed on your account."
         ),
     ]
     return ComposedEmail(
@@ -75,21 +74,20 @@ def account_exists(public_url: str, name: str | None) -> ComposedEmail:
     )
 
 
-# Where an invitee signs up while Pitchlab has no web app: the register operation of the
-# interactive documentation, where "Try it out" takes the token.
-REGISTER_PAGE = "/docs#/auth/register_api_auth_register_post"
+# Where an invitee signs up: the web app's sign-up page, the token filled in.
+REGISTER_PAGE = "/signup"
 
 
 def invitation(
     public_url: str, company_name: str, role: str, token: str, expires_at: datetime
 ) -> ComposedEmail:
-    link = f"{public_url.rstrip('/')}{REGISTER_PAGE}"
+    link = _link(public_url, REGISTER_PAGE, invite=token)
     lines = [
         "Hi,",
         f"You are invited to join {company_name} on Pitchlab as {'an' if role == 'admin' else 'a'}"
         f" {role}.",
-        "Create your account with POST /api/auth/register, giving your email, a password, "
-        f"your name and this invite_token: {token}",
+        "Create your account on the page below, or with POST /api/auth/register, giving your "
+        f"email, a password, your name and this invite_token: {token}",
         f"The invitation works once and expires on {expires_at.astimezone(UTC):%Y-%m-%d %H:%M} "
         "UTC. If you did not expect it, you can ignore this email.",
     ]

@@ -1,0 +1,97 @@
+"""``WebRoute``: what a page's services raise, turned into a page.
+
+A page's handler runs inside its unit of work (``DbSession``): an error raised by a service rolls
+the transaction back first, then reaches the route, which answers with a page:
+
+- ``FormRejected`` (``form_errors`` raises it from a service's refusal or a validation error):
+  the form again, with the message and the values typed;
+- ``LoginRequired``: to the login page, and back here afterwards;
+- ``CsrfRejected``: 403 page, nothing done;
+- any other ``DomainError``: an error page with its message and the API's status for it;
+- a malformed path or query (``RequestValidationError``): 404 page.
+
+So no page catches a service's error inside its transaction (which would commit half of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pitchlab.auth.dependencies import Principal
+from pitchlab.http.error_catalogue import http_status_of
+from pitchlab.kit.errors import DomainError, NotFound
+from pitchlab.web.csrf import CsrfRejected
+from pitchlab.web.pages import redirect, render
+from pitchlab.web.session import LoginRequired
+
+
+@dataclass
+class FormRejected(Exception):
+    """Show ``template`` again with ``message`` and per-field ``errors``."""
+
+    template: str
+    context: dict[str, Any]
+    message: str
+    status: int
+    errors: dict[str, str] = field(default_factory=dict)
+    principal: Principal | None = None
+
+
+@contextmanager
+def form_errors(template: str, context: dict[str, Any], *,
+                principal: Principal | None = None) -> Iterator[None]:
+    """Around a form's work: a refusal becomes ``FormRejected`` (the form shown again)."""
+    try:
+        yield
+    except ValidationError as error:
+        problems = {_field_of(problem): problem["msg"] for problem in error.errors()}
+        raise FormRejected(template, context, "Please correct the fields marked below.", 422,
+                           problems, principal) from None
+    except DomainError as error:
+        raise FormRejected(template, context, error.message, http_status_of(error),
+                           {}, principal) from None
+
+
+def _field_of(problem: Any) -> str:
+    location = [part for part in problem.get("loc", ()) if isinstance(part, str)]
+    return location[0] if location else "form"
+
+
+class WebRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FormRejected as rejected:
+                return render(request, rejected.template,
+                              {**rejected.context, "message": rejected.message,
+                               "errors": rejected.errors},
+                              principal=rejected.principal, status=rejected.status)
+            except LoginRequired:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return redirect(request, "/login?" + urlencode({"next": target}))
+            except CsrfRejected:
+                return _error_page(request, 403, "This form has expired or did not come from "
+                                   "Pitchlab. Go back, reload the page and try again.")
+            except RequestValidationError:
+                return _error_page(request, 404, NotFound.default_message)
+            except DomainError as error:
+                return _error_page(request, http_status_of(error), error.message)
+
+        return page
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", {"status": status, "problem": message}, status=status)

@@ -1,0 +1,83 @@
+"""The web app under test: the session's app behind a real server, and headless Chromium.
+
+Chromium is Debian's (``apt-get install chromium``; ``.ci/run`` installs it when missing), driven
+by Playwright through ``executable_path`` (Playwright's own browser downloads are not used).
+Where it is missing, the browser tests skip with that instruction, except when
+``PITCHLAB_REQUIRE_BROWSER`` is set (``.ci/run`` sets it): there a missing browser fails.
+
+Each test gets a fresh browser context (no cookies); ``shoot(page, name)`` saves a screenshot
+under ``artifacts/screenshots/<test>/`` (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+FAKE_AUDIO = ROOT / "tests" / "data" / "speech_16k.wav"
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    path = chromium_path()
+    if path is None:
+        message = "Chromium is not installed: apt-get install chromium (.ci/run does)"
+        if os.environ.get("PITCHLAB_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required"]
+    if FAKE_AUDIO.exists():
+        args.append(f"--use-file-for-fake-audio-capture={FAKE_AUDIO}")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, headless=True, args=args)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def web(app, live_server, public_url_is_live_server) -> str:
+    """The session's app behind a real HTTP server; its emailed links point there."""
+    return live_server
+
+
+@pytest.fixture
+async def page(browser, web, request) -> AsyncIterator:
+    context = await browser.new_context(base_url=web, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    await context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _test_folder(page) -> Path:
+    name = os.environ.get("PYTEST_CURRENT_TEST", "test").split(" ")[0].split("::")[-1]
+    return SCREENSHOTS / re.sub(r"[^\w.-]+", "_", name)
+
+
+async def shoot(page, name: str) -> Path:
+    """A full-page screenshot, as an artefact of the run."""
+    folder = _test_folder(page)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
