@@ -149,3 +149,36 @@ async def test_the_emailed_link_sends_a_browser_to_the_page_and_answers_api_clie
     assert api.status_code == 200 and api.json()["message"].startswith("Your email")
     again = await client.get(browser.headers["location"])
     assert again.status_code == 400 and "This link does not work" in again.text
+
+
+def _demo_requests(owner_url, email: str) -> list[tuple]:
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        return conn.execute("SELECT status, timezone FROM demo_bookings WHERE email = %s",
+                            (email,)).fetchall()
+
+
+async def test_the_landing_page_books_a_demo_in_the_visitors_time_zone(app, owner_url):
+    email = unique_email("demo")
+    async with browser_client(app) as client:
+        booked = await form_post(client, "/", "/demo", {
+            "name": "Dana Buyer", "email": email, "company": "Globex",
+            "start_time": "2031-03-04T10:30", "timezone": "Europe/Berlin", "notes": ""})
+        past = await form_post(client, "/", "/demo", {
+            "name": "Dana Buyer", "email": "past-" + email, "company": "Globex",
+            "start_time": "2001-03-04T10:30", "timezone": "Europe/Berlin", "notes": ""})
+        bad_zone = await form_post(client, "/", "/demo", {
+            "name": "Dana Buyer", "email": "zone-" + email, "company": "Globex",
+            "start_time": "2031-03-04T10:30", "timezone": "Mars/Olympus", "notes": ""})
+    assert booked.status_code == 200 and 'id="demo-result"' in booked.text
+    assert _demo_requests(owner_url, email) == [("pending", "Europe/Berlin")]
+    for refused, address in ((past, "past-" + email), (bad_zone, "zone-" + email)):
+        assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
+        assert 'value="Globex"' in refused.text  # what was typed stays
+        assert _demo_requests(owner_url, address) == []
+
+
+async def test_an_invitation_link_opens_the_sign_up_form_with_its_token(app):
+    async with browser_client(app) as client:
+        page = await client.get("/signup", params={"invite": "tok_1234567890abcdef"})
+    assert 'name="invite_token" value="tok_1234567890abcdef"' in page.text
+    assert 'name="company_name"' not in page.text and "Join your team" in page.text
