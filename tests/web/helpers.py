@@ -29,6 +29,14 @@ async def emailed_link(app, owner_url, to: str, kind: str) -> str:
     return mails[-1]["links"][0]
 
 
+async def fits_a_phone(page) -> None:
+    """The page, at 390x844, does not scroll sideways."""
+    await page.set_viewport_size({"width": 390, "height": 844})
+    overflow = await page.evaluate(
+        "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+    assert overflow <= 0, f"{page.url} scrolls sideways on a phone by {overflow}px"
+
+
 async def log_in(page, email: str, password: str = PASSWORD) -> None:
     await page.goto("/login")
     await page.get_by_label("Email").fill(email)
