@@ -182,3 +182,25 @@ async def test_an_invitation_link_opens_the_sign_up_form_with_its_token(app):
         page = await client.get("/signup", params={"invite": "tok_1234567890abcdef"})
     assert 'name="invite_token" value="tok_1234567890abcdef"' in page.text
     assert 'name="company_name"' not in page.text and "Join your team" in page.text
+
+
+async def test_a_browser_gets_pages_for_errors_and_api_clients_keep_the_envelope(app):
+    html = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    async with browser_client(app) as client:
+        page = await client.get("/no-such-page", headers=html)
+        api = await client.get("/no-such-page")
+        api_path = await client.get("/api/no-such-thing", headers=html)
+        wrong_method = await client.delete("/login", headers=html)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert api_path.headers["content-type"].startswith("application/json")
+    assert wrong_method.status_code == 405 and "allow" in wrong_method.headers
+
+
+async def test_a_part_of_a_page_asking_without_a_session_moves_the_whole_page_to_login(app):
+    async with browser_client(app) as client:
+        response = await client.get("/practice", headers={
+            "hx-request": "true", "hx-current-url": "https://testserver/practice?tab=2"})
+    assert response.status_code == 204
+    assert response.headers["hx-redirect"] == "/login?next=%2Fpractice%3Ftab%3D2"

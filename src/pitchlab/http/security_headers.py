@@ -39,7 +39,7 @@ _DOCS_CSP = (
 _HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 _DOCS_PATHS = ("/docs", "/redoc")
 # Everything else is the web app (pitchlab.web).
-_API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
+API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
 class SecurityHeadersMiddleware:
@@ -54,7 +54,7 @@ class SecurityHeadersMiddleware:
         path = scope["path"]
         if path.startswith(_DOCS_PATHS):
             policy = [_DOCS_CSP, _NO_DEVICES, _NO_REFERRER]
-        elif path.startswith(_API_PATHS):
+        elif path.startswith(API_PATHS):
             policy = [_API_CSP, _NO_DEVICES, _NO_REFERRER]
         else:
             policy = [_WEB_CSP, _WEB_DEVICES, _SAME_ORIGIN_REFERRER]

@@ -49,6 +49,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return _finished(request, response)
 
 
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", {"status": status, "problem": message}, status=status)
+
+
 def redirect(request: Request, url: str) -> Response:
     """303 See Other: after a form post, the browser GETs the next page."""
     return _finished(request, RedirectResponse(url, status_code=303))

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -31,7 +31,7 @@ from pitchlab.auth.dependencies import Principal
 from pitchlab.http.error_catalogue import http_status_of
 from pitchlab.kit.errors import DomainError, NotFound
 from pitchlab.web.csrf import CsrfRejected
-from pitchlab.web.pages import redirect, render
+from pitchlab.web.pages import error_page, redirect, render
 from pitchlab.web.session import LoginRequired
 
 
@@ -80,18 +80,30 @@ class WebRoute(APIRoute):
                                "errors": rejected.errors},
                               principal=rejected.principal, status=rejected.status)
             except LoginRequired:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return redirect(request, "/login?" + urlencode({"next": target}))
+                return _to_login(request)
             except CsrfRejected:
-                return _error_page(request, 403, "This form has expired or did not come from "
-                                   "Pitchlab. Go back, reload the page and try again.")
+                return error_page(request, 403, "This form has expired or did not come from "
+                                  "Pitchlab. Go back, reload the page and try again.")
             except RequestValidationError:
-                return _error_page(request, 404, NotFound.default_message)
+                return error_page(request, 404, NotFound.default_message)
             except DomainError as error:
-                return _error_page(request, http_status_of(error), error.message)
+                return error_page(request, http_status_of(error), error.message)
 
         return page
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", {"status": status, "problem": message}, status=status)
+def _to_login(request: Request) -> Response:
+    """To the login page, and back here afterwards. An htmx request (a part of a page refreshing
+    itself) moves the whole page (HX-Redirect) instead of swapping the login form into the part,
+    and comes back to that page, not to the part's own address."""
+    if request.headers.get("hx-request") == "true":
+        page = urlsplit(request.headers.get("hx-current-url", ""))
+        back = _path_and_query(page.path or "/practice", page.query)
+        return Response(status_code=204,
+                        headers={"HX-Redirect": "/login?" + urlencode({"next": back})})
+    back = _path_and_query(request.url.path, request.url.query)
+    return redirect(request, "/login?" + urlencode({"next": back}))
+
+
+def _path_and_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
