@@ -126,7 +126,9 @@ def bar_chart(ident: str, title: str, bars: Sequence[Bar], *, maximum: float | N
         parts.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{_n(BAR_AREA)}" '
                      f'height="{BAR_HEIGHT}" fill="#f4f6f8" stroke="{GRID}" stroke-width="0.5"/>')
         if bar.value is None:
-            shown = bar.note or "\u2013"
+            shown = ""
+            parts.append(f'<text x="{LABEL_WIDTH + 8}" y="{_n(mid)}" fill="{MUTED}" '
+                         f'font-style="italic">{escape(bar.note or "no value")}</text>')
         else:
             length = bar_length(bar.value, top)
             parts.append(f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{_n(length)}" '
@@ -291,8 +293,10 @@ def line_chart(ident: str, title: str, series: Sequence[Series], *, y_min: float
                      f'fill="{MUTED}" font-size="12">{escape(fmt(tick))}</text>')
     for x, label in x_labels:
         px, _ = line_xy(x, y_min, **scale)
+        anchor = ("start" if px <= LINE_LEFT + 20 else
+                  "end" if px >= LINE_RIGHT - 20 else "middle")
         parts.append(f'<text x="{_n(px)}" y="{LINE_TOP + LINE_HEIGHT + 18}" '
-                     f'text-anchor="middle" fill="{MUTED}" font-size="12">{escape(label)}</text>')
+                     f'text-anchor="{anchor}" fill="{MUTED}" font-size="12">{escape(label)}</text>')
     for index, s in enumerate(drawn):
         coords = [line_xy(x, y, **scale) for x, y in s.points]
         if len(coords) > 1:
@@ -340,6 +344,17 @@ def clock(ms: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _free_spot(x: float, placed: Sequence[float], size: float = 24) -> float:
+    """Markers closer than their width would hide each other: the nearest free spot on the
+    line (right first, then left), so that every marker is seen."""
+    for step in range(len(placed) * 2 + 1):
+        offset = size * ((step + 1) // 2) * (1 if step % 2 else -1)
+        candidate = _clamp(x + offset, PAD + size / 2, WIDTH - PAD - size / 2)
+        if all(abs(candidate - other) >= size for other in placed):
+            return candidate
+    return x
+
+
 def timeline(ident: str, title: str, duration_ms: float, markers: Sequence[Marker], *,
              empty: str = "No coaching moments in this call.") -> Markup:
     """The call as a line from 0 to its end, each marker where it happened (numbered: the
@@ -352,8 +367,10 @@ def timeline(ident: str, title: str, duration_ms: float, markers: Sequence[Marke
              f'<text x="{PAD}" y="{TIMELINE_Y + 36}" fill="{MUTED}" font-size="12">0:00</text>',
              f'<text x="{WIDTH - PAD}" y="{TIMELINE_Y + 36}" text-anchor="end" fill="{MUTED}" '
              f'font-size="12">{clock(end)}</text>']
+    placed: list[float] = []
     for number, marker in enumerate(markers, start=1):
-        x = timeline_x(marker.at_ms, end)
+        x = _free_spot(timeline_x(marker.at_ms, end), placed)
+        placed.append(x)
         colour = GOOD if marker.good else BAD
         kind = "strength" if marker.good else "improvement"
         shape = (f'<circle cx="{_n(x)}" cy="{TIMELINE_Y}" r="11" fill="{colour}"/>' if marker.good
