@@ -86,7 +86,10 @@ async def test_a_rep_opens_their_history_and_reads_the_report_on_desktop_and_pho
         ".filter(e => e.getBoundingClientRect().right > 400).slice(0, 8)"
         ".map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)")
     assert overflow <= 0, wide
-    await shoot(page, "report-phone")
+    folder = (await shoot(page, "report-phone")).parent
+    for heading in ("h-talk", "h-skills"):  # what a phone's screen shows, at its scale
+        await page.locator(f"#{heading}").scroll_into_view_if_needed()
+        await page.screenshot(path=str(folder / f"report-phone-{heading}.png"))
     await page.goto("/history")
     await shoot(page, "history-phone")
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-LABEL_WIDTH = 170  # the left column of a bar chart, for its labels
-VALUE_WIDTH = 60  # the right column, for the numbers
+WIDTH = 440  # drawn narrow: on a phone the text scales down less
+LABEL_WIDTH = 150  # the left column of a bar chart, for its labels
+VALUE_WIDTH = 50  # the right column, for the numbers
 BAR_AREA = WIDTH - LABEL_WIDTH - VALUE_WIDTH
 BAR_HEIGHT = 22
 BAR_GAP = 12
@@ -61,7 +61,7 @@ def _svg(ident: str, title: str, height: float, body: str, desc: str = "") -> st
     return (f'<svg class="chart" id="{ident}" role="img" viewBox="0 0 {WIDTH} {_n(height)}" '
             f'preserveAspectRatio="xMinYMin meet" aria-labelledby="{ident}-title"{described} '
             f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" '
-            f'font-size="14">'
+            f'font-size="15">'
             f'<title id="{ident}-title">{escape(title)}</title>{desc_tag}{body}</svg>')
 
 
@@ -307,7 +307,7 @@ def line_chart(ident: str, title: str, series: Sequence[Series], *, y_min: float
             parts.append(f'<circle class="point" cx="{_n(px)}" cy="{_n(py)}" r="4" '
                          f'fill="{s.colour}" data-value="{escape(fmt(y, 2))}"/>')
         # the legend, under the axis labels
-        lx = LINE_LEFT + index * 170
+        lx = LINE_LEFT + index * 130
         ly = LINE_TOP + LINE_HEIGHT + 40
         parts.append(f'<rect x="{lx}" y="{ly - 10}" width="14" height="4" fill="{s.colour}"/>'
                      f'<text x="{lx + 20}" y="{ly - 4}" fill="{INK}">{escape(s.name)}</text>')

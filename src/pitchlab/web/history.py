@@ -211,9 +211,12 @@ def report_view(raw: dict[str, Any], turns: Sequence[Turn],
         points = [(turn["start_ms"] / 1000, sentiment.compound(turn["text"]))
                   for turn in turns if turn["speaker"] == speaker]
         series.append(charts.Series(name, points, colour))
+    seconds = [x for s in series for x, _ in s.points]
+    ends = sorted({min(seconds), max(seconds)}) if seconds else []
     mood = charts.line_chart(
         "chart-sentiment", "Sentiment over the call (-1 negative to 1 positive)", series,
         y_min=-1, y_max=1, y_ticks=(-1, 0, 1), zero_line=True, x_header="Second of the call",
+        x_labels=[(x, charts.clock(x * 1000)) for x in ends],
         empty="No turns to read sentiment from.")
     # skills
     skills = []
