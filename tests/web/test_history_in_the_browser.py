@@ -51,7 +51,7 @@ async def test_a_rep_opens_their_history_and_reads_the_report_on_desktop_and_pho
     await page.get_by_role("heading", name="Feedback", level=2).wait_for()
     scenario = (await client.get(f"/api/sessions/{sid}", headers=bearer(tokens))).json()
     assert await page.locator("h1").inner_text() == scenario["scenario"]["name"]
-    for title in (*CHART_TITLES, "Progress: overall score of your last 2 scored calls"):
+    for title in (*CHART_TITLES, "Progress: your overall score over the latest scored calls"):
         chart = page.locator("svg[role=img]").filter(has=page.locator("title", has_text=title))
         assert await chart.count() == 1, title
     # the transcript, speaker, text and time

@@ -3,6 +3,8 @@ a stranger learns (nothing), malformed ids, no session, a purged report, the lis
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from markupsafe import escape
 
@@ -66,6 +68,8 @@ async def test_a_rep_cannot_open_a_colleagues_call_and_an_admin_can_as_the_api_a
     api_reps_call = await client.get(f"/api/sessions/{member_call}", headers=bearer(admin))
     assert api_reps_call.status_code == 200 and reps_call.status_code == 200
     assert LINE in reps_call.text and "<h2 id=\"feedback-title\">Feedback</h2>" in reps_call.text
+    assert re.findall("Progress: [^<]*", reps_call.text)[0].startswith(
+        "Progress: this rep&#39;s overall score")
 
 
 async def test_a_rep_listing_somebody_elses_calls_is_refused_as_by_the_api(app, client,
@@ -165,3 +169,23 @@ async def test_the_list_pages_with_the_apis_cursor(app, client, owner_url):
         second = await browser.get(more.replace("&amp;", "&"))
     assert f"/history/{ids[0]}" in second.text and f"/history/{ids[2]}" not in second.text
     assert "Older calls" not in second.text
+
+
+async def test_text_in_a_report_is_shown_as_text_never_as_markup(app, client, owner_url):
+    tokens = await rep(client, app, owner_url)
+    sid = await finished_text_call(client, app, tokens, LINE)
+    evil = '<script>alert("x")</script>'
+    with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+        conn.execute(
+            "UPDATE feedback SET metrics = jsonb_set(jsonb_set(jsonb_set(metrics,"
+            " '{filler_words,by_word}', jsonb_build_object(%s::text, 2)),"
+            " '{skill_scores,discovery}', jsonb_build_object('score', 4, 'status', 'scored',"
+            " 'evidence', jsonb_build_array(%s::text))),"
+            " '{summary}', to_jsonb(%s::text)) WHERE session_id = %s",
+            (evil, evil, evil, sid))
+    async with browser_client(app) as browser:
+        await _signed_in_as(browser, tokens["email"])
+        page = await browser.get(f"/history/{sid}")
+    assert page.status_code == 200
+    assert evil not in page.text
+    assert page.text.count("&lt;script&gt;") >= 4  # summary, filler bar + table, evidence

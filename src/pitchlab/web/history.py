@@ -100,7 +100,8 @@ async def history(
         if limit != 20:
             more += f"&limit={limit}"
     return render(request, "history/list.html",
-                  {"nav": "history", "calls": calls, "more": more, "first_page": cursor is None},
+                  {"nav": "history", "calls": calls, "more": more, "first_page": cursor is None,
+                   "own": user_id in (None, principal.user.id)},
                   principal=principal)
 
 
@@ -145,7 +146,8 @@ async def _feedback_context(session: AsyncSession, principal: Principal,
     _, stored = await practice_service.visible_transcript(session, principal, row.id)
     progress = await _progress(session, principal, row)
     return {"status": "ready", "metrics_raw": view.metrics, "created_at": view.created_at,
-            **report_view(view.metrics, stored.turns, progress)}
+            **report_view(view.metrics, stored.turns, progress,
+                          own=row.user_id == principal.user.id)}
 
 
 async def _progress(session: AsyncSession, principal: Principal, row: PracticeSession
@@ -167,7 +169,7 @@ async def _progress(session: AsyncSession, principal: Principal, row: PracticeSe
 
 
 def report_view(raw: dict[str, Any], turns: Sequence[Turn],
-                progress: Sequence[tuple[str, float]]) -> dict[str, Any]:
+                progress: Sequence[tuple[str, float]], *, own: bool = True) -> dict[str, Any]:
     """The report's numbers as charts and lists (pure: the tests feed it a report)."""
     m = FeedbackMetricsOut.model_validate(raw)
     not_measured = set(m.not_measured)
@@ -241,8 +243,9 @@ def report_view(raw: dict[str, Any], turns: Sequence[Turn],
         [charts.Marker(x.start_ms, skill_name(x.skill), x.quote, x.kind == "strength")
          for x in sorted(m.moments, key=lambda x: x.start_ms)])
     # progress
+    whose = "your" if own else "this rep's"
     progress_chart = charts.line_chart(
-        "chart-progress", f"Progress: overall score of your last {len(progress)} scored calls",
+        "chart-progress", f"Progress: {whose} overall score over the latest scored calls",
         [charts.Series("Overall score", [(i, score) for i, (_, score) in enumerate(progress)],
                        charts.GOOD)],
         y_min=1, y_max=5, y_ticks=(1, 2, 3, 4, 5), x_header="Call",
