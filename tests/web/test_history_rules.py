@@ -189,3 +189,26 @@ async def test_text_in_a_report_is_shown_as_text_never_as_markup(app, client, ow
     assert page.status_code == 200
     assert evil not in page.text
     assert page.text.count("&lt;script&gt;") >= 4  # summary, filler bar + table, evidence
+
+
+async def test_a_call_in_progress_waits_and_polls_and_a_failed_report_says_why(app, client,
+                                                                              owner_url):
+    tokens = await rep(client, app, owner_url)
+    sid = (await start(client, tokens, mode="text"))["id"]
+    async with browser_client(app) as browser:
+        await _signed_in_as(browser, tokens["email"])
+        live = await browser.get(f"/history/{sid}")
+        fragment = await browser.get(f"/history/{sid}/feedback")
+        await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
+        with psycopg.connect(libpq_dsn(owner_url), autocommit=True) as conn:
+            conn.execute("UPDATE sessions SET feedback_status = 'failed',"
+                         " feedback_error = 'the scorer timed out' WHERE id = %s", (sid,))
+        api = await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))
+        failed = await browser.get(f"/history/{sid}")
+    assert live.status_code == 200 and "still in progress" in live.text
+    assert f'hx-get="/history/{sid}/feedback"' in live.text and 'hx-trigger="every 2s"' in live.text
+    assert fragment.status_code == 200 and fragment.text.lstrip().startswith("<section")
+    assert "<html" not in fragment.text and 'hx-trigger="every 2s"' in fragment.text
+    assert api.json() == {"status": "failed", "error": "the scorer timed out"}
+    assert failed.status_code == 200 and "the scorer timed out" in failed.text
+    assert "hx-get" not in failed.text.split('id="feedback"')[1].split(">")[0]

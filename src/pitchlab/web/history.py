@@ -113,10 +113,12 @@ async def call_page(
     request: Request, session_id: UUID, principal: BrowserUser, session: DbSession
 ) -> Response:
     row = await practice_service.visible_session(session, principal, session_id)
-    feedback = await _feedback_context(session, principal, row)  # a purged report: its page
+    # the report first: a purged one answers with the API's message (transcript gone too)
+    view = await _feedback_of(session, principal, row)
     _, stored = await practice_service.visible_transcript(session, principal, session_id)
+    feedback = await _feedback_context(session, principal, row, view, stored.turns)
     return render(request, "history/call.html", {
-        "nav": "history", "call": _call_summary(row, feedback.get("metrics_raw")),
+        "nav": "history", "call": _call_summary(row, view.metrics if view else None),
         "turns": [{**turn, "at": charts.clock(turn["start_ms"])} for turn in stored.turns],
         "feedback": feedback,
     }, principal=principal)
@@ -128,25 +130,38 @@ async def feedback_fragment(
 ) -> Response:
     """The feedback section alone: what the waiting page polls (htmx) until it is ready."""
     row = await practice_service.visible_session(session, principal, session_id)
-    feedback = await _feedback_context(session, principal, row)
+    view = await _feedback_of(session, principal, row)
+    turns: Sequence[Turn] = []
+    if view is not None and view.status == FeedbackStatus.READY:
+        _, stored = await practice_service.visible_transcript(session, principal, session_id)
+        turns = stored.turns
+    feedback = await _feedback_context(session, principal, row, view, turns)
     return render(request, "history/_feedback.html",
                   {"call": {"id": row.id}, "feedback": feedback}, principal=principal)
 
 
-async def _feedback_context(session: AsyncSession, principal: Principal,
-                            row: PracticeSession) -> dict[str, Any]:
-    if row.status == SessionStatus.CANCELLED:  # the API answers 404 for it: say so here
+async def _feedback_of(session: AsyncSession, principal: Principal, row: PracticeSession
+                       ) -> feedback_service.FeedbackView | None:
+    """The API's feedback read; None for a cancelled call (which the API answers with 404
+    ``NoFeedbackForCancelledCall``: here the page of the call says so instead)."""
+    if row.status == SessionStatus.CANCELLED:
+        return None
+    return await feedback_service.feedback_for(session, principal, row.id)
+
+
+async def _feedback_context(session: AsyncSession, principal: Principal, row: PracticeSession,
+                            view: feedback_service.FeedbackView | None,
+                            turns: Sequence[Turn]) -> dict[str, Any]:
+    if view is None:
         return {"status": "none", "message": NoFeedbackForCancelledCall.default_message}
-    view = await feedback_service.feedback_for(session, principal, row.id)
     if view.status == FeedbackStatus.PENDING:
         return {"status": "pending", "in_progress": row.status == SessionStatus.IN_PROGRESS}
     if view.status == FeedbackStatus.FAILED:
         return {"status": "failed", "error": view.error}
     assert view.metrics is not None
-    _, stored = await practice_service.visible_transcript(session, principal, row.id)
     progress = await _progress(session, principal, row)
-    return {"status": "ready", "metrics_raw": view.metrics, "created_at": view.created_at,
-            **report_view(view.metrics, stored.turns, progress,
+    return {"status": "ready", "created_at": view.created_at,
+            **report_view(view.metrics, turns, progress,
                           own=row.user_id == principal.user.id)}
 
 
