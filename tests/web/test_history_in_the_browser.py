@@ -4,7 +4,7 @@ into the report without a reload."""
 
 from __future__ import annotations
 
-from tests.auth.helpers import bearer, drain_jobs
+from tests.auth.helpers import PASSWORD, bearer, drain_jobs
 from tests.practice.helpers import finished_text_call, rep, start
 from tests.web.conftest import shoot
 from tests.web.helpers import log_in
@@ -116,3 +116,22 @@ async def test_a_waiting_report_turns_into_the_report_without_a_reload(page, app
     assert await page.get_by_text("Your feedback is being prepared").count() == 0
     assert await page.locator("section#feedback[hx-get]").count() == 0  # polling stopped
     await shoot(page, "report-arrived")
+
+
+async def test_a_waiting_page_whose_sign_in_ended_goes_to_the_login_page_and_back(
+    page, app, client, owner_url
+):
+    tokens = await rep(client, app, owner_url)
+    sid = (await start(client, tokens, mode="text"))["id"]
+    await log_in(page, tokens["email"])
+    await page.goto(f"/history/{sid}")
+    await page.get_by_text("still in progress").wait_for()
+    await page.context.clear_cookies()  # signed out elsewhere, say
+    await page.wait_for_url(f"**/login?next=%2Fhistory%2F{sid}")
+    assert await page.locator("section#feedback").count() == 0
+    await page.get_by_label("Email").fill(tokens["email"])
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"**/history/{sid}")
+    await page.get_by_role("heading", name="Feedback").wait_for()
+    await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
