@@ -43,7 +43,8 @@ async def test_a_rep_opens_their_history_and_reads_the_report_on_desktop_and_pho
     await page.get_by_role("heading", name="History", level=1).wait_for()
     rows = page.locator("table.calls tbody tr")
     assert await rows.count() == 2
-    assert "ready" in await rows.first.inner_text()
+    newest = await rows.first.inner_text()
+    assert "ready" in newest and "/ 5" in newest  # the headline score
     await shoot(page, "history")
 
     await page.locator(f"#call-{sid} a").click()
