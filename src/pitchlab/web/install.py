@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pitchlab.web import practice, public
+from pitchlab.web import account, admin, operator, practice, public
 from pitchlab.web.pages import STATIC_DIR
 
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
-ROUTERS = (public.router, practice.router)
+ROUTERS = (public.router, practice.router, account.router, admin.router, operator.router)
 
 
 def install_web_app(app: FastAPI) -> None:
