@@ -44,10 +44,10 @@ async def test_settings_name_key_consents_export_and_delete(page, app, owner_url
     assert OPENAI_KEY not in await page.content()
     assert OPENAI_KEY[:-4] not in await page.content()
 
-    await page.get_by_role("button", name="Grant marketing email").click()
+    await page.get_by_role("button", name="Grant Marketing email").click()
     await page.get_by_text("Your consent choice is recorded.").wait_for()
     await page.locator("#consent-marketing").get_by_text("Granted").wait_for()
-    await page.get_by_role("button", name="Withdraw marketing email").click()
+    await page.get_by_role("button", name="Withdraw Marketing email").click()
     await page.locator("#consent-marketing").get_by_text("Withdrawn").wait_for()
     await shoot(page, "settings")
 
