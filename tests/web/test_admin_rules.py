@@ -3,6 +3,8 @@ CSRF, and the services' refusals shown with the API's message."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 
 from pitchlab.database_setup import libpq_dsn
@@ -225,3 +227,41 @@ async def test_the_operator_lists_companies_and_sets_a_quota(
         total = conn.execute("SELECT total_minutes FROM minute_quotas WHERE company_id = %s"
                              " AND user_id IS NULL", (company_id,)).fetchone()[0]
     assert total == 500
+
+
+async def test_the_audit_log_filters_and_pages_as_the_api_does(app, client, owner_url):
+    async with browser_client(app) as admin:
+        admin_email = await signed_in_browser(admin, app)
+        rep = await invited_member(client, owner_url, admin_email, "user")
+        rep_id = _user(owner_url, rep["email"])["id"]
+        admin_id = _user(owner_url, admin_email)["id"]
+        for turn in range(21):
+            changed = await form_post(admin, "/admin/team", f"/admin/team/{rep_id}/role",
+                                      {"role": "admin" if turn % 2 == 0 else "user"})
+            assert changed.status_code == 303
+        await form_post(admin, "/admin/team", f"/admin/team/{rep_id}/cap",
+                        {"total_minutes": "10"})
+        first = await admin.get("/admin/audit")
+        assert first.status_code == 200
+        assert first.text.count("<code>user.role_changed</code>") == 19
+        assert "<code>quota.changed</code>" in first.text
+        older = re.search(r'href="(/admin/audit\?cursor=[^"]+)"', first.text)
+        assert older, "no link to older entries"
+        second = await admin.get(older.group(1).replace("&amp;", "&"))
+        assert second.status_code == 200
+        assert second.text.count("<code>user.role_changed</code>") == 2
+
+        quotas = await admin.get("/admin/audit", params={"action": "quota.changed",
+                                                           "actor_id": admin_id})
+        assert quotas.text.count("<code>quota.changed</code>") == 1
+        assert "<code>user.role_changed</code>" not in quotas.text
+        nobody = await admin.get("/admin/audit", params={"actor_id": rep_id,
+                                                         "action": "user.role_changed"})
+        assert "No entries." in nobody.text
+
+        bad_action = await admin.get("/admin/audit", params={"action": "everything"})
+        assert bad_action.status_code == 422 and "Please correct" in bad_action.text
+        bad_actor = await admin.get("/admin/audit", params={"actor_id": "not-a-uuid"})
+        assert bad_actor.status_code == 422
+        bad_cursor = await admin.get("/admin/audit", params={"cursor": "garbage"})
+        assert bad_cursor.status_code == 422

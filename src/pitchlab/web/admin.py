@@ -182,9 +182,13 @@ async def audit_page(
     actor_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     filters = {"action": action or "", "actor_id": actor_id or ""}
+    # The actors to choose from, and the names the entries' ids are shown with.
+    members, _ = await service.list_users(session, principal, company_id=None, role=None,
+                                          cursor=None, limit=100)
     context: dict[str, Any] = {
         "nav": "admin", "tab": "audit", "actions": [a.value for a in AuditAction],
-        "form": filters, "entries": [], "next_cursor": None, "names": {},
+        "form": filters, "entries": [], "next_cursor": None,
+        "names": {str(m.id): m.name or m.email for m in members},
     }
     with form_errors("admin/audit.html", context, principal=principal):
         chosen = TypeAdapter(AuditAction | None).validate_python(action or None)
@@ -193,12 +197,9 @@ async def audit_page(
             session, principal.user, company_id=None, action=chosen, actor_id=actor,
             cursor=cursor, limit=PAGE_SIZE,
         )
-    members, _ = await service.list_users(session, principal, company_id=None, role=None,
-                                          cursor=None, limit=100)
-    names = {m.id: m.name or m.email for m in members}
     return render(request, "admin/audit.html", {
         **context, "entries": [AuditLogOut.model_validate(row) for row in rows],
-        "next_cursor": next_cursor, "names": names,
+        "next_cursor": next_cursor,
     }, principal=principal)
 
 
