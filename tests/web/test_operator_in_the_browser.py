@@ -32,6 +32,7 @@ async def test_the_operator_sets_a_companys_minutes(page, app, client, owner_url
     await row.get_by_role("button", name="Set minutes").click()
     await page.get_by_text("Please correct the fields marked below.").wait_for()
     await page.locator("tr", has_text="Acme Rockets").get_by_role("alert").wait_for()
+    assert await minutes.get_attribute("aria-invalid") == "true"
     await shoot(page, "companies-refused")
 
     row = page.locator("tr", has_text="Acme Rockets")
