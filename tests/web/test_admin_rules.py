@@ -204,6 +204,8 @@ async def test_the_operator_lists_companies_and_sets_a_quota(
                                       (admin_email,)).fetchone()[0])
     async with browser_client(app) as operator:
         await _log_in(operator, OPERATOR_EMAIL, OPERATOR_PASSWORD)
+        for path in ADMIN_PAGES:  # an operator may look at them too (every company's)
+            assert (await operator.get(path)).status_code == 200, path
         page = await operator.get("/operator/companies")
         assert page.status_code == 200 and f'id="company-{company_id}"' in page.text
         refused = await form_post(operator, "/operator/companies",
