@@ -393,6 +393,17 @@ async def company_quotas(
     return {row.company_id: row for row in rows.scalars()}
 
 
+async def user_caps(
+    session: AsyncSession, company_id: UUID, user_ids: Collection[UUID]
+) -> dict[UUID, MinuteQuota]:
+    """The caps of these users of the company (users without one are left out)."""
+    rows = await session.execute(
+        select(MinuteQuota).where(MinuteQuota.company_id == company_id,
+                                  MinuteQuota.user_id.in_(user_ids))
+    )
+    return {row.user_id: row for row in rows.scalars() if row.user_id is not None}
+
+
 async def set_user_cap(
     session: AsyncSession, company_id: UUID, user_id: UUID, total_minutes: int
 ) -> MinuteQuota:

@@ -301,3 +301,12 @@ async def set_user_cap(
         raise CapAboveCompanyTotal(details={"company_total_minutes": company.total_minutes})
     cap = await repository.set_user_cap(session, company_id, user_id, total_minutes)
     return QuotaState(company_id, user_id, cap.total_minutes, cap.used_minutes)
+
+
+async def user_caps(
+    session: AsyncSession, company_id: UUID, user_ids: Sequence[UUID]
+) -> dict[UUID, QuotaState]:
+    """The caps these users of the company have (the admin's usage page); none: no entry."""
+    caps = await repository.user_caps(session, company_id, user_ids)
+    return {user_id: QuotaState(cap.company_id, user_id, cap.total_minutes, cap.used_minutes)
+            for user_id, cap in caps.items()}

@@ -102,9 +102,9 @@ def invitation(
 
 # --- billing: to a company's admins (billing/notices.py sends each once) -------------------------
 
-# Where "manage billing" leads until the web app (issue 16) has a billing page: the interactive
-# documentation at the operation that opens Stripe's billing portal.
-BILLING_PAGE = "/docs#/billing/open_billing_portal_api_billing_portal_post"
+# Where "manage billing" leads: the web app's billing page, through the login page (which sends
+# a browser already signed in straight on, and one that is not there after signing in).
+BILLING_PAGE = "/login?next=%2Fadmin%2Fbilling"
 
 
 def _billing_email(
