@@ -177,15 +177,12 @@ class VoiceCall {
     this.capture = new AudioWorkletNode(this.context, "pitchlab-capture", { numberOfOutputs: 0 });
     this.capture.port.onmessage = (event) => this.sendAudio(event.data);
     source.connect(this.capture);
-    if (this.context.state === "suspended") {
-      // the browser waits for a gesture before it plays or records
-      const button = document.getElementById("sound-on");
-      button.hidden = false;
-      button.addEventListener("click", async () => {
-        await this.context.resume();
-        button.hidden = true;
-      }, { once: true });
-    }
+    // the browser may wait for a gesture before it plays or records: a button to give it
+    const button = document.getElementById("sound-on");
+    const showButton = () => { button.hidden = this.context?.state !== "suspended"; };
+    button.addEventListener("click", () => this.context?.resume());
+    this.context.addEventListener("statechange", showButton);
+    showButton();
   }
 
   open() {
