@@ -10,7 +10,8 @@ What it does is driven by the rep's text, so a test can script a call:
 are echoed back as agent audio with a fresh event id. With ``transcribe_after`` set, once a
 conversation has received that many audio chunks the fake "hears" ``heard`` (a user_transcript)
 and answers it (an agent_response), as the real service does after speech; once per
-conversation.
+conversation. With ``interrupt_after`` set, the same number of chunks makes it play an
+interruption (as ``__interrupt__`` does): the rep talked over the agent.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class FakeElevenLabs:
     pong_received: asyncio.Event = field(default_factory=asyncio.Event)
     base_url: str = ""
     transcribe_after: int | None = None
+    interrupt_after: int | None = None
     heard: str = "Hello, I am calling about your renewal."
     audio_chunks: int = 0
     _event_id: int = 0
@@ -91,6 +93,8 @@ class FakeElevenLabs:
                     return
                 if chunks == self.transcribe_after:
                     await self._heard(ws, self.heard)
+                if chunks == self.interrupt_after:
+                    await self._interrupt(ws)
         except WebSocketDisconnect:
             self.client_closed.set()
 

@@ -81,6 +81,9 @@ async def test_a_voice_call_reaches_the_relay_shows_its_transcript_and_ends(
     await transcript.locator(".turn.prospect", has_text=f"I heard: {HEARD}").wait_for()
     assert await transcript.get_attribute("aria-live") == "polite"
     assert fake.audio_chunks >= 5  # the microphone's audio reached ElevenLabs
+    # the fake echoes it as the agent's audio, which the playback worklet plays
+    await page.wait_for_function(
+        "() => document.getElementById('call').dataset.prospectSpeaking === 'true'")
     chunks = [m["user_audio_chunk"] for m in fake.received if "user_audio_chunk" in m]
     assert all(len(chunk) == len(chunks[0]) for chunk in chunks[:5])  # 100 ms of pcm_16000
     assert len(chunks[0]) == 4268  # base64 of 1600 16-bit samples
@@ -94,11 +97,40 @@ async def test_a_voice_call_reaches_the_relay_shows_its_transcript_and_ends(
     await page.set_viewport_size(PHONE)
     await shoot(page, "voice-call-phone")
 
+    # a reload gets a fresh single-use ticket: the call reconnects and keeps what was said
+    opened_before = len(fake.initiations)
+    await page.reload()
+    await page.get_by_text("Connected").wait_for()
+    assert len(fake.initiations) == opened_before + 1
+    await transcript.locator(".turn.rep", has_text=HEARD).first.wait_for()
+
     await page.get_by_role("button", name="End call").click()
     await page.wait_for_url(f"**/history/{call_id}")
     ended = (await client.get(f"/api/sessions/{call_id}",
                               headers={"Authorization": f"Bearer {tokens['access_token']}"})).json()
     assert ended["status"] == "completed"
+
+
+async def test_an_interruption_is_honoured_and_the_cut_reply_corrected(
+        relayed, relayed_page, owner_url):
+    app, client, _base, fake = relayed
+    fake.transcribe_after, fake.interrupt_after = None, 3
+    page = relayed_page
+    tokens = await rep(client, app, owner_url)
+    await log_in(page, tokens["email"], PASSWORD)
+    await page.locator("#scenario-price-objection").get_by_role(
+        "button", name="Start voice call").click()
+    await page.wait_for_url(CALL_URL)
+    call = page.locator("#call")
+    # the rep's voice (echoed by the fake) is played back: the prospect "speaks"
+    await page.wait_for_function("() => document.getElementById('call').dataset.lastInterruption")
+    prospect = page.locator("#transcript .turn.prospect .said")
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('#transcript .turn.prospect .said')]"
+        ".some(e => e.textContent === 'Let me tell you')")
+    assert "long history" not in " ".join(await prospect.all_inner_texts())
+    assert int(await call.get_attribute("data-last-interruption")) > 0
+    await shoot(page, "voice-call-interrupted")
 
 
 async def test_a_stream_closed_with_an_error_code_is_explained_on_the_call_page(

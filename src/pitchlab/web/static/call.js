@@ -170,6 +170,9 @@ class VoiceCall {
     this.playback = new AudioWorkletNode(this.context, "pitchlab-playback",
       { numberOfInputs: 0, outputChannelCount: [1] });
     this.playback.connect(this.context.destination);
+    this.playback.port.onmessage = (event) => {
+      call.dataset.prospectSpeaking = String(Boolean(event.data.playing));
+    };
     this.microphone = await navigator.mediaDevices.getUserMedia({
       audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     });
@@ -236,6 +239,7 @@ class VoiceCall {
       case "interruption":
         this.lastInterruption = Number(message.interruption_event?.event_id || 0);
         this.playback?.port.postMessage({ type: "clear" });
+        call.dataset.lastInterruption = String(this.lastInterruption);
         break;
       case "ping":
         this.send({ type: "pong", event_id: message.ping_event?.event_id });
