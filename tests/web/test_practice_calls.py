@@ -180,6 +180,18 @@ async def test_a_text_call_with_the_offline_prospect(page, app):
     await shoot(page, "text-call")
     await page.set_viewport_size(PHONE)
     await shoot(page, "text-call-phone")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+
+    # a second call while this one is live: the page says so, and leads back to this one
+    await page.goto("/practice")
+    await page.locator("#scenario-inbound-lead").get_by_role(
+        "button", name="Start text call").click()
+    refusal = page.get_by_role("alert")
+    await refusal.get_by_text("already have a practice call in progress").wait_for()
+    await shoot(page, "second-call-refused")
+    await page.get_by_role("link", name="Return to your call").click()
+    await page.wait_for_url(f"**/practice/calls/{call_id}")
+    assert await transcript.locator(".turn").count() == 5
 
     await page.get_by_role("button", name="End call").click()
     await page.wait_for_url(f"**/history/{call_id}")

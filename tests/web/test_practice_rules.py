@@ -170,3 +170,33 @@ async def test_the_call_pages_need_a_session(app):
         page = await client.get("/practice/calls/00000000-0000-4000-8000-000000000000")
     assert page.status_code == 303
     assert page.headers["location"].startswith("/login?next=%2Fpractice%2Fcalls%2F")
+
+
+async def test_a_teammates_call_page_is_not_found_and_a_rep_cannot_end_the_admins_call(
+        app, client, owner_url):
+    from tests.auth.helpers import PASSWORD, bearer, invited_member
+
+    async with browser_client(app) as admin:
+        admin_email = await signed_in_browser(admin, app)
+        admins_call = await _start(admin)
+        member = await invited_member(client, owner_url, admin_email)
+        started = await client.post("/api/sessions/start", headers=bearer(member),
+                                    json={"scenario_id": SCENARIO, "mode": "text"})
+        reps_call = started.json()["id"]
+        # an admin may read the company's calls over the API, but holds only their own
+        page = await admin.get(f"/practice/calls/{reps_call}")
+        said = await form_post(admin, "/practice", f"/practice/calls/{reps_call}/say",
+                               {"text": "Can I talk instead?"})
+    async with browser_client(app) as rep_browser:
+        response = await form_post(rep_browser, "/login", "/login", {
+            "email": member["email"], "password": PASSWORD, "next": "/practice"})
+        assert response.status_code == 303
+        rep_page = await rep_browser.get(f"/practice/calls/{admins_call}")
+        rep_end = await form_post(rep_browser, "/practice", f"/practice/calls/{admins_call}/end",
+                                  {})
+        own = await rep_browser.get(f"/practice/calls/{reps_call}")
+    for response in (page, said, rep_page, rep_end):
+        assert response.status_code == 404, response.status_code
+    assert own.status_code == 200 and "Can I talk instead?" not in own.text
+    assert _calls_of(owner_url, admin_email) == [("in_progress", 0)]
+    assert _calls_of(owner_url, member["email"]) == [("in_progress", 0)]
