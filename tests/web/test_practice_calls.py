@@ -3,8 +3,10 @@ microphone plays tests/data/speech_16k.wav), and a text call with the offline pr
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
+from array import array
 
 import pytest
 
@@ -87,6 +89,8 @@ async def test_a_voice_call_reaches_the_relay_shows_its_transcript_and_ends(
     chunks = [m["user_audio_chunk"] for m in fake.received if "user_audio_chunk" in m]
     assert all(len(chunk) == len(chunks[0]) for chunk in chunks[:5])  # 100 ms of pcm_16000
     assert len(chunks[0]) == 4268  # base64 of 1600 16-bit samples
+    loudest = max(max(abs(v) for v in array("h", base64.b64decode(c))) for c in chunks)
+    assert loudest > 1000, loudest  # the wav's voice, not silence
     assert fake.initiations and "Priya Nair" in (
         fake.initiations[0]["conversation_config_override"]["agent"]["prompt"]["prompt"])
     await page.get_by_text("Connected").wait_for()

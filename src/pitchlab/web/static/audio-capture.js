@@ -11,16 +11,38 @@ class CaptureProcessor extends AudioWorkletProcessor {
     this.previous = 0; // the last input sample of the previous block, for interpolation
     this.chunk = new Int16Array(CHUNK_SAMPLES);
     this.filled = 0;
+    // a moving average as wide as the step keeps what 16 kHz cannot hold from aliasing
+    this.width = Math.max(1, Math.round(this.step));
+    this.history = new Float32Array(this.width - 1);
+  }
+
+  smoothed(mono) {
+    const width = this.width;
+    if (width === 1) return mono;
+    const joined = new Float32Array(width - 1 + mono.length);
+    joined.set(this.history);
+    joined.set(mono, width - 1);
+    const out = new Float32Array(mono.length);
+    let sum = 0;
+    for (let k = 0; k < width - 1; k++) sum += joined[k];
+    for (let i = 0; i < mono.length; i++) {
+      sum += joined[i + width - 1];
+      out[i] = sum / width;
+      sum -= joined[i];
+    }
+    this.history = joined.slice(mono.length);
+    return out;
   }
 
   process(inputs) {
     const input = inputs[0];
     if (!input || input.length === 0 || input[0].length === 0) return true;
     const length = input[0].length;
-    const mono = new Float32Array(length);
+    const mixed = new Float32Array(length);
     for (const channel of input) {
-      for (let i = 0; i < length; i++) mono[i] += channel[i] / input.length;
+      for (let i = 0; i < length; i++) mixed[i] += channel[i] / input.length;
     }
+    const mono = this.smoothed(mixed);
     // samples[0] is the previous block's last sample: interpolation spans the blocks
     const samples = new Float32Array(length + 1);
     samples[0] = this.previous;
