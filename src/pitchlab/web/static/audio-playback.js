@@ -31,7 +31,13 @@ class PlaybackProcessor extends AudioWorkletProcessor {
         this.queue.shift();
       }
       if (this.queue.length) {
-        value = this.queue[0][Math.floor(this.position)];
+        // linear interpolation between the two source samples around this output sample
+        const chunk = this.queue[0];
+        const index = Math.floor(this.position);
+        const fraction = this.position - index;
+        const next = index + 1 < chunk.length ? chunk[index + 1]
+          : (this.queue.length > 1 ? this.queue[1][0] : chunk[index]);
+        value = chunk[index] + (next - chunk[index]) * fraction;
         this.position += this.step;
       }
       channel[i] = value;
