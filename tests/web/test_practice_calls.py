@@ -175,11 +175,17 @@ async def test_a_text_call_with_the_offline_prospect(page, app):
     assert await transcript.locator(".turn.prospect").count() == 2  # opening line and reply
     assert await box.input_value() == ""
 
+    await box.fill("   ")  # passes "required", not the API's rule: refused, shown, not said
+    await box.press("Enter")
+    await page.get_by_role("alert").get_by_text("must not be blank").wait_for()
+    assert await transcript.locator(".turn").count() == 3
+
     await box.fill("How do you measure that today?")
     await box.press("Enter")  # Enter sends
     await transcript.locator(".turn.rep", has_text="How do you measure that today?").wait_for()
     await page.wait_for_function(
         "() => document.querySelectorAll('#transcript .turn.prospect').length === 3")
+    assert not await page.get_by_role("alert").is_visible()  # the refusal is cleared
     assert await page.locator("#minutes-left").inner_text() == "59"
     await shoot(page, "text-call")
     await page.set_viewport_size(PHONE)

@@ -81,6 +81,7 @@ async def test_an_htmx_turn_gets_the_new_turns_and_the_minutes_left(app):
     assert response.text.count("<li") == 3 and "Hello &lt;b&gt;" in response.text
     assert 'id="minutes-left" hx-swap-oob="true">59<' in response.text
     assert blank.status_code == 422 and 'id="turn-problem"' in blank.text
+    assert "must not be blank" in blank.text
     assert "<html" not in blank.text
 
 

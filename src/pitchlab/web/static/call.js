@@ -78,8 +78,10 @@ if (sayForm) {
     document.getElementById("transcript-empty")?.remove();
     sayForm.querySelector("button[type=submit]").disabled = true;
   });
-  sayForm.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.xhr.status >= 400) {
+  // fired on the swap's target (the transcript), so listened to where it bubbles
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const from = event.detail.requestConfig?.elt ?? event.detail.elt;
+    if (from === sayForm && event.detail.xhr.status >= 400) {
       // a refusal: its message (the server's fragment) where the form shows problems
       event.detail.shouldSwap = false;
       const holder = document.createElement("div");
