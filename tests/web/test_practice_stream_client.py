@@ -116,4 +116,5 @@ async def test_a_closed_stream_is_explained(page, app, client, code, says):
     await stream.route.close(code=code, reason="scripted")
     await page.locator("#call-status").get_by_text(says).wait_for()
     if code == 4402:
+        assert await page.locator("#minutes-left").inner_text() == "0"
         await shoot(page, "stream-closed-quota")

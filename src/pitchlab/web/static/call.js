@@ -279,6 +279,7 @@ class VoiceCall {
     this.ready = false;
     call.dataset.connected = "false";
     this.stopAudio();
+    if (event.code === 4402) minutesLeft.textContent = "0";
     if (ending) return;
     if (event.code === 1000) {
       say("The call has ended. End it here to see your feedback.");
