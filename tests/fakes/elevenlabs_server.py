@@ -7,7 +7,11 @@ interrupts, transcribes, corrects, and closes with the codes the real service us
 What it does is driven by the rep's text, so a test can script a call:
 ``__interrupt__``, ``__ping__``, ``__close_1002__`` / ``__close_1008__`` / ``__close_1011__``,
 ``__end__`` (close 1000), ``__say <text>`` (the rep "said" it: a user_transcript). Audio chunks
-are echoed back as agent audio with a fresh event id.
+are echoed back as agent audio with a fresh event id. With ``transcribe_after`` set, once a
+conversation has received that many audio chunks the fake "hears" ``heard`` (a user_transcript)
+and answers it (an agent_response), as the real service does after speech; once per
+conversation. With ``interrupt_after`` set, the same number of chunks makes it play an
+interruption (as ``__interrupt__`` does): the rep talked over the agent.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ class FakeElevenLabs:
     client_closed: asyncio.Event = field(default_factory=asyncio.Event)
     pong_received: asyncio.Event = field(default_factory=asyncio.Event)
     base_url: str = ""
+    transcribe_after: int | None = None
+    interrupt_after: int | None = None
+    heard: str = "Hello, I am calling about your renewal."
+    audio_chunks: int = 0
     _event_id: int = 0
 
     def app(self) -> Starlette:
@@ -74,11 +82,19 @@ class FakeElevenLabs:
                                     "user_input_audio_format": "pcm_16000"}})
             first_message = first["conversation_config_override"]["agent"]["first_message"]
             await self._agent_says(ws, first_message)
+            chunks = 0
             while True:
                 message = json.loads(await ws.receive_text())
                 self.received.append(message)
+                if "user_audio_chunk" in message:
+                    chunks += 1
+                    self.audio_chunks += 1
                 if await self._handle(ws, message) == "closed":
                     return
+                if chunks == self.transcribe_after:
+                    await self._heard(ws, self.heard)
+                if chunks == self.interrupt_after:
+                    await self._interrupt(ws)
         except WebSocketDisconnect:
             self.client_closed.set()
 
@@ -119,13 +135,16 @@ class FakeElevenLabs:
             await self._interrupt(ws)
             return None
         if text.startswith("__say "):
-            spoken = text.removeprefix("__say ")
-            await ws.send_json({"type": "user_transcript", "user_transcription_event": {
-                "user_transcript": spoken, "event_id": self._next_id()}})
-            await self._agent_says(ws, f"I heard: {spoken}")
+            await self._heard(ws, text.removeprefix("__say "))
             return None
         await self._agent_says(ws, f"You said: {text}")
         return None
+
+    async def _heard(self, ws: WebSocket, spoken: str) -> None:
+        """The rep said ``spoken``: its transcript, and the agent's answer."""
+        await ws.send_json({"type": "user_transcript", "user_transcription_event": {
+            "user_transcript": spoken, "event_id": self._next_id()}})
+        await self._agent_says(ws, f"I heard: {spoken}")
 
     async def _interrupt(self, ws: WebSocket) -> None:
         """The agent talks, the rep cuts in: audio before the interruption that arrives after it
