@@ -12,7 +12,7 @@ import pytest
 
 from pitchlab.app import create_app
 from pitchlab.deps import context_of, install_context
-from tests.auth.helpers import PASSWORD, unique_email
+from tests.auth.helpers import PASSWORD, drain_jobs, unique_email
 from tests.conftest import make_settings
 from tests.factories import confirmed_account
 from tests.fakes.elevenlabs_server import FakeElevenLabs
@@ -20,6 +20,16 @@ from tests.fakes.http_server import running, serve_asgi
 from tests.practice.helpers import rep
 from tests.web.conftest import shoot
 from tests.web.helpers import log_in
+
+
+async def the_report_appears(page, app, screenshot: str) -> None:
+    """After "End call": the call's page says its feedback is on the way, and once the worker
+    has run, the report replaces that on the same page (htmx), charts and skills included."""
+    await page.get_by_role("heading", name="Feedback").wait_for()
+    await drain_jobs(app)
+    await page.get_by_role("heading", name="Skill scores").wait_for()
+    assert await page.locator("#feedback svg[role=img]").count() >= 4
+    await shoot(page, screenshot)
 
 PLATFORM_KEY = "xi-platform-key-web-000"
 AGENT = "agent_web_practice"
@@ -113,6 +123,7 @@ async def test_a_voice_call_reaches_the_relay_shows_its_transcript_and_ends(
     ended = (await client.get(f"/api/sessions/{call_id}",
                               headers={"Authorization": f"Bearer {tokens['access_token']}"})).json()
     assert ended["status"] == "completed"
+    await the_report_appears(page, app, "voice-report")
 
 
 async def test_an_interruption_is_honoured_and_the_cut_reply_corrected(
@@ -205,3 +216,4 @@ async def test_a_text_call_with_the_offline_prospect(page, app):
 
     await page.get_by_role("button", name="End call").click()
     await page.wait_for_url(f"**/history/{call_id}")
+    await the_report_appears(page, app, "text-report")

@@ -26,7 +26,7 @@ async def test_settings_name_key_consents_export_and_delete(page, app, owner_url
     email = unique_email("settings")
     await confirmed_account(app, email=email, password=PASSWORD)
     await log_in(page, email)
-    await page.get_by_role("link", name="Settings").click()
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     await page.get_by_role("heading", name="Settings", exact=True).wait_for()
     await page.set_viewport_size({"width": 390, "height": 844})
     await shoot(page, "settings-phone")

@@ -24,6 +24,10 @@ from tests.http.test_authorization_matrix import Company, company, ids_of, snaps
 from tests.web.helpers import browser_client, csrf_of
 
 PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+# Valid values for the fields the web forms take, so that a refusal comes from the foreign id,
+# not from a missing field.
+PLAUSIBLE = {"text": "What does your team need most this quarter?", "role": "user",
+             "disabled": "true", "total_minutes": "10", "name": "Forged", "reason": "completed"}
 
 
 def _needs(dependant: Dependant, call) -> bool:
@@ -93,6 +97,7 @@ async def test_another_companys_ids_are_not_found_and_nothing_of_it_changes(clie
     a = await company(client, app, owner_url)
     b = await company(client, app, owner_url)
     routes = [r for r in web_routes(app) if PARAM.search(r.path)]
+    assert routes, "no page or form takes an id: is the web app installed?"
     before = snapshot(owner_url, b.company_id)
     secrets_of_b = [b.rep["email"], b.admin["email"]]
     async with browser_client(app) as browser:
@@ -103,7 +108,7 @@ async def test_another_companys_ids_are_not_found_and_nothing_of_it_changes(clie
                     response = await browser.get(path)
                 else:
                     token = csrf_of((await browser.get("/practice")).text)
-                    response = await browser.post(path, data={"csrf_token": token},
+                    response = await browser.post(path, data={"csrf_token": token, **PLAUSIBLE},
                                                   headers={"origin": "https://testserver"})
                 assert response.status_code in (403, 404), (path, response.status_code)
                 assert not any(secret in response.text for secret in secrets_of_b), path

@@ -77,7 +77,7 @@ class WebRoute(APIRoute):
             except FormRejected as rejected:
                 return render(request, rejected.template,
                               {**rejected.context, "message": rejected.message,
-                               "errors": rejected.errors},
+                               "errors": rejected.errors, "status": rejected.status},
                               principal=rejected.principal, status=rejected.status)
             except LoginRequired:
                 return _to_login(request)
