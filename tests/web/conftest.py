@@ -11,6 +11,7 @@ under ``artifacts/screenshots/<test>/`` (git-ignored) for people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -57,9 +58,12 @@ async def web(app, live_server, public_url_is_live_server) -> str:
     return live_server
 
 
-@pytest.fixture
-async def page(browser, web, request) -> AsyncIterator:
-    context = await browser.new_context(base_url=web, viewport={"width": 1280, "height": 900})
+@contextlib.asynccontextmanager
+async def browser_page(browser, base_url: str) -> AsyncIterator:
+    """A page in a fresh browser context (no cookies) on ``base_url``; a JavaScript error on it
+    fails the test."""
+    context = await browser.new_context(base_url=base_url,
+                                        viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = await context.new_page()
     errors: list[str] = []
@@ -67,6 +71,12 @@ async def page(browser, web, request) -> AsyncIterator:
     yield page
     await context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+async def page(browser, web) -> AsyncIterator:
+    async with browser_page(browser, web) as opened:
+        yield opened
 
 
 def _test_folder(page) -> Path:

@@ -18,7 +18,7 @@ from tests.factories import confirmed_account
 from tests.fakes.elevenlabs_server import FakeElevenLabs
 from tests.fakes.http_server import running, serve_asgi
 from tests.practice.helpers import rep
-from tests.web.conftest import shoot
+from tests.web.conftest import browser_page, shoot
 from tests.web.helpers import log_in
 
 
@@ -58,14 +58,8 @@ async def relayed(owner_url, tmp_path):
 @pytest.fixture
 async def relayed_page(browser, relayed):
     _app, _client, base, _fake = relayed
-    context = await browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    await context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    async with browser_page(browser, base) as page:
+        yield page
 
 
 async def test_a_voice_call_reaches_the_relay_shows_its_transcript_and_ends(
