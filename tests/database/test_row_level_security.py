@@ -50,6 +50,10 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
         "minute_grants": {"company_id": company, "kind": "top_up", "item_id": "minutes-100",
                           "stripe_object_id": f"cs_{new}", "minutes": 100},
         "billing_notices": {"company_id": company, "kind": "minutes_low", "occasion": new},
+        "scorecards": {"company_id": company, "name": "Discovery", "methodology": "custom",
+                       "version": 1},
+        "scorecard_versions": {"company_id": company, "scorecard_id": tenant.rows.get(
+            "scorecards", uuid.uuid4()), "version": 1, "criteria": '[{"id": "pain"}]'},
     }[table]
 
 
@@ -66,17 +70,23 @@ UPDATES = {
     "consents": ("granted", False),
     "minute_grants": ("minutes", 9999),
     "billing_notices": ("occasion", "rewritten"),
+    "scorecards": ("name", "Renamed"),
+    "scorecard_versions": ("criteria", '{"version": 99}'),
 }
+# The column that names one row: ``id``, but a scorecard version is keyed by its scorecard (and
+# its number; each tenant here has one version of one scorecard).
+KEY_COLUMN = {table: "id" for table in TENANT_TABLES} | {"scorecard_versions": "scorecard_id"}
 COMPANY_COLUMN = {
     table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES
 }
 
 
 async def _insert(conn: psycopg.AsyncConnection, table: str, values: dict) -> uuid.UUID:
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING {}").format(
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, values)),
         sql.SQL(", ").join(sql.Placeholder() * len(values)),
+        sql.Identifier(KEY_COLUMN.get(table, "id")),
     )
     row = await (await conn.execute(query, list(values.values()))).fetchone()
     return row[0]
@@ -92,7 +102,8 @@ async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
     tenant.session_id = await _insert(owner, "sessions", _row_values("sessions", tenant))
     tenant.rows["sessions"] = tenant.session_id
     for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas",
-                  "invitations", "consents", "minute_grants", "billing_notices"):
+                  "invitations", "consents", "minute_grants", "billing_notices", "scorecards",
+                  "scorecard_versions"):
         tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
     return tenant
 
@@ -124,7 +135,8 @@ async def test_a_company_sees_only_its_own_rows(app_conn, tenants, table):
         await _as_company(app_conn, a.company_id)
         assert await _count(app_conn, table, where_company=b.company_id) == 0
         assert await _count(app_conn, table) == await _count(app_conn, table, a.company_id) >= 1
-        by_id = sql.SQL("SELECT count(*) FROM {} WHERE id = %s").format(sql.Identifier(table))
+        by_id = sql.SQL("SELECT count(*) FROM {} WHERE {} = %s").format(
+            sql.Identifier(table), sql.Identifier(KEY_COLUMN[table]))
         assert (await (await app_conn.execute(by_id, [b.rows[table]])).fetchone())[0] == 0
 
 
@@ -152,18 +164,19 @@ async def test_a_company_cannot_update_or_delete_rows_of_another(
     column, value = UPDATES[table]
     async with app_conn.transaction():
         await _as_company(app_conn, a.company_id)
-        update = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
-            sql.Identifier(table), sql.Identifier(column)
+        key = sql.Identifier(KEY_COLUMN[table])
+        update = sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
+            sql.Identifier(table), sql.Identifier(column), key
         )
         assert (await app_conn.execute(update, [value, b.rows[table]])).rowcount == 0
-        delete = sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(table))
+        delete = sql.SQL("DELETE FROM {} WHERE {} = %s").format(sql.Identifier(table), key)
         assert (await app_conn.execute(delete, [b.rows[table]])).rowcount == 0
         # the unfiltered forms touch only the company's own rows
         everything = sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
         await app_conn.execute(everything)
     assert await _count(owner_conn, table, b.company_id) >= 1
-    untouched = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
-        sql.Identifier(column), sql.Identifier(table)
+    untouched = sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
+        sql.Identifier(column), sql.Identifier(table), sql.Identifier(KEY_COLUMN[table])
     )
     current = (await (await owner_conn.execute(untouched, [b.rows[table]])).fetchone())[0]
     assert str(current) not in (str(value), "{'version': 99}")
@@ -172,7 +185,8 @@ async def test_a_company_cannot_update_or_delete_rows_of_another(
 @pytest.mark.parametrize("table", [t for t in TENANT_TABLES if t != "companies"])
 async def test_a_row_cannot_be_moved_to_another_company(app_conn, tenants, table):
     a, b = tenants
-    move = sql.SQL("UPDATE {} SET company_id = %s WHERE id = %s").format(sql.Identifier(table))
+    move = sql.SQL("UPDATE {} SET company_id = %s WHERE {} = %s").format(
+        sql.Identifier(table), sql.Identifier(KEY_COLUMN[table]))
     with pytest.raises(
         (errors.InsufficientPrivilege, errors.ForeignKeyViolation, errors.CheckViolation)
     ) as raised:

@@ -47,6 +47,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
+from pitchlab.scorecards.errors import UnknownCriterion
 from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
 from pitchlab.webhooks.errors import (
     InvalidPayload,
@@ -92,6 +93,8 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     UnknownTopUpPack: 422,
     CapAboveCompanyTotal: 422,
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
+    # --- scorecards --- (ScorecardNotFound is a NotFound; the refusals by role are Forbidden)
+    UnknownCriterion: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,

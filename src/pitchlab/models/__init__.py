@@ -21,6 +21,7 @@ from pitchlab.models.identity import (
     User,
 )
 from pitchlab.models.practice import Feedback, PracticeSession, StreamTicket, Transcript
+from pitchlab.models.scorecards import Scorecard, ScorecardVersion
 from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "OutboxEmail",
     "PracticeSession",
     "RefreshToken",
+    "Scorecard",
+    "ScorecardVersion",
     "StreamTicket",
     "Subscription",
     "Transcript",

@@ -204,3 +204,16 @@ class AuditAction(Choice):
     COMPANY_SETTINGS_CHANGED = "company.settings_changed"
     COMPANY_DATA_EXPORTED = "company.data_exported"
     COMPANY_DELETED = "company.deleted"
+    # an admin's change to the company's scorecards (0014)
+    SCORECARD_CREATED = "scorecard.created"
+    SCORECARD_CHANGED = "scorecard.changed"
+
+
+class Methodology(Choice):
+    """What a scorecard was built from: a sales methodology's template, or nothing (custom)."""
+
+    CUSTOM = "custom"
+    MEDDIC = "meddic"
+    SPIN = "spin"
+    BANT = "bant"
+    CHALLENGER = "challenger"

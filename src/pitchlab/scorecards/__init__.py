@@ -1,0 +1,1 @@
+"""Scorecards: a company's own grading criteria (templates, CRUD, versions)."""
