@@ -35,6 +35,7 @@ class Company:
     company_id: str
     rep_id: str
     session_id: str
+    scorecard_id: str
 
 
 async def company(client, app, owner_url) -> Company:
@@ -46,13 +47,16 @@ async def company(client, app, owner_url) -> Company:
                       json={"text": "What does your team need most this quarter?"})
     await client.post(f"/api/sessions/{sid}/end", headers=bearer(rep))
     await drain_jobs(app)
-    return Company(admin, rep, me["company"]["id"], me["id"], sid)
+    scorecard = await client.post("/api/scorecards", headers=bearer(admin),
+                                  json={"template": "meddic"})
+    assert scorecard.status_code == 201, scorecard.text
+    return Company(admin, rep, me["company"]["id"], me["id"], sid, scorecard.json()["id"])
 
 
 def ids_of(b: Company) -> dict[str, str]:
     """Company B's ids, by the parameter and field names the API uses for them."""
     return {"session_id": b.session_id, "user_id": b.rep_id, "company_id": b.company_id,
-            "id": b.rep_id}
+            "id": b.rep_id, "scorecard_id": b.scorecard_id}
 
 
 def snapshot(owner_url, company_id: str) -> str:
@@ -150,8 +154,11 @@ async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
                 assert response.json()["error"]["code"] in ("forbidden", "not_found")
                 checked.append((who, method, path))
     assert snapshot(owner_url, b.company_id) == before
-    # Not vacuous: the practice endpoints alone take a session id.
+    # Not vacuous: the practice endpoints alone take a session id; B's scorecard is patched by
+    # A's rep and admin (issue 17).
     assert len({path for _, _, path in checked}) >= 5, checked
+    assert {(who, "patch", "/api/scorecards/{scorecard_id}") for who in ("rep", "admin")} <= set(
+        checked), checked
 
 
 async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(

@@ -86,7 +86,7 @@ async def create_scorecard(
 
 
 @router.patch(
-    "/{scorecard_id}",
+    "/{scorecard_id:uuid}",  # not "/templates": other methods there answer 405
     response_model=ScorecardOut,
     summary="Rename a scorecard or change its criteria (company admins)",
     description=_SHAPE + "Fields left out stay as they are. `name` alone keeps the version. "

@@ -145,7 +145,7 @@ BANT = Template(Methodology.BANT, "BANT", (
     _criterion(
         "timeline", "Timeline",
         "Learns when the buyer needs a solution in place and what drives that date.", 25,
-        "Never asks about timing.",
+        "Never asks when the buyer needs a solution or why then.",
         "Learns a target date but not what drives it or what happens if it slips.",
         "Pins down the date, the event behind it and the steps needed to meet it.",
     ),
