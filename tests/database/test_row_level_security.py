@@ -75,7 +75,7 @@ UPDATES = {
 }
 # The column that names one row: ``id``, but a scorecard version is keyed by its scorecard (and
 # its number; each tenant here has one version of one scorecard).
-KEY_COLUMN = {table: "id" for table in TENANT_TABLES} | {"scorecard_versions": "scorecard_id"}
+KEY_COLUMN = dict.fromkeys(TENANT_TABLES, "id") | {"scorecard_versions": "scorecard_id"}
 COMPANY_COLUMN = {
     table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES
 }
