@@ -86,12 +86,17 @@ async def _from_template(admin) -> str:
     return location.split("/")[-1].split("?")[0]
 
 
-async def test_a_rep_is_refused_every_scorecard_page(app, client, owner_url):
+async def test_a_stranger_logs_in_and_a_rep_is_refused_every_scorecard_page(app, client, owner_url):
     async with browser_client(app) as admin:
         admin_email = await signed_in_browser(admin, app)
         scorecard_id = await _from_template(admin)
         rep = await invited_member(client, owner_url, admin_email, "user")
     pages = ("/admin/scorecards", "/admin/scorecards/new", f"/admin/scorecards/{scorecard_id}")
+    async with browser_client(app) as anonymous:
+        for path in pages:
+            response = await anonymous.get(path)
+            assert response.status_code == 303, path
+            assert response.headers["location"].startswith("/login?next=")
     async with browser_client(app) as browser:
         posted = await form_post(browser, "/login", "/login",
                                  {"email": rep["email"], "password": PASSWORD,
@@ -172,3 +177,20 @@ async def test_the_new_form_needs_a_name(app):
             "c0-a5": "c"})
         assert refused.status_code == 422
         assert 'value="Pain"' in refused.text
+
+
+async def test_another_companys_scorecard_is_not_found_and_unchanged(app, owner_url):
+    async with browser_client(app) as other:
+        await signed_in_browser(other, app)
+        theirs = await _from_template(other)
+    before = _stored(owner_url, theirs)
+    async with browser_client(app) as admin:
+        await signed_in_browser(admin, app)
+        shown = await admin.get(f"/admin/scorecards/{theirs}")
+        assert shown.status_code == 404 and "BANT" not in shown.text
+        posted = await form_post(admin, "/admin/scorecards", f"/admin/scorecards/{theirs}", {
+            "name": "Taken over", "c0-name": "Budget", "c0-weight": "1", "c0-a1": "a",
+            "c0-a3": "b", "c0-a5": "c"})
+        assert posted.status_code == 404
+        assert "Taken over" not in (await admin.get("/admin/scorecards")).text
+    assert _stored(owner_url, theirs) == before
