@@ -70,8 +70,13 @@ async def test_an_admin_starts_from_meddic_renames_it_and_changes_a_weight(page,
     await page.get_by_label("Weight").fill("2")
     await page.get_by_label("At 1").fill("Only yes/no questions.")
     await page.get_by_label("At 3").fill("Some open questions.")
-    await page.get_by_label("At 5").fill("Open questions that uncover the pain.")
     await _checked(page, "new")
+    await page.get_by_role("button", name="Create scorecard").click()  # "At 5" left blank
+    await page.locator("#f-c0-a5-error").wait_for()
+    assert "Criterion 1, At 5" in await page.locator("#f-c0-a5-error").inner_text()
+    assert await page.get_by_label("Name", exact=True).input_value() == "Open questions"
+    await _checked(page, "new-refused")
+    await page.get_by_label("At 5").fill("Open questions that uncover the pain.")
     await page.get_by_role("button", name="Create scorecard").click()
     await page.get_by_text("The scorecard is created.").wait_for()
     assert "Custom" in await page.locator("#scorecard-version").inner_text()
@@ -130,6 +135,9 @@ async def test_bad_criteria_show_the_form_again_and_store_nothing(app, owner_url
         assert refused.status_code == 422
         assert "Please correct the fields marked below." in refused.text
         assert 'value="Renamed"' in refused.text  # the form as typed
+        assert 'id="f-c0-a1" name="c0-a1"' in refused.text
+        assert "Criterion 1, At 1: String should have at least 1 character" in refused.text
+        assert 'aria-errormessage="f-c0-a1-error" aria-describedby="f-c0-a1-error"' in refused.text
         assert _stored(owner_url, scorecard_id) == before
 
         unknown = await form_post(admin, page, page, {

@@ -5,10 +5,11 @@ as POST /api/scorecards or PATCH /api/scorecards/{id}, validated with the API's 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from pitchlab.auth.dependencies import Principal
@@ -18,10 +19,11 @@ from pitchlab.scorecards.errors import ScorecardNotFound
 from pitchlab.scorecards.schemas import MAX_CRITERIA, ScorecardChange, ScorecardIn, ScorecardOut
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
-from pitchlab.web.routing import WebRoute, form_errors
+from pitchlab.web.routing import FormRejected, WebRoute, form_errors
 from pitchlab.web.session import BrowserAdmin, CsrfChecked
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+M = TypeVar("M", bound=BaseModel)
 
 TEMPLATE_CHOICES = (("meddic", "MEDDIC"), ("spin", "SPIN"), ("bant", "BANT"),
                     ("challenger", "Challenger"))
@@ -65,19 +67,50 @@ async def _posted_rows(request: Request) -> list[dict[str, Any]]:
     ]
 
 
-def _criteria_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The API's criteria from the rows kept: neither removed nor left wholly blank."""
-    criteria = []
-    for row in rows:
+def _criteria_of(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The API's criteria from the rows kept (neither removed nor left wholly blank), and the
+    position of each one's row in the form."""
+    criteria, positions = [], []
+    for position, row in enumerate(rows):
         if row["remove"] or not any(row[field] for field in ROW_FIELDS):
             continue
+        positions.append(position)
         criteria.append({
             **({"id": row["id"]} if row["id"] else {}),
             "name": row["name"], "description": row["description"],
             "weight": _number_or_text(row["weight"]),
             "anchors": {"1": row["a1"], "3": row["a3"], "5": row["a5"]},
         })
-    return criteria
+    return criteria, positions
+
+
+FIELD_LABELS = {"name": "Name", "description": "Description", "weight": "Weight",
+                "a1": "At 1", "a3": "At 3", "a5": "At 5"}
+
+
+def _validated(model: type[M], data: dict[str, Any], positions: list[int], template: str,
+               context: dict[str, Any], principal: Principal) -> M:
+    """``model`` validated; its refusals of a criterion marked on that row's field (as
+    ``c<row>-<field>``, with the criterion named in the message), the others as form_errors
+    would show them."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for problem in error.errors():
+            loc = problem["loc"]
+            if (len(loc) >= 3 and loc[0] == "criteria" and isinstance(loc[1], int)
+                    and loc[1] < len(positions)):
+                part = f"a{loc[3]}" if loc[2] == "anchors" and len(loc) > 3 else str(loc[2])
+                row = positions[loc[1]]
+                label = FIELD_LABELS.get(part, part)
+                problems.setdefault(f"c{row}-{part}",
+                                    f"Criterion {row + 1}, {label}: {problem['msg']}")
+            else:
+                key = next((part for part in loc if isinstance(part, str)), "form")
+                problems.setdefault(key, problem["msg"])
+        raise FormRejected(template, context, "Please correct the fields marked below.", 422,
+                           problems, principal) from None
 
 
 async def _one(session: DbSession, principal: Principal, scorecard_id: UUID) -> ScorecardOut:
@@ -141,8 +174,9 @@ async def create_scorecard(request: Request, principal: BrowserAdmin, session: D
     rows = await _posted_rows(request)
     context = _new(values, rows if rows else _rows_of(None))
     with form_errors("admin/scorecards_new.html", context, principal=principal):
-        body = ScorecardIn.model_validate({"name": values["name"],
-                                           "criteria": _criteria_of(rows)})
+        criteria, positions = _criteria_of(rows)
+        body = _validated(ScorecardIn, {"name": values["name"], "criteria": criteria},
+                          positions, "admin/scorecards_new.html", context, principal)
         async with session.begin_nested():  # see _SAVEPOINT
             created = await service.create(session, principal, body, ip)
     return redirect(request, f"/admin/scorecards/{created.id}?done=created")
@@ -176,8 +210,9 @@ async def change_scorecard(request: Request, scorecard_id: UUID, principal: Brow
     rows = await _posted_rows(request)
     context = _edit(scorecard, values, rows if rows else _rows_of(scorecard))
     with form_errors("admin/scorecards_edit.html", context, principal=principal):
-        body = ScorecardChange.model_validate({"name": values["name"],
-                                               "criteria": _criteria_of(rows)})
+        criteria, positions = _criteria_of(rows)
+        body = _validated(ScorecardChange, {"name": values["name"], "criteria": criteria},
+                          positions, "admin/scorecards_edit.html", context, principal)
         async with session.begin_nested():  # see _SAVEPOINT
             await service.change(session, principal, scorecard_id, body, ip)
     return redirect(request, f"/admin/scorecards/{scorecard_id}?done=saved")
