@@ -74,9 +74,11 @@ async def test_an_admin_starts_from_meddic_renames_it_and_changes_a_weight(page,
     await page.get_by_role("button", name="Create scorecard").click()  # "At 5" left blank
     await page.locator("#f-c0-a5-error").wait_for()
     assert "Criterion 1, At 5" in await page.locator("#f-c0-a5-error").inner_text()
-    assert await page.get_by_label("Name", exact=True).input_value() == "Open questions"
+    first = page.locator("fieldset", has=page.get_by_text("Criterion 1", exact=True))
+    assert await first.get_by_label("Name", exact=True).input_value() == "Open questions"
+    await page.get_by_role("group", name="Add a criterion").wait_for()
     await _checked(page, "new-refused")
-    await page.get_by_label("At 5").fill("Open questions that uncover the pain.")
+    await first.get_by_label("At 5").fill("Open questions that uncover the pain.")
     await page.get_by_role("button", name="Create scorecard").click()
     await page.get_by_text("The scorecard is created.").wait_for()
     assert "Custom" in await page.locator("#scorecard-version").inner_text()

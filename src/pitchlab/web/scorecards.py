@@ -67,6 +67,13 @@ async def _posted_rows(request: Request) -> list[dict[str, Any]]:
     ]
 
 
+def _shown_again(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as typed, with an empty row to add one when the last row is filled in."""
+    if rows and not any(rows[-1][field] for field in ROW_FIELDS):
+        return rows
+    return [*rows, {**dict.fromkeys(ROW_FIELDS, ""), "remove": False}]
+
+
 def _criteria_of(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
     """The API's criteria from the rows kept (neither removed nor left wholly blank), and the
     position of each one's row in the form."""
@@ -172,7 +179,7 @@ async def create_scorecard(request: Request, principal: BrowserAdmin, session: D
                            ip: ClientIp) -> Response:
     values = await form_values(request, "name")
     rows = await _posted_rows(request)
-    context = _new(values, rows if rows else _rows_of(None))
+    context = _new(values, _shown_again(rows))
     with form_errors("admin/scorecards_new.html", context, principal=principal):
         criteria, positions = _criteria_of(rows)
         body = _validated(ScorecardIn, {"name": values["name"], "criteria": criteria},
@@ -208,7 +215,7 @@ async def change_scorecard(request: Request, scorecard_id: UUID, principal: Brow
     scorecard = await _one(session, principal, scorecard_id)
     values = await form_values(request, "name")
     rows = await _posted_rows(request)
-    context = _edit(scorecard, values, rows if rows else _rows_of(scorecard))
+    context = _edit(scorecard, values, _shown_again(rows) if rows else _rows_of(scorecard))
     with form_errors("admin/scorecards_edit.html", context, principal=principal):
         criteria, positions = _criteria_of(rows)
         body = _validated(ScorecardChange, {"name": values["name"], "criteria": criteria},
