@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pitchlab.auth.dependencies import Principal
-from pitchlab.deps import AppSettings, AppVault, ClientIp, DbSession, LiveStreams
+from pitchlab.deps import AppSettings, AppVault, ClientIp, LiveStreams
 from pitchlab.models.values import ConsentKind
 from pitchlab.practice.live import CONSENT_WITHDRAWN
 from pitchlab.security.vault import PROVIDERS
@@ -19,6 +19,7 @@ from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import BrowserUser, CsrfChecked, sign_out
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -26,7 +26,6 @@ from pitchlab.deps import (
     AppProviders,
     AppSettings,
     ClientIp,
-    DbSession,
     LiveStreams,
 )
 from pitchlab.models.values import AuditAction
@@ -34,6 +33,7 @@ from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import BrowserAdmin, CsrfChecked
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

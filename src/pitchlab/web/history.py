@@ -23,7 +23,6 @@ from starlette.responses import Response
 from pitchlab.analysis import sentiment
 from pitchlab.analysis.report import scores_of
 from pitchlab.auth.dependencies import Principal
-from pitchlab.deps import DbSession
 from pitchlab.feedback import service as feedback_service
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.feedback.schemas import FeedbackMetricsOut
@@ -35,6 +34,7 @@ from pitchlab.web import charts
 from pitchlab.web.pages import render
 from pitchlab.web.routing import WebRoute
 from pitchlab.web.session import BrowserUser
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

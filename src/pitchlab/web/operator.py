@@ -13,12 +13,13 @@ from starlette.responses import Response
 from pitchlab.admin import service
 from pitchlab.admin.schemas import QuotaIn
 from pitchlab.auth.dependencies import Principal
-from pitchlab.deps import ClientIp, DbSession
+from pitchlab.deps import ClientIp
 from pitchlab.web.admin import PAGE_SIZE, number_or_text
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import BrowserOperator, CsrfChecked
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

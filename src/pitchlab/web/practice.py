@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from pitchlab.auth.dependencies import Principal
 from pitchlab.billing import service as billing
-from pitchlab.deps import AppSettings, DbSession, context_of
+from pitchlab.deps import AppSettings, context_of
 from pitchlab.models.values import SessionMode, SessionStatus
 from pitchlab.practice import service
 from pitchlab.practice.errors import ServerShuttingDown, SessionNotFound
@@ -29,6 +29,7 @@ from pitchlab.providers import elevenlabs_protocol as protocol
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import BrowserUser, CsrfChecked
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -15,11 +15,12 @@ from pitchlab.auth import service as auth_service
 from pitchlab.auth.schemas import EmailIn, LoginIn, RegisterIn
 from pitchlab.demo import service as demo_service
 from pitchlab.demo.schemas import DemoBookingIn
-from pitchlab.deps import AppDatabase, AppLimiter, AppProviders, AppSettings, ClientIp, DbSession
+from pitchlab.deps import AppDatabase, AppLimiter, AppProviders, AppSettings, ClientIp
 from pitchlab.web import cookies
 from pitchlab.web.pages import redirect, render, safe_next
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import CsrfChecked, MaybeBrowserUser, sign_in, sign_out
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

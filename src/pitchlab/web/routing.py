@@ -1,7 +1,7 @@
 """``WebRoute``: what a page's services raise, turned into a page.
 
-A page's handler runs inside its unit of work (``DbSession``): an error raised by a service rolls
-the transaction back first, then reaches the route, which answers with a page:
+A page's handler runs inside its unit of work (``web.unit_of_work.DbSession``); the route marks a
+refused request so that its transaction rolls back, and answers with a page:
 
 - ``FormRejected`` (``form_errors`` raises it from a service's refusal or a validation error):
   the form again, with the message and the values typed;
@@ -33,6 +33,7 @@ from pitchlab.kit.errors import DomainError, NotFound
 from pitchlab.web.csrf import CsrfRejected
 from pitchlab.web.pages import error_page, redirect, render
 from pitchlab.web.session import LoginRequired
+from pitchlab.web.unit_of_work import mark_refused
 
 
 @dataclass
@@ -74,22 +75,28 @@ class WebRoute(APIRoute):
         async def page(request: Request) -> Response:
             try:
                 return await handler(request)
-            except FormRejected as rejected:
-                return render(request, rejected.template,
-                              {**rejected.context, "message": rejected.message,
-                               "errors": rejected.errors, "status": rejected.status},
-                              principal=rejected.principal, status=rejected.status)
-            except LoginRequired:
-                return _to_login(request)
-            except CsrfRejected:
-                return error_page(request, 403, "This form has expired or did not come from "
-                                  "Pitchlab. Go back, reload the page and try again.")
-            except RequestValidationError:
-                return error_page(request, 404, NotFound.default_message)
-            except DomainError as error:
-                return error_page(request, http_status_of(error), error.message)
+            except (FormRejected, LoginRequired, CsrfRejected, RequestValidationError,
+                    DomainError) as refusal:
+                mark_refused(request)  # the page's unit of work rolls back (web.unit_of_work)
+                return _refusal_page(request, refusal)
 
         return page
+
+
+def _refusal_page(request: Request, refusal: Exception) -> Response:
+    if isinstance(refusal, FormRejected):
+        return render(request, refusal.template,
+                      {**refusal.context, "message": refusal.message,
+                       "errors": refusal.errors, "status": refusal.status},
+                      principal=refusal.principal, status=refusal.status)
+    if isinstance(refusal, LoginRequired):
+        return _to_login(request)
+    if isinstance(refusal, CsrfRejected):
+        return error_page(request, 403, "This form has expired or did not come from "
+                          "Pitchlab. Go back, reload the page and try again.")
+    if isinstance(refusal, DomainError):
+        return error_page(request, http_status_of(refusal), refusal.message)
+    return error_page(request, 404, NotFound.default_message)  # a malformed path or query
 
 
 def _to_login(request: Request) -> Response:

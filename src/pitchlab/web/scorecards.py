@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from pitchlab.auth.dependencies import Principal
-from pitchlab.deps import ClientIp, DbSession
+from pitchlab.deps import ClientIp
 from pitchlab.scorecards import service
 from pitchlab.scorecards.errors import ScorecardNotFound
 from pitchlab.scorecards.schemas import MAX_CRITERIA, ScorecardChange, ScorecardIn, ScorecardOut
@@ -21,6 +21,7 @@ from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import FormRejected, WebRoute, form_errors
 from pitchlab.web.session import BrowserAdmin, CsrfChecked
+from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
@@ -29,10 +30,6 @@ TEMPLATE_CHOICES = (("meddic", "MEDDIC"), ("spin", "SPIN"), ("bant", "BANT"),
                     ("challenger", "Challenger"))
 ROW_FIELDS = ("id", "name", "description", "weight", "a1", "a3", "a5")
 ROW = re.compile(r"^c(\d{1,2})-name$")
-# _SAVEPOINT: a refusal the service raises after it has changed something (a PATCH renames, then
-# finds an unknown criterion id) is shown as the form again by WebRoute, which answers inside the
-# request's unit of work, so the work would commit. The service runs in a savepoint instead: its
-# refusal rolls the savepoint back (and expires what it changed) before form_errors sees it.
 DONE = {"created": "The scorecard is created.", "saved": "The scorecard is saved."}
 
 
@@ -156,8 +153,7 @@ async def from_template(request: Request, principal: BrowserAdmin, session: DbSe
     with form_errors("admin/scorecards.html", context, principal=principal):
         body = ScorecardIn.model_validate({"template": values["template"],
                                            "name": values["name"] or None})
-        async with session.begin_nested():  # see _SAVEPOINT
-            created = await service.create(session, principal, body, ip)
+        created = await service.create(session, principal, body, ip)
     return redirect(request, f"/admin/scorecards/{created.id}?done=created")
 
 
@@ -184,8 +180,7 @@ async def create_scorecard(request: Request, principal: BrowserAdmin, session: D
         criteria, positions = _criteria_of(rows)
         body = _validated(ScorecardIn, {"name": values["name"], "criteria": criteria},
                           positions, "admin/scorecards_new.html", context, principal)
-        async with session.begin_nested():  # see _SAVEPOINT
-            created = await service.create(session, principal, body, ip)
+        created = await service.create(session, principal, body, ip)
     return redirect(request, f"/admin/scorecards/{created.id}?done=created")
 
 
@@ -220,6 +215,5 @@ async def change_scorecard(request: Request, scorecard_id: UUID, principal: Brow
         criteria, positions = _criteria_of(rows)
         body = _validated(ScorecardChange, {"name": values["name"], "criteria": criteria},
                           positions, "admin/scorecards_edit.html", context, principal)
-        async with session.begin_nested():  # see _SAVEPOINT
-            await service.change(session, principal, scorecard_id, body, ip)
+        await service.change(session, principal, scorecard_id, body, ip)
     return redirect(request, f"/admin/scorecards/{scorecard_id}?done=saved")

@@ -18,10 +18,11 @@ from pitchlab.auth import service as auth_service
 from pitchlab.auth.dependencies import Principal, principal_from_token
 from pitchlab.auth.errors import InvalidToken
 from pitchlab.config import ResolvedSettings
-from pitchlab.deps import AppDatabase, AppSettings, DbSession
+from pitchlab.deps import AppDatabase, AppSettings
 from pitchlab.kit.errors import Forbidden, Unauthorized
 from pitchlab.models.values import Role
 from pitchlab.web import cookies, csrf
+from pitchlab.web.unit_of_work import DbSession
 
 
 class LoginRequired(Exception):
