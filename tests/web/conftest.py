@@ -1,9 +1,9 @@
 """The web app under test: the session's app behind a real server, and headless Chromium.
 
-Chromium is Debian's (``apt-get install chromium``; ``.ci/run`` installs it when missing), driven
-by Playwright through ``executable_path`` (Playwright's own browser downloads are not used).
-Where it is missing, the browser tests skip with that instruction, except when
-``PITCHLAB_REQUIRE_BROWSER`` is set (``.ci/run`` sets it): there a missing browser fails.
+The browser, first found of: ``PITCHLAB_CHROMIUM`` (a path), a Chromium on PATH (Debian's
+``chromium``, which ``.ci/run`` installs when missing), Playwright's own Chromium; with none, the
+fixture fetches Playwright's (``python -m playwright install chromium``, once per machine). If that
+fails too, every browser test fails and says how to get one: a browser test never skips.
 
 Each test gets a fresh browser context (no cookies); ``shoot(page, name)`` saves a screenshot
 under ``artifacts/screenshots/<test>/`` (git-ignored) for people to look at.
@@ -11,10 +11,13 @@ under ``artifacts/screenshots/<test>/`` (git-ignored) for people to look at.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -25,28 +28,39 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 FAKE_AUDIO = ROOT / "tests" / "data" / "speech_16k.wav"
 
 
-def chromium_path() -> str | None:
+def chromium_on_path() -> str | None:
+    if configured := os.environ.get("PITCHLAB_CHROMIUM"):
+        return configured
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if found := shutil.which(name):
             return found
     return None
 
 
+def chromium_for(bundled: str) -> str:
+    """A Chromium to drive (see the module's docstring; ``bundled``: where Playwright keeps its
+    own), or the test fails saying how to get one. Blocking: run once, before any browser test."""
+    if found := chromium_on_path():
+        return found
+    if not os.path.exists(bundled):
+        fetch = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
+                               capture_output=True, text=True, check=False)
+        if fetch.returncode != 0 or not os.path.exists(bundled):
+            pytest.fail("No Chromium for the browser tests, and fetching Playwright's failed: "
+                        "install one (apt-get install chromium) or name it in PITCHLAB_CHROMIUM. "
+                        + (fetch.stdout + fetch.stderr)[-500:])
+    return bundled
+
+
 @pytest.fixture(scope="session")
 async def browser():
-    path = chromium_path()
-    if path is None:
-        message = "Chromium is not installed: apt-get install chromium (.ci/run does)"
-        if os.environ.get("PITCHLAB_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
     from playwright.async_api import async_playwright
 
     args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required"]
-    if FAKE_AUDIO.exists():
-        args.append(f"--use-file-for-fake-audio-capture={FAKE_AUDIO}")
+            "--autoplay-policy=no-user-gesture-required",
+            f"--use-file-for-fake-audio-capture={FAKE_AUDIO}"]
     async with async_playwright() as playwright:
+        path = await asyncio.to_thread(chromium_for, playwright.chromium.executable_path)
         launched = await playwright.chromium.launch(executable_path=path, headless=True, args=args)
         yield launched
         await launched.close()
