@@ -66,13 +66,11 @@ CRITERIA_DESCRIPTION = (
 )
 
 
-class ScorecardIn(RequestBody):
-    """From scratch (`name` and `criteria`: methodology `custom`) or from a template (`template`,
-    and optionally `name`; the template's criteria, which PATCH may then edit)."""
+class _NameAndCriteria(RequestBody):
+    """What a new scorecard and a change share: a name and criteria, each rule written once."""
 
     name: str | None = Field(default=None, min_length=1, max_length=120,
                              pattern=NOT_BLANK_PATTERN)
-    template: TemplateName | None = None
     criteria: list[CriterionIn] | None = Field(default=None, min_length=1,
                                                max_length=MAX_CRITERIA,
                                                description=CRITERIA_DESCRIPTION)
@@ -86,6 +84,13 @@ class ScorecardIn(RequestBody):
     @classmethod
     def _unique(cls, value: list[CriterionIn] | None) -> list[CriterionIn] | None:
         return _unique_names(value) if value is not None else None
+
+
+class ScorecardIn(_NameAndCriteria):
+    """From scratch (`name` and `criteria`: methodology `custom`) or from a template (`template`,
+    and optionally `name`; the template's criteria, which PATCH may then edit)."""
+
+    template: TemplateName | None = None
 
     @model_validator(mode="after")
     def _scratch_or_template(self) -> ScorecardIn:
@@ -96,25 +101,9 @@ class ScorecardIn(RequestBody):
         return self
 
 
-class ScorecardChange(RequestBody):
+class ScorecardChange(_NameAndCriteria):
     """Fields left out stay as they are. New `criteria` replace the current ones as a new
     version (the old version stays readable)."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=120,
-                             pattern=NOT_BLANK_PATTERN)
-    criteria: list[CriterionIn] | None = Field(default=None, min_length=1,
-                                               max_length=MAX_CRITERIA,
-                                               description=CRITERIA_DESCRIPTION)
-
-    @field_validator("name")
-    @classmethod
-    def _stripped(cls, value: str | None) -> str | None:
-        return value.strip() if value is not None else None
-
-    @field_validator("criteria")
-    @classmethod
-    def _unique(cls, value: list[CriterionIn] | None) -> list[CriterionIn] | None:
-        return _unique_names(value) if value is not None else None
 
 
 class AnchorsOut(BaseModel):
