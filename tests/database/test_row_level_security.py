@@ -54,6 +54,11 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
                        "version": 1},
         "scorecard_versions": {"company_id": company, "scorecard_id": tenant.rows.get(
             "scorecards", uuid.uuid4()), "version": 1, "criteria": '[{"id": "pain"}]'},
+        "scenarios": {"company_id": company, "name": "Gatekeeper", "description": "d",
+                      "persona": '{"name": "Dana"}', "company_background": "b",
+                      "call_type": "cold_call", "difficulty": "easy", "language": "en",
+                      "success_criteria": "a meeting", "first_message": "Hello?"},
+        "assignments": {"company_id": company, "scenario_id": "inbound-lead", "user_id": user},
     }[table]
 
 
@@ -72,6 +77,8 @@ UPDATES = {
     "billing_notices": ("occasion", "rewritten"),
     "scorecards": ("name", "Renamed"),
     "scorecard_versions": ("criteria", '{"version": 99}'),
+    "scenarios": ("name", "Renamed"),
+    "assignments": ("target_score", 4),
 }
 # The column that names one row: ``id``, but a scorecard version is keyed by its scorecard (and
 # its number; each tenant here has one version of one scorecard).
@@ -103,7 +110,7 @@ async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
     tenant.rows["sessions"] = tenant.session_id
     for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas",
                   "invitations", "consents", "minute_grants", "billing_notices", "scorecards",
-                  "scorecard_versions"):
+                  "scorecard_versions", "scenarios", "assignments"):
         tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
     return tenant
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -18,10 +19,11 @@ from pitchlab.models import Feedback, PracticeSession
 async def save_feedback(
     session: AsyncSession, *, session_id: UUID, company_id: UUID, metrics: dict[str, Any],
     scored_by: str, rubric_version: str, raw_output: dict[str, Any] | None,
+    score: Decimal | None,
 ) -> None:
     """The call's one report; producing it again replaces it."""
     produced = {"metrics": metrics, "scored_by": scored_by, "rubric_version": rubric_version,
-                "raw_output": raw_output}
+                "raw_output": raw_output, "score": score}
     await session.execute(
         insert(Feedback)
         .values(session_id=session_id, company_id=company_id, **produced)

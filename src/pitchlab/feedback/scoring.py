@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pitchlab.analysis.bands import CallType
 from pitchlab.analysis.metrics import Metrics, compute_metrics
+from pitchlab.analysis.report import scores_of
 from pitchlab.models.values import Speaker, Turn
 from pitchlab.providers.llm import Scoring, SkillScorer
 
@@ -38,6 +40,24 @@ def report_body(metrics: Metrics, scoring: Scoring, *, ai_withdrawn: bool = Fals
     if ai_withdrawn:
         body["ai_analysis_consent"] = "withdrawn"
     return body
+
+
+def overall_score(report: dict[str, Any]) -> Decimal | None:
+    """The call's one number, 1..5 to two places (stored in ``feedback.score`` for assignments,
+    analytics and the leaderboard): the scorecard's weighted score when the report has one with
+    a scored criterion, else the mean of the scored standard skills; None when nothing was
+    scored."""
+    scorecard = report.get("scorecard") or {}
+    weighted = [(c["score"], c.get("weight", 1)) for c in scorecard.get("criteria", [])
+                if c.get("score") is not None and c.get("weight", 1) > 0]
+    if weighted:
+        mean = sum(score * weight for score, weight in weighted) / sum(w for _, w in weighted)
+    else:
+        scores = list(scores_of(report.get("skill_scores", {})).values())
+        if not scores:
+            return None
+        mean = sum(scores) / len(scores)
+    return Decimal(str(mean)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class _TurnIn(BaseModel):

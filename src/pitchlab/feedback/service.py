@@ -28,7 +28,7 @@ from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
 from pitchlab.feedback.errors import FeedbackPurged, NoFeedbackForCancelledCall
-from pitchlab.feedback.scoring import report_body
+from pitchlab.feedback.scoring import overall_score, report_body
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback
 from pitchlab.models.values import ConsentKind, FeedbackStatus, SessionStatus
@@ -69,7 +69,7 @@ async def generate(
         await repository.save_feedback(
             session, session_id=session_id, company_id=call.company_id, metrics=body,
             scored_by=scoring.scored_by, rubric_version=scoring.rubric_version,
-            raw_output=scoring.raw_output,
+            raw_output=scoring.raw_output, score=overall_score(body),
         )
         await practice.feedback_ready(session, session_id)
     return True

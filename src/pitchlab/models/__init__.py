@@ -10,6 +10,7 @@ from pitchlab.models.billing import (
     Subscription,
     UsageRecord,
 )
+from pitchlab.models.coaching import Assignment, CompanyScenario
 from pitchlab.models.demo import DemoBooking
 from pitchlab.models.email import OutboxEmail
 from pitchlab.models.identity import (
@@ -26,10 +27,12 @@ from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
 __all__ = [
     "AlertState",
+    "Assignment",
     "AuditLog",
     "Base",
     "BillingNotice",
     "Company",
+    "CompanyScenario",
     "Consent",
     "DemoBooking",
     "EmailVerificationToken",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Numeric,
     UniqueConstraint,
     func,
     text,
@@ -128,4 +130,7 @@ class Feedback(Base):
     scored_by: Mapped[str]
     rubric_version: Mapped[str]
     raw_output: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # the call's overall score 1..5 (0015): the scorecard's weighted score when there is one,
+    # else the mean of the scored skills; null when nothing was scored
+    score: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     created_at: Mapped[datetime] = created_at()

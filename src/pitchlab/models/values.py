@@ -207,6 +207,11 @@ class AuditAction(Choice):
     # an admin's change to the company's scorecards (0014)
     SCORECARD_CREATED = "scorecard.created"
     SCORECARD_CHANGED = "scorecard.changed"
+    # an admin's change to the company's scenarios and assignments (0015)
+    SCENARIO_CREATED = "scenario.created"
+    SCENARIO_CHANGED = "scenario.changed"
+    SCENARIO_ARCHIVED = "scenario.archived"
+    ASSIGNMENT_CREATED = "assignment.created"
 
 
 class Methodology(Choice):

@@ -1,0 +1,1 @@
+"""Scenarios: the built-in role-play library and a company's own scenarios."""
