@@ -20,10 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from pitchlab.models import Assignment, Feedback, PracticeSession
 from pitchlab.models.values import SessionStatus
 
-Progress = tuple[Assignment, Decimal | None, datetime | None]
 
-
-def progress(company_id: UUID, *conditions: ColumnElement[bool]) -> Select[Progress]:
+def progress(company_id: UUID, *conditions: ColumnElement[bool]) -> Select[
+    Assignment, Decimal | None, datetime | None
+]:
     """``(Assignment, best_score, completed_at)`` of the company's assignments matching
     ``conditions``, oldest first."""
     counts = and_(
