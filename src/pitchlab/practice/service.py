@@ -377,6 +377,7 @@ class EndedCall:
     session_id: UUID
     company_id: UUID
     user_id: UUID
+    scenario_id: str  # a built-in's slug or a company scenario's id
     mode: SessionMode
     call_type: str | None  # the scenario's; None once the scenario is retired
     duration_seconds: float | None
@@ -392,7 +393,8 @@ async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> End
     transcript = await repository.transcript_of(session, session_id)
     scenario = get_scenario(row.scenario_id)
     return EndedCall(
-        session_id=row.id, company_id=row.company_id, user_id=row.user_id, mode=row.mode,
+        session_id=row.id, company_id=row.company_id, user_id=row.user_id,
+        scenario_id=row.scenario_id, mode=row.mode,
         call_type=scenario.call_type if scenario else None,
         duration_seconds=(row.ended_at - row.started_at).total_seconds() if row.ended_at else None,
         turns=list(transcript.turns) if transcript else [],
