@@ -12,6 +12,7 @@ imports, as nothing a domain imports leads back here but ``http.errors``.
 from __future__ import annotations
 
 from pitchlab.admin.errors import CompanyRequired, LastAdmin
+from pitchlab.analytics.errors import InvalidWindow, LeaderboardDisabled
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -84,6 +85,9 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     SessionNotInProgress: 409,
     ConsentRequired: 403,
     ServerShuttingDown: 503,
+    # --- analytics --- (the refusals by role are Forbidden)
+    LeaderboardDisabled: 403,
+    InvalidWindow: 422,
     # --- billing ---
     QuotaExhausted: 402,
     SubscriptionInactive: 402,

@@ -1,0 +1,1 @@
+"""Analytics: a rep's progress, the team table and the leaderboard, read from stored metrics."""
