@@ -185,3 +185,23 @@ async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(
                                                      response.text[:300])
                 checked.append((who, method, path))
     assert len({path for _, _, path in checked}) >= 4, checked
+
+
+async def test_admin_only_reads_outside_admin_refuse_reps(client, app, owner_url, two_companies):
+    """A GET declaring ``x-roles`` without reps (the analytics team table, issue 17) answers a
+    rep of the company 403, as the /api/admin/ ones do."""
+    a, _b = two_companies
+    spec = (await client.get("/openapi.json")).json()
+    checked = []
+    for path, method, operation in operations(spec):
+        roles = operation.get("x-roles")
+        takes_ids = any(p["in"] == "path" for p in operation.get("parameters", []))
+        if method != "get" or path.startswith("/api/admin/") or roles is None or takes_ids:
+            continue
+        if "user" in roles:
+            continue
+        response = await client.get(path, headers=bearer(a.rep))
+        assert response.status_code == 403, (path, response.text[:300])
+        assert response.json()["error"]["code"] == "forbidden"
+        checked.append(path)
+    assert "/api/analytics/team" in checked, checked

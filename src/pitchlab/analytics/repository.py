@@ -19,20 +19,17 @@ or a criterion, calls where it was not scored are left out of the fit but keep t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pitchlab.analysis.report import SKILLS
+
 Figures = dict[str, dict[str, Any]]
-
-
-def _number(path: str) -> str:
-    """A JSON number of the metrics at ``path`` as numeric; null for anything else."""
-    return f"CASE WHEN jsonb_typeof({path}) = 'number' THEN ({path})::numeric END"
 
 
 def _trend(score: str) -> str:
@@ -45,92 +42,100 @@ class Window:
     stop: datetime
 
 
-# The counted calls, one row each, with the figures read once from the metrics. ``{scope}``
-# narrows to the rep(s) asked about; ``n`` is the call's ordinal for the trend.
-_CALLS = f"""
-calls AS (
+# The counted calls, one row each, with the figures the database generated from the metrics
+# when the feedback was stored (0015's analytics columns: reading the JSON of thousands of
+# reports per request is what made this slow). ``{scope}`` narrows to the rep(s) asked about;
+# ``n`` is the call's ordinal for the trend.
+_CALLS = """
+calls AS MATERIALIZED (
     SELECT s.user_id, s.ended_at, s.minutes_billed, f.score,
-           (s.ended_at AT TIME ZONE 'UTC')::date AS day,
-           {_number("f.metrics -> 'talk_ratio'")} AS talk_ratio,
-           {_number("f.metrics -> 'filler_words' -> 'per_100_words'")} AS fillers,
-           {_number("f.metrics -> 'questions_per_10_minutes'")} AS questions,
-           f.metrics -> 'skill_scores' AS skill_scores,
-           f.metrics -> 'scorecard' -> 'criteria' AS criteria,
-           f.metrics ->> 'call_type' AS call_type,
+           (s.ended_at AT TIME ZONE 'UTC')::date AS day, f.call_type,
+           f.talk_ratio, f.fillers_per_100_words AS fillers,
+           f.questions_per_10_minutes AS questions, f.criterion_scores,
+           """ + ", ".join(f"f.skill_{skill}" for skill in SKILLS) + """,
            row_number() OVER (PARTITION BY s.user_id ORDER BY s.ended_at, s.id) AS n
     FROM sessions s
     JOIN feedback f ON f.session_id = s.id AND f.company_id = s.company_id
     WHERE s.company_id = :company_id AND f.company_id = :company_id
       AND s.status = 'completed'
       AND s.ended_at >= :start AND s.ended_at < :stop
-      AND {{scope}}
+      AND {scope}
 )"""
 
-# One row per (group, skill) scored at least once; ``{group}`` is the grouping column(s).
-_SKILLS = """
-SELECT {group}, k.key AS name,
-       round(avg(k.score), 2) AS average, """ + _trend("k.score") + """ AS trend
-FROM calls c
-CROSS JOIN LATERAL (
-    SELECT e.key, """ + _number("e.value -> 'score'") + """ AS score
-    FROM jsonb_each(CASE WHEN jsonb_typeof(c.skill_scores) = 'object'
-                         THEN c.skill_scores ELSE '{{}}'::jsonb END) AS e
-    WHERE e.value ->> 'status' = 'scored'
-) k
-WHERE k.score IS NOT NULL
-GROUP BY {group}, k.key
-"""
-
-# One row per (group, criterion id) scored at least once; its name as the latest call says.
-_CRITERIA = """
-SELECT {group}, k.id AS name, (array_agg(k.label ORDER BY c.ended_at DESC))[1] AS label,
-       round(avg(k.score), 2) AS average, """ + _trend("k.score") + """ AS trend
-FROM calls c
-CROSS JOIN LATERAL (
-    SELECT e ->> 'id' AS id, coalesce(e ->> 'name', e ->> 'id') AS label,
-           """ + _number("e -> 'score'") + """ AS score
-    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.criteria) = 'array'
-                                   THEN c.criteria ELSE '[]'::jsonb END) AS e
-) k
-WHERE k.score IS NOT NULL AND k.id IS NOT NULL
-GROUP BY {group}, k.id
-"""
-
+# Per ``{group}``: counts, the overall score, rates, and each standard skill (its column is
+# null where the call did not score it, which avg and regr_slope skip).
 _TOTALS = """
 SELECT {group}, count(*) AS calls, coalesce(sum(minutes_billed), 0) AS minutes,
        round(avg(score), 2) AS score_average, """ + _trend("score") + """ AS score_trend,
        round(avg(talk_ratio), 3) AS talk_ratio, round(avg(fillers), 2) AS fillers,
-       round(avg(questions), 2) AS questions
+       round(avg(questions), 2) AS questions,
+       """ + ", ".join(f"round(avg(skill_{s}), 2) AS {s}_average, {_trend(f'skill_{s}')} AS "
+                       f"{s}_trend" for s in SKILLS) + """
 FROM calls
 GROUP BY {group}
 """
 
+# Per (user, criterion id) scored at least once, as one JSON object per user
+# ``{id: {name, average, trend}}``; the name as the latest call gives it.
+_CRITERIA = """
+criteria AS (
+    SELECT c.user_id, k.id, (array_agg(k.name ORDER BY c.ended_at DESC))[1] AS name,
+           round(avg(k.score), 2) AS average, """ + _trend("k.score") + """ AS trend
+    FROM calls c
+    CROSS JOIN LATERAL jsonb_to_recordset(c.criterion_scores)
+        AS k(id text, name text, score numeric)
+    WHERE c.criterion_scores <> '[]'::jsonb
+    GROUP BY c.user_id, k.id
+),
+criteria_by_user AS (
+    SELECT user_id, jsonb_object_agg(id, jsonb_build_object(
+               'name', name, 'average', average, 'trend', trend)) AS criteria
+    FROM criteria GROUP BY user_id
+)"""
 
-def _figures(rows: Any, *, named: bool = False) -> Figures:
-    return {
-        row.name: {"average": row.average, "trend": row.trend,
-                   **({"name": row.label} if named else {})}
-        for row in rows
-    }
+# Per user: _TOTALS and the criteria object, in one statement over one scan of the calls.
+_PER_USER = ("WITH " + _CALLS + ", totals AS (" + _TOTALS.format(group="user_id") + "), "
+             + _CRITERIA + """
+SELECT t.*, coalesce(c.criteria, '{{}}'::jsonb) AS criteria
+FROM totals t LEFT JOIN criteria_by_user c USING (user_id)
+""")
+
+
+async def _tuned(session: AsyncSession) -> None:
+    """Settings of this transaction for aggregating a company's calls. JIT off: the planner
+    cannot tell how many criteria a JSON array unnests to (it guesses 100 per call), so on a big
+    company it would compile these statements for about a second to save milliseconds. More
+    work_mem: the per-rep sort of 20,000 calls spills to disk at the default 4 MB."""
+    await session.execute(text("SELECT set_config('jit', 'off', true),"
+                               " set_config('work_mem', '32MB', true)"))
+
+
+def skills_of(row: Any) -> Figures:
+    """The standard skills' figures of a _TOTALS row (None: no calls)."""
+    return {skill: {"average": getattr(row, f"{skill}_average", None) if row else None,
+                    "trend": getattr(row, f"{skill}_trend", None) if row else None}
+            for skill in SKILLS}
 
 
 def _params(company_id: UUID, window: Window, **more: Any) -> dict[str, Any]:
     return {"company_id": company_id, "start": window.start, "stop": window.stop, **more}
 
 
+async def _per_user(session: AsyncSession, scope: str, params: dict[str, Any]) -> list[Any]:
+    statement = text(_PER_USER.format(scope=scope)).columns(criteria=JSONB)
+    return list((await session.execute(statement, params)).all())
+
+
 # --- a rep's own progress -------------------------------------------------------------------
 
 _ME_SCOPE = "s.user_id = :user_id AND (CAST(:call_type AS text) IS NULL " \
-    "OR f.metrics ->> 'call_type' = :call_type)"
+    "OR f.call_type = :call_type)"
 
 
 @dataclass(frozen=True)
 class Progress:
-    totals: Any  # the _TOTALS row, or None without calls
-    skills: Figures
-    criteria: Figures
-    days: list[Any]  # _TOTALS rows grouped by day
-    day_skills: dict[date, dict[str, Decimal]]
+    totals: Any  # the _PER_USER row, or None without calls
+    days: list[Any]  # _TOTALS rows grouped by day, oldest first
     call_types: list[Any]  # _TOTALS rows grouped by call type
 
 
@@ -139,24 +144,17 @@ async def progress(
     call_type: str | None,
 ) -> Progress:
     """One rep's figures over the window, overall, per day and per call type."""
+    await _tuned(session)
     params = _params(company_id, window, user_id=user_id, call_type=call_type)
     head = "WITH " + _CALLS.format(scope=_ME_SCOPE) + " "
 
-    async def run(body: str) -> list[Any]:
-        return list((await session.execute(text(head + body), params)).all())
+    async def grouped(group: str) -> list[Any]:
+        body = head + _TOTALS.format(group=group) + f" ORDER BY {group}"
+        return list((await session.execute(text(body), params)).all())
 
-    totals = await run(_TOTALS.format(group="user_id"))
-    day_skills: dict[date, dict[str, Decimal]] = {}
-    for row in await run(_SKILLS.format(group="c.day")):
-        day_skills.setdefault(row.day, {})[row.name] = row.average
-    return Progress(
-        totals=totals[0] if totals else None,
-        skills=_figures(await run(_SKILLS.format(group="c.user_id"))),
-        criteria=_figures(await run(_CRITERIA.format(group="c.user_id")), named=True),
-        days=await run(_TOTALS.format(group="day") + " ORDER BY day"),
-        day_skills=day_skills,
-        call_types=await run(_TOTALS.format(group="call_type") + " ORDER BY call_type"),
-    )
+    totals = await _per_user(session, _ME_SCOPE, params)
+    return Progress(totals=totals[0] if totals else None, days=await grouped("day"),
+                    call_types=await grouped("call_type"))
 
 
 # --- the team table -------------------------------------------------------------------------
@@ -167,9 +165,7 @@ class Member:
     name: str | None
     created_at: datetime
     disabled: bool
-    totals: Any  # the _TOTALS row, or None without calls
-    skills: Figures
-    criteria: Figures
+    totals: Any  # the _PER_USER row, or None without calls
 
 
 _MEMBERS = """
@@ -188,6 +184,7 @@ async def team(
 ) -> list[Member]:
     """The company's members (admins practise too) after the keyset ``after``, oldest
     account first, each with their figures over the window; reps with no call included."""
+    await _tuned(session)
     after_at, after_id = after if after else (None, None)
     members = (await session.execute(text(_MEMBERS), {
         "company_id": company_id, "after_at": after_at, "after_id": after_id, "limit": limit,
@@ -195,24 +192,11 @@ async def team(
     if not members:
         return []
     params = _params(company_id, window, user_ids=[m.id for m in members])
-    head = "WITH " + _CALLS.format(scope="s.user_id = ANY(:user_ids)") + " "
-
-    async def run(body: str) -> list[Any]:
-        return list((await session.execute(text(head + body), params)).all())
-
-    totals = {row.user_id: row for row in await run(_TOTALS.format(group="user_id"))}
-    skills: dict[UUID, list[Any]] = {}
-    for row in await run(_SKILLS.format(group="c.user_id")):
-        skills.setdefault(row.user_id, []).append(row)
-    criteria: dict[UUID, list[Any]] = {}
-    for row in await run(_CRITERIA.format(group="c.user_id")):
-        criteria.setdefault(row.user_id, []).append(row)
-    return [
-        Member(user_id=m.id, name=m.name, created_at=m.created_at, disabled=m.disabled,
-               totals=totals.get(m.id), skills=_figures(skills.get(m.id, [])),
-               criteria=_figures(criteria.get(m.id, []), named=True))
-        for m in members
-    ]
+    totals = {row.user_id: row
+              for row in await _per_user(session, "s.user_id = ANY(:user_ids)", params)}
+    return [Member(user_id=m.id, name=m.name, created_at=m.created_at, disabled=m.disabled,
+                   totals=totals.get(m.id))
+            for m in members]
 
 
 # --- the leaderboard ------------------------------------------------------------------------
@@ -242,5 +226,6 @@ async def leaderboard(
 ) -> list[Any]:
     """The company's active members ranked by their average overall score (ties share a
     rank), those with at least ``min_calls`` scored calls in the window."""
+    await _tuned(session)
     params = _params(company_id, window, min_calls=min_calls, limit=limit)
     return list((await session.execute(text(_LEADERBOARD), params)).all())

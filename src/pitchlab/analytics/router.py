@@ -91,8 +91,8 @@ async def team(
     "overall score over the window's scored calls, best first; ties share a rank (1, 1, 3); "
     f"at least {service.LEADERBOARD_MIN_CALLS} scored call in the window to be ranked. The "
     "top `limit` (1..100, default 20). Any member may read it while the company has it on; "
-    "while it is off (the default, until an admin turns it on with PATCH /api/admin/company `leaderboard_enabled`), 403 "
-    "`leaderboard_disabled`. " + _OPERATORS,
+    "while it is off (the default, until an admin turns it on with PATCH "
+    "/api/admin/company `leaderboard_enabled`), 403 `leaderboard_disabled`. " + _OPERATORS,
     responses=error_responses(Unauthorized, AnalyticsMembersOnly, LeaderboardDisabled,
                               InvalidWindow, 422),
 )

@@ -70,17 +70,22 @@ def _figure(average: Any, trend: Any) -> Figure:
     return Figure(average=_number(average), trend=_number(trend))
 
 
-def _skills(found: repository.Figures) -> dict[str, Figure]:
-    """The five standard skills, always all named, then any other skill a report scored."""
-    names = list(SKILLS) + sorted(set(found) - set(SKILLS))
-    return {name: _figure(found.get(name, {}).get("average"), found.get(name, {}).get("trend"))
-            for name in names}
+def _skills(row: Any) -> dict[str, Figure]:
+    """The five standard skills of a totals row, always all named (null without a score)."""
+    return {name: _figure(f["average"], f["trend"])
+            for name, f in repository.skills_of(row).items()}
 
 
-def _criteria(found: repository.Figures) -> dict[str, CriterionFigure]:
+def _criteria(row: Any) -> dict[str, CriterionFigure]:
+    found = row.criteria if row else {}
     return {cid: CriterionFigure(name=f["name"], average=_number(f["average"]),
                                  trend=_number(f["trend"]))
             for cid, f in sorted(found.items())}
+
+
+def _day_skills(row: Any) -> dict[str, float]:
+    return {name: float(f["average"]) for name, f in repository.skills_of(row).items()
+            if f["average"] is not None}
 
 
 def _rates(row: Any) -> dict[str, float | None]:
@@ -102,12 +107,10 @@ async def my_progress(
     totals = found.totals
     return MyProgress(
         calls=totals.calls if totals else 0, minutes=totals.minutes if totals else 0,
-        score=_score(totals), skills=_skills(found.skills), criteria=_criteria(found.criteria),
+        score=_score(totals), skills=_skills(totals), criteria=_criteria(totals),
         **_rates(totals),
         series=[SeriesPoint(date=day.day, calls=day.calls, score=_number(day.score_average),
-                            skills={k: float(v) for k, v in found.day_skills.get(day.day,
-                                                                                 {}).items()},
-                            **_rates(day))
+                            skills=_day_skills(day), **_rates(day))
                 for day in found.days],
         by_call_type=[CallTypeFigures(call_type=row.call_type, calls=row.calls,
                                       minutes=row.minutes, score=_score(row), **_rates(row))
@@ -135,8 +138,7 @@ async def _team_rows(
         rows.append((member, TeamRow(
             user_id=member.user_id, name=member.name, disabled=member.disabled,
             calls=totals.calls if totals else 0, minutes=totals.minutes if totals else 0,
-            score=_score(totals), skills=_skills(member.skills),
-            criteria=_criteria(member.criteria),
+            score=_score(totals), skills=_skills(totals), criteria=_criteria(totals),
             assignments_completed=done.completed if done else 0,
             assignments_total=done.total if done else 0,
         )))

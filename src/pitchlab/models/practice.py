@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -133,4 +134,26 @@ class Feedback(Base):
     # the call's overall score 1..5 (0015): the scorecard's weighted score when there is one,
     # else the mean of the scored skills; null when nothing was scored
     score: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    # What analytics aggregates, generated from ``metrics`` by the database (0015, analytics):
+    # never written by the application. A skill's column is null where it was not scored;
+    # criteria: only those scored.
+    call_type: Mapped[str | None] = mapped_column(Computed("metrics ->> 'call_type'"))
+    talk_ratio: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_number(metrics -> 'talk_ratio')"))
+    fillers_per_100_words: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_number(metrics -> 'filler_words' -> 'per_100_words')"))
+    questions_per_10_minutes: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_number(metrics -> 'questions_per_10_minutes')"))
+    skill_discovery: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_scored_skill(metrics, 'discovery')"))
+    skill_objection_handling: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_scored_skill(metrics, 'objection_handling')"))
+    skill_rapport: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_scored_skill(metrics, 'rapport')"))
+    skill_value_articulation: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_scored_skill(metrics, 'value_articulation')"))
+    skill_closing: Mapped[Decimal | None] = mapped_column(
+        Numeric, Computed("pitchlab_scored_skill(metrics, 'closing')"))
+    criterion_scores: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONB, Computed("pitchlab_scored_criteria(metrics)"))
     created_at: Mapped[datetime] = created_at()

@@ -101,6 +101,58 @@ AUDIT_BEFORE = (
 AUDIT_ADDED = ("scenario.created", "scenario.changed", "scenario.archived",
                "assignment.created")
 
+# --- analytics (issue 17, its own block) -----------------------------------------------------
+# The figures analytics aggregates, read out of ``feedback.metrics`` once, when the row is
+# written, as generated columns: aggregating 20,000 reports by reading the JSON at request time
+# costs about a second; these narrow columns keep the team view well under 200 ms. Generated,
+# so the feedback worker writes nothing new and old rows are filled by the ALTER. The skills
+# and criteria keep only what was scored (a column per standard skill, ``[{id, name, score}]``).
+# The five standard skills as of this revision (FEEDBACK.md).
+ANALYTICS_SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation",
+                    "closing")
+ANALYTICS_FUNCTIONS = """
+CREATE FUNCTION pitchlab_number(value jsonb) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN jsonb_typeof(value) = 'number' THEN value::numeric END;
+CREATE FUNCTION pitchlab_scored_skill(metrics jsonb, skill text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN metrics -> 'skill_scores' -> skill ->> 'status' = 'scored'
+                THEN pitchlab_number(metrics -> 'skill_scores' -> skill -> 'score') END;
+CREATE FUNCTION pitchlab_scored_criteria(metrics jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', e ->> 'id', 'name', coalesce(e ->> 'name', e ->> 'id'),
+                       'score', e -> 'score')), '[]'::jsonb)
+            FROM jsonb_array_elements(
+                CASE WHEN jsonb_typeof(metrics -> 'scorecard' -> 'criteria') = 'array'
+                     THEN metrics -> 'scorecard' -> 'criteria' ELSE '[]'::jsonb END) e
+            WHERE jsonb_typeof(e) = 'object' AND e ->> 'id' IS NOT NULL
+              AND jsonb_typeof(e -> 'score') = 'number');
+"""
+ANALYTICS_COLUMNS = """
+ALTER TABLE feedback
+    ADD COLUMN call_type text GENERATED ALWAYS AS (metrics ->> 'call_type') STORED,
+    ADD COLUMN talk_ratio numeric
+        GENERATED ALWAYS AS (pitchlab_number(metrics -> 'talk_ratio')) STORED,
+    ADD COLUMN fillers_per_100_words numeric
+        GENERATED ALWAYS AS (pitchlab_number(metrics -> 'filler_words' -> 'per_100_words')) STORED,
+    ADD COLUMN questions_per_10_minutes numeric
+        GENERATED ALWAYS AS (pitchlab_number(metrics -> 'questions_per_10_minutes')) STORED,
+""" + "".join(
+    f"    ADD COLUMN skill_{skill} numeric\n"
+    f"        GENERATED ALWAYS AS (pitchlab_scored_skill(metrics, '{skill}')) STORED,\n"
+    for skill in ANALYTICS_SKILLS) + """    ADD COLUMN criterion_scores jsonb
+        GENERATED ALWAYS AS (pitchlab_scored_criteria(metrics)) STORED;
+"""
+ANALYTICS_DROP = """
+ALTER TABLE feedback DROP COLUMN call_type, DROP COLUMN talk_ratio,
+    DROP COLUMN fillers_per_100_words, DROP COLUMN questions_per_10_minutes,
+    DROP COLUMN criterion_scores, """ + ", ".join(
+    f"DROP COLUMN skill_{skill}" for skill in ANALYTICS_SKILLS) + """;
+DROP FUNCTION pitchlab_scored_criteria(jsonb), pitchlab_scored_skill(jsonb, text),
+    pitchlab_number(jsonb);
+"""
+
 
 def _audit_check(actions: Sequence[str]) -> str:
     words = ", ".join(f"'{action}'" for action in actions)
@@ -127,11 +179,16 @@ def upgrade() -> None:
         )
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
     op.execute(_audit_check(AUDIT_BEFORE + AUDIT_ADDED))
+    # analytics
+    op.execute(ANALYTICS_FUNCTIONS)
+    op.execute(ANALYTICS_COLUMNS)
 
 
 def downgrade() -> None:
     # Entries of the newer actions would break the older CHECK: a downgrade refuses then,
     # rather than deleting history (the audit table is append-only by design), as 0012 does.
     op.execute(_audit_check(AUDIT_BEFORE))
+    # analytics
+    op.execute(ANALYTICS_DROP)
     op.execute("ALTER TABLE feedback DROP COLUMN score")
     op.execute("DROP TABLE assignments, scenarios")
