@@ -36,6 +36,12 @@ def _trend(score: str) -> str:
     return f"round((regr_slope({score}, n) * 10)::numeric, 2)"
 
 
+def _mean(value: str, places: int = 2) -> str:
+    # float8 sums are several times cheaper than numeric ones over 20,000 calls; the
+    # rounding to ``places`` hides the float noise
+    return f"round(avg({value})::numeric, {places})"
+
+
 @dataclass(frozen=True)
 class Window:
     start: datetime
@@ -48,7 +54,7 @@ class Window:
 # ``n`` is the call's ordinal for the trend.
 _CALLS = """
 calls AS MATERIALIZED (
-    SELECT s.user_id, s.ended_at, s.minutes_billed, f.score,
+    SELECT s.user_id, s.ended_at, s.minutes_billed, f.score::float8 AS score,
            (s.ended_at AT TIME ZONE 'UTC')::date AS day, f.call_type,
            f.talk_ratio, f.fillers_per_100_words AS fillers,
            f.questions_per_10_minutes AS questions, f.criterion_scores,
@@ -66,10 +72,10 @@ calls AS MATERIALIZED (
 # null where the call did not score it, which avg and regr_slope skip).
 _TOTALS = """
 SELECT {group}, count(*) AS calls, coalesce(sum(minutes_billed), 0) AS minutes,
-       round(avg(score), 2) AS score_average, """ + _trend("score") + """ AS score_trend,
-       round(avg(talk_ratio), 3) AS talk_ratio, round(avg(fillers), 2) AS fillers,
-       round(avg(questions), 2) AS questions,
-       """ + ", ".join(f"round(avg(skill_{s}), 2) AS {s}_average, {_trend(f'skill_{s}')} AS "
+       """ + _mean("score") + """ AS score_average, """ + _trend("score") + """ AS score_trend,
+       """ + _mean("talk_ratio", 3) + """ AS talk_ratio, """ + _mean("fillers") + """ AS fillers,
+       """ + _mean("questions") + """ AS questions,
+       """ + ", ".join(f"{_mean(f'skill_{s}')} AS {s}_average, {_trend(f'skill_{s}')} AS "
                        f"{s}_trend" for s in SKILLS) + """
 FROM calls
 GROUP BY {group}
@@ -80,10 +86,10 @@ GROUP BY {group}
 _CRITERIA = """
 criteria AS (
     SELECT c.user_id, k.id, (array_agg(k.name ORDER BY c.ended_at DESC))[1] AS name,
-           round(avg(k.score), 2) AS average, """ + _trend("k.score") + """ AS trend
+           """ + _mean("k.score") + """ AS average, """ + _trend("k.score") + """ AS trend
     FROM calls c
     CROSS JOIN LATERAL jsonb_to_recordset(c.criterion_scores)
-        AS k(id text, name text, score numeric)
+        AS k(id text, name text, score float8)
     WHERE c.criterion_scores <> '[]'::jsonb
     GROUP BY c.user_id, k.id
 ),

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import (
     CheckConstraint,
     Computed,
+    Double,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -138,22 +139,22 @@ class Feedback(Base):
     # never written by the application. A skill's column is null where it was not scored;
     # criteria: only those scored.
     call_type: Mapped[str | None] = mapped_column(Computed("metrics ->> 'call_type'"))
-    talk_ratio: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_number(metrics -> 'talk_ratio')"))
-    fillers_per_100_words: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_number(metrics -> 'filler_words' -> 'per_100_words')"))
-    questions_per_10_minutes: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_number(metrics -> 'questions_per_10_minutes')"))
-    skill_discovery: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_scored_skill(metrics, 'discovery')"))
-    skill_objection_handling: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_scored_skill(metrics, 'objection_handling')"))
-    skill_rapport: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_scored_skill(metrics, 'rapport')"))
-    skill_value_articulation: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_scored_skill(metrics, 'value_articulation')"))
-    skill_closing: Mapped[Decimal | None] = mapped_column(
-        Numeric, Computed("pitchlab_scored_skill(metrics, 'closing')"))
+    talk_ratio: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_number(metrics -> 'talk_ratio')"))
+    fillers_per_100_words: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_number(metrics -> 'filler_words' -> 'per_100_words')"))
+    questions_per_10_minutes: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_number(metrics -> 'questions_per_10_minutes')"))
+    skill_discovery: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_scored_skill(metrics, 'discovery')"))
+    skill_objection_handling: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_scored_skill(metrics, 'objection_handling')"))
+    skill_rapport: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_scored_skill(metrics, 'rapport')"))
+    skill_value_articulation: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_scored_skill(metrics, 'value_articulation')"))
+    skill_closing: Mapped[float | None] = mapped_column(
+        Double, Computed("pitchlab_scored_skill(metrics, 'closing')"))
     criterion_scores: Mapped[list[dict[str, Any]] | None] = mapped_column(
         JSONB, Computed("pitchlab_scored_criteria(metrics)"))
     created_at: Mapped[datetime] = created_at()

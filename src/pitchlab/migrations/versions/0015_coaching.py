@@ -104,17 +104,17 @@ AUDIT_ADDED = ("scenario.created", "scenario.changed", "scenario.archived",
 # --- analytics (issue 17, its own block) -----------------------------------------------------
 # The figures analytics aggregates, read out of ``feedback.metrics`` once, when the row is
 # written, as generated columns: aggregating 20,000 reports by reading the JSON at request time
-# costs about a second; these narrow columns keep the team view well under 200 ms. Generated,
-# so the feedback worker writes nothing new and old rows are filled by the ALTER. The skills
+# costs about a second; these narrow float8 columns (cheap to average) keep it near 200 ms.
+# Generated, so the feedback worker writes nothing new and old rows are filled by the ALTER. The skills
 # and criteria keep only what was scored (a column per standard skill, ``[{id, name, score}]``).
 # The five standard skills as of this revision (FEEDBACK.md).
 ANALYTICS_SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation",
                     "closing")
 ANALYTICS_FUNCTIONS = """
-CREATE FUNCTION pitchlab_number(value jsonb) RETURNS numeric
+CREATE FUNCTION pitchlab_number(value jsonb) RETURNS float8
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN jsonb_typeof(value) = 'number' THEN value::numeric END;
-CREATE FUNCTION pitchlab_scored_skill(metrics jsonb, skill text) RETURNS numeric
+    RETURN CASE WHEN jsonb_typeof(value) = 'number' THEN value::float8 END;
+CREATE FUNCTION pitchlab_scored_skill(metrics jsonb, skill text) RETURNS float8
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN metrics -> 'skill_scores' -> skill ->> 'status' = 'scored'
                 THEN pitchlab_number(metrics -> 'skill_scores' -> skill -> 'score') END;
@@ -132,14 +132,14 @@ CREATE FUNCTION pitchlab_scored_criteria(metrics jsonb) RETURNS jsonb
 ANALYTICS_COLUMNS = """
 ALTER TABLE feedback
     ADD COLUMN call_type text GENERATED ALWAYS AS (metrics ->> 'call_type') STORED,
-    ADD COLUMN talk_ratio numeric
+    ADD COLUMN talk_ratio float8
         GENERATED ALWAYS AS (pitchlab_number(metrics -> 'talk_ratio')) STORED,
-    ADD COLUMN fillers_per_100_words numeric
+    ADD COLUMN fillers_per_100_words float8
         GENERATED ALWAYS AS (pitchlab_number(metrics -> 'filler_words' -> 'per_100_words')) STORED,
-    ADD COLUMN questions_per_10_minutes numeric
+    ADD COLUMN questions_per_10_minutes float8
         GENERATED ALWAYS AS (pitchlab_number(metrics -> 'questions_per_10_minutes')) STORED,
 """ + "".join(
-    f"    ADD COLUMN skill_{skill} numeric\n"
+    f"    ADD COLUMN skill_{skill} float8\n"
     f"        GENERATED ALWAYS AS (pitchlab_scored_skill(metrics, '{skill}')) STORED,\n"
     for skill in ANALYTICS_SKILLS) + """    ADD COLUMN criterion_scores jsonb
         GENERATED ALWAYS AS (pitchlab_scored_criteria(metrics)) STORED;
