@@ -13,12 +13,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pitchlab.http.security_headers import API_PATHS
-from pitchlab.web import account, admin, history, operator, practice, public, scorecards
+from pitchlab.web import (
+    account,
+    admin,
+    analytics,
+    history,
+    operator,
+    practice,
+    public,
+    scorecards,
+)
 from pitchlab.web.pages import STATIC_DIR, error_page
 
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
 ROUTERS = (public.router, practice.router, history.router, account.router, admin.router,
-           operator.router, scorecards.router)
+           operator.router, scorecards.router, analytics.router)
 
 
 def install_web_app(app: FastAPI) -> None:
