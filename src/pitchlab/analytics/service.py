@@ -49,11 +49,15 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def window(start: date | None, end: date | None, today: date | None = None) -> repository.Window:
     """``start``..``end`` inclusive, UTC days; by default the last 90 days up to today."""
     end = end or today or datetime.now(UTC).date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        stop = end + timedelta(days=1)
+    except OverflowError:  # a day at the calendar's very edge (0001-01-01, 9999-12-31)
+        raise InvalidWindow(details={"to": end.isoformat()}) from None
     if start > end or (end - start).days + 1 > MAX_DAYS:
         raise InvalidWindow(details={"from": start.isoformat(), "to": end.isoformat()})
     return repository.Window(start=datetime.combine(start, time(), UTC),
-                             stop=datetime.combine(end + timedelta(days=1), time(), UTC))
+                             stop=datetime.combine(stop, time(), UTC))
 
 
 def _company_of(principal: Principal) -> UUID:
