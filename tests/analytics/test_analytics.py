@@ -267,3 +267,10 @@ async def test_a_real_text_call_shows_up(client, app, owner_url):
     assert (body["calls"], body["minutes"]) == (1, minutes)
     assert body["score"]["average"] == (None if score is None else float(score))
     assert len(body["series"]) == 1
+
+
+async def test_the_description_offers_json_and_csv(client):
+    spec = (await client.get("/openapi.json")).json()
+    ok = spec["paths"]["/api/analytics/team"]["get"]["responses"]["200"]["content"]
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/TeamPage"}
+    assert "text/csv" in ok
