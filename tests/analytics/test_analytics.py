@@ -239,6 +239,7 @@ async def test_bad_windows_are_422(client, app, owner_url):
         ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_window"),
         ({"from": "2025-02-28", "to": "2026-03-01"}, "invalid_window"),  # 367 days
         ({"from": "2026-13-01"}, None),
+        ({"to": "0"}, None),  # not a Unix time
         ({"to": "9999-12-31"}, "invalid_window"),
         ({"to": "0001-01-02"}, "invalid_window"),
         ({"call_type": "karaoke"}, None),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -15,7 +14,14 @@ from pitchlab.analytics.errors import (
     LeaderboardDisabled,
     TeamAdminsOnly,
 )
-from pitchlab.analytics.schemas import AVERAGES, TREND, Leaderboard, MyProgress, TeamPage
+from pitchlab.analytics.schemas import (
+    AVERAGES,
+    TREND,
+    IsoDay,
+    Leaderboard,
+    MyProgress,
+    TeamPage,
+)
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.deps import DbSession
 from pitchlab.http.errors import error_responses
@@ -40,8 +46,8 @@ _OPERATORS = "A platform operator (super_admin) belongs to no company: 403. "
 )
 async def my_progress(
     principal: CurrentPrincipal, session: DbSession,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[IsoDay | None, Query(alias="from")] = None,
+    end: Annotated[IsoDay | None, Query(alias="to")] = None,
     call_type: CallType | None = None,
 ) -> MyProgress:
     return await service.my_progress(session, principal, service.window(start, end), call_type)
@@ -67,8 +73,8 @@ async def my_progress(
 )
 async def team(
     principal: CurrentPrincipal, session: DbSession,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[IsoDay | None, Query(alias="from")] = None,
+    end: Annotated[IsoDay | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     format: Literal["json", "csv"] = "json",
@@ -98,8 +104,8 @@ async def team(
 )
 async def leaderboard(
     principal: CurrentPrincipal, session: DbSession,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[IsoDay | None, Query(alias="from")] = None,
+    end: Annotated[IsoDay | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Leaderboard:
     return await service.leaderboard(session, principal, service.window(start, end), limit)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only an ISO date (YYYY-MM-DD): pydantic would read ``0`` as a Unix time."""
+    if not isinstance(value, str) or not _ISO_DAY.match(value):
+        raise ValueError("a day is an ISO date, YYYY-MM-DD")
+    return value
+
+
+# A window's ``from`` or ``to`` as a query parameter.
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 TREND = (
     "`trend`: the least-squares slope of the score against the call's ordinal number (1 = the "

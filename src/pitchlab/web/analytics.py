@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 
 from pitchlab.analytics import service
 from pitchlab.analytics.errors import LeaderboardDisabled
+from pitchlab.analytics.schemas import IsoDay
 from pitchlab.web.pages import render
 from pitchlab.web.routing import WebRoute
 from pitchlab.web.session import BrowserAdmin, BrowserUser
@@ -18,8 +19,8 @@ from pitchlab.web.unit_of_work import DbSession
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[IsoDay | None, Query(alias="from")]
+To = Annotated[IsoDay | None, Query(alias="to")]
 Cursor = Annotated[str | None, Query(max_length=200)]
 
 
