@@ -16,6 +16,7 @@ from pitchlab import metrics as app_metrics
 from pitchlab.admin.audit_logs import router as audit_router
 from pitchlab.admin.router import router as admin_router
 from pitchlab.alerts import service as alerts
+from pitchlab.assignments.router import router as assignments_router
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
 from pitchlab.cache import cache_from_settings
@@ -128,6 +129,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(admin_router)
     app.include_router(demo_router)
     app.include_router(scorecards_router)
+    app.include_router(assignments_router)
     install_web_app(app)  # the pages (pitchlab.web), outside the OpenAPI document
     install_openapi(app, database_dependency=unit_of_work)
 

@@ -12,6 +12,7 @@ imports, as nothing a domain imports leads back here but ``http.errors``.
 from __future__ import annotations
 
 from pitchlab.admin.errors import CompanyRequired, LastAdmin
+from pitchlab.assignments.errors import UnassignableScenario, UnknownRep
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -95,6 +96,9 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- scorecards --- (ScorecardNotFound is a NotFound; the refusals by role are Forbidden)
     UnknownCriterion: 422,
+    # --- assignments --- (AssignmentNotFound is a NotFound; role refusals are Forbidden)
+    UnassignableScenario: 422,
+    UnknownRep: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,
