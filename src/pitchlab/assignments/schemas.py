@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from pitchlab.http.validation import JsonDatetime, JsonUUID, RequestBody
+from pitchlab.http.validation import NO_NUL_PATTERN, JsonDatetime, JsonUUID, RequestBody
 
 MAX_USERS_PER_REQUEST = 500
 Status = Literal["open", "completed", "overdue"]
@@ -23,7 +23,9 @@ class AssignmentIn(RequestBody):
     user_ids: list[JsonUUID] | None = Field(default=None, min_length=1,
                                             max_length=MAX_USERS_PER_REQUEST)
     all: bool = Field(default=False, description="Every active rep (role `user`) of the company.")
-    due_at: JsonDatetime | None = Field(default=None, description="With a time zone; not past.")
+    # a date-time never holds a NUL: the pattern says so to clients, the parser enforces it
+    due_at: JsonDatetime | None = Field(default=None, description="With a time zone; not past.",
+                                        json_schema_extra={"pattern": NO_NUL_PATTERN})
     target_score: float | None = Field(default=None, ge=1, le=5, allow_inf_nan=False,
                                        description="1 to 5, at most two decimal places.")
 
