@@ -17,6 +17,7 @@ from pitchlab.admin.audit_logs import router as audit_router
 from pitchlab.admin.router import router as admin_router
 from pitchlab.alerts import service as alerts
 from pitchlab.analytics.router import router as analytics_router
+from pitchlab.assignments.router import router as assignments_router
 from pitchlab.auth.router import router as auth_router
 from pitchlab.billing.router import router as billing_router
 from pitchlab.cache import cache_from_settings
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(demo_router)
     app.include_router(scorecards_router)
     app.include_router(analytics_router)
+    app.include_router(assignments_router)
     install_web_app(app)  # the pages (pitchlab.web), outside the OpenAPI document
     install_openapi(app, database_dependency=unit_of_work)
 

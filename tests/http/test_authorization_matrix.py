@@ -36,6 +36,7 @@ class Company:
     rep_id: str
     session_id: str
     scorecard_id: str
+    assignment_id: str
 
 
 async def company(client, app, owner_url) -> Company:
@@ -50,13 +51,17 @@ async def company(client, app, owner_url) -> Company:
     scorecard = await client.post("/api/scorecards", headers=bearer(admin),
                                   json={"template": "meddic"})
     assert scorecard.status_code == 201, scorecard.text
-    return Company(admin, rep, me["company"]["id"], me["id"], sid, scorecard.json()["id"])
+    assignment = await client.post("/api/assignments", headers=bearer(admin),
+                                   json={"scenario_id": "discovery-busy-vp", "all": True})
+    assert assignment.status_code == 201, assignment.text
+    return Company(admin, rep, me["company"]["id"], me["id"], sid, scorecard.json()["id"],
+                   assignment.json()["items"][0]["id"])
 
 
 def ids_of(b: Company) -> dict[str, str]:
     """Company B's ids, by the parameter and field names the API uses for them."""
     return {"session_id": b.session_id, "user_id": b.rep_id, "company_id": b.company_id,
-            "id": b.rep_id, "scorecard_id": b.scorecard_id}
+            "id": b.rep_id, "scorecard_id": b.scorecard_id, "assignment_id": b.assignment_id}
 
 
 def snapshot(owner_url, company_id: str) -> str:
@@ -158,6 +163,8 @@ async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
     # A's rep and admin (issue 17).
     assert len({path for _, _, path in checked}) >= 5, checked
     assert {(who, "patch", "/api/scorecards/{scorecard_id}") for who in ("rep", "admin")} <= set(
+        checked), checked
+    assert {(who, "delete", "/api/assignments/{assignment_id}") for who in ("rep", "admin")} <= set(
         checked), checked
 
 

@@ -10,11 +10,15 @@ company too, on top of row-level security.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import delete as sa_delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from pitchlab.models import Assignment, Feedback, PracticeSession
@@ -47,3 +51,52 @@ def progress(company_id: UUID, *conditions: ColumnElement[bool]) -> Select[
         .group_by(Assignment.id)
         .order_by(Assignment.created_at, Assignment.id)
     )
+
+
+async def page(
+    session: AsyncSession, company_id: UUID, *conditions: ColumnElement[bool],
+    status: str | None, now: datetime, after: tuple[datetime, UUID] | None, limit: int,
+) -> list[tuple[Assignment, Decimal | None, datetime | None]]:
+    """A page of the company's assignments with their progress, oldest first, after the keyset
+    ``after`` (created_at, id); ``status`` open, completed or overdue (as of ``now``)."""
+    if after is not None:
+        created, last_id = after
+        conditions += (or_(Assignment.created_at > created,
+                           and_(Assignment.created_at == created, Assignment.id > last_id)),)
+    query = progress(company_id, *conditions).limit(limit)
+    completed_at = query.selected_columns.completed_at  # an aggregate: HAVING names it
+    late = and_(Assignment.due_at.is_not(None), Assignment.due_at < now)
+    if status == "completed":
+        query = query.having(completed_at.is_not(None))
+    elif status == "open":
+        query = query.having(completed_at.is_(None)).where(not_(late))
+    elif status == "overdue":
+        query = query.having(completed_at.is_(None)).where(late)
+    return [(row[0], row[1], row[2]) for row in (await session.execute(query)).all()]
+
+
+async def upsert(
+    session: AsyncSession, company_id: UUID, scenario_id: str, user_ids: Sequence[UUID],
+    due_at: datetime | None, target_score: Decimal | None,
+) -> list[UUID]:
+    """One assignment per rep: a rep who has this scenario already keeps their row (and the
+    calls since it was made), with the new due date and target. The rows' ids."""
+    rows = [{"company_id": company_id, "scenario_id": scenario_id, "user_id": user_id,
+             "due_at": due_at, "target_score": target_score} for user_id in user_ids]
+    new = insert(Assignment).values(rows)
+    upserted = new.on_conflict_do_update(
+        constraint="assignments_scenario_user_key",
+        set_={"due_at": new.excluded.due_at, "target_score": new.excluded.target_score},
+        where=Assignment.company_id == company_id,
+    ).returning(Assignment.id)
+    return list((await session.execute(upserted)).scalars())
+
+
+async def delete(session: AsyncSession, company_id: UUID, assignment_id: UUID) -> bool:
+    """Withdraw an assignment; False when the company has none with this id."""
+    result = await session.execute(
+        sa_delete(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.company_id == company_id)
+        .returning(Assignment.id)
+    )
+    return result.scalar_one_or_none() is not None

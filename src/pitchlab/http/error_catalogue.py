@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pitchlab.admin.errors import CompanyRequired, LastAdmin
 from pitchlab.analytics.errors import InvalidWindow, LeaderboardDisabled
+from pitchlab.assignments.errors import UnassignableScenario, UnknownRep
 from pitchlab.auth.errors import (
     AccountDisabled,
     EmailTaken,
@@ -99,6 +100,9 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- scorecards --- (ScorecardNotFound is a NotFound; the refusals by role are Forbidden)
     UnknownCriterion: 422,
+    # --- assignments --- (AssignmentNotFound is a NotFound; role refusals are Forbidden)
+    UnassignableScenario: 422,
+    UnknownRep: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,
