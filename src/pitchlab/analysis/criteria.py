@@ -127,7 +127,7 @@ TEMPLATE_CUES: dict[str, _Cues] = {
 
 # Function words and the vocabulary every criterion's text shares (the rep, the buyer, what a
 # rep "asks" or "never" does): none of them tells one criterion from another.
-_STOP_WORDS = frozenset("""
+_STOP_TEXT = """
 a about above after again against all also an and any are as at be because been before being
 below between both but by can could did do does doing down during each either else ever every
 few for from further had has have having he her here hers him his how i if in into is it its
@@ -139,7 +139,8 @@ rep reps buyer buyers prospect prospects customer customers call calls ask asks 
 never always gets get got gives give talks talk says say said tells tell uses use using way ways
 thing things something someone well good clear clearly instead without partly fully rather
 still even just own does doesn't don't isn't
-""".split())
+"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 _NAME_WEIGHT, _TEXT_WEIGHT, _SHOWN_AT = 2, 1, 2
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "ly", "s")
 
@@ -204,8 +205,8 @@ def score_criterion(criterion: Mapping[str, Any], said: Sequence[str]) -> Criter
     if strength:
         # questions first: for a discovery criterion they are the stronger evidence
         ranked = sorted(distinct, key=lambda s: not (asked and is_question(s)))
-        verdict.update(score=min(5, 1 + strength), status=SkillStatus.SCORED,
-                       evidence=ranked[:MAX_EVIDENCE])
+        verdict.update({"score": min(5, 1 + strength), "status": SkillStatus.SCORED,
+                        "evidence": ranked[:MAX_EVIDENCE]})
     return verdict
 
 
