@@ -16,12 +16,14 @@ nullable instead). Servers without strict schemas get the same schema pasted int
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pitchlab.analysis.report import SKILLS
 
 # llm-2026-11-v3: FEEDBACK.md's skill rules, moments, call type and its reference bands.
-RUBRIC_VERSION = "llm-2026-11-v3"
+# llm-2026-11-v4: a call with a scorecard is also scored on its criteria (CRITERIA_PROMPT).
+RUBRIC_VERSION = "llm-2026-11-v4"
 MAX_MOMENTS = 5
 
 # FEEDBACK.md, "Skills (1-5, or not observed)": one line of anchors per skill.
@@ -145,9 +147,37 @@ RESPONSE_SCHEMA: dict[str, Any] = {
 }
 
 
-def json_mode_prompt() -> str:
+CRITERIA_PROMPT = (
+    "\nThis call is also graded on the company's scorecard: the user message's "
+    "\"scorecard_criteria\" lists each criterion (id, name, description, weight and what a 1, 3 "
+    "and 5 look like). Score each one in \"criteria_scores\", keyed by its id, exactly as you "
+    "score a skill: 1 to 5 against its anchors with up to three exact quotes of the rep, or "
+    "status \"not_observed\" with score null and no evidence when the call gave no occasion "
+    "for it. The weights are the company's; they do not change how you score a criterion."
+)
+
+
+def system_prompt(criteria: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The rubric; a call with a scorecard gets the criteria instructions too."""
+    return SYSTEM_PROMPT + CRITERIA_PROMPT if criteria else SYSTEM_PROMPT
+
+
+def response_schema(criteria: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """``RESPONSE_SCHEMA``; with criteria, a required ``criteria_scores`` object whose keys are
+    exactly the criteria's ids (strict output: all required, nothing else allowed)."""
+    if not criteria:
+        return RESPONSE_SCHEMA
+    ids = [c["id"] for c in criteria]
+    criteria_scores = {"type": "object", "additionalProperties": False, "required": ids,
+                       "properties": dict.fromkeys(ids, _SKILL)}
+    return {**RESPONSE_SCHEMA,
+            "required": [*RESPONSE_SCHEMA["required"], "criteria_scores"],
+            "properties": {**RESPONSE_SCHEMA["properties"], "criteria_scores": criteria_scores}}
+
+
+def json_mode_prompt(criteria: Sequence[Mapping[str, Any]] = ()) -> str:
     """The system prompt for a server without strict schemas (plain JSON mode): the rubric, and
     the schema the answer must follow, since nothing else tells the model."""
-    return (SYSTEM_PROMPT + "\nAnswer with one JSON object, nothing else, that follows this JSON "
-            "schema exactly (every key present, no other keys):\n"
-            + json.dumps(RESPONSE_SCHEMA, separators=(",", ":")))
+    return (system_prompt(criteria) + "\nAnswer with one JSON object, nothing else, that follows "
+            "this JSON schema exactly (every key present, no other keys):\n"
+            + json.dumps(response_schema(criteria), separators=(",", ":")))

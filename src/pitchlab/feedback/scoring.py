@@ -31,12 +31,29 @@ from pitchlab.providers.llm import Scoring, SkillScorer
 INVALID_TRANSCRIPT = "invalid_transcript"
 
 
-def report_body(metrics: Metrics, scoring: Scoring, *, ai_withdrawn: bool = False
-                ) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScorecardUsed:
+    """The scorecard version a call was scored on, as the report names it."""
+
+    id: str
+    name: str
+    version: int
+    methodology: str
+
+
+def report_body(metrics: Metrics, scoring: Scoring, *, ai_withdrawn: bool = False,
+                scorecard: ScorecardUsed | None = None) -> dict[str, Any]:
     """The feedback report: ``metrics`` with who scored it and what they said. ``ai_withdrawn``:
-    the rep withdrew the ai_analysis consent, which is why it was scored locally."""
+    the rep withdrew the ai_analysis consent, which is why it was scored locally. ``scorecard``:
+    the version the criteria were scored on; the report copies its name and each criterion's
+    name and weight, so it reads the same after the scorecard changes (null: none)."""
     body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
-                            "rubric_version": scoring.rubric_version, **scoring.result}
+                            "rubric_version": scoring.rubric_version, **scoring.result,
+                            "scorecard": None}
+    if scorecard is not None and scoring.criteria is not None:
+        body["scorecard"] = {"id": scorecard.id, "name": scorecard.name,
+                             "version": scorecard.version, "methodology": scorecard.methodology,
+                             "criteria": scoring.criteria}
     if ai_withdrawn:
         body["ai_analysis_consent"] = "withdrawn"
     return body

@@ -28,13 +28,15 @@ from pitchlab.consents import service as consents
 from pitchlab.db import Database, system_context
 from pitchlab.feedback import repository
 from pitchlab.feedback.errors import FeedbackPurged, NoFeedbackForCancelledCall
-from pitchlab.feedback.scoring import overall_score, report_body
+from pitchlab.feedback.scoring import ScorecardUsed, overall_score, report_body
 from pitchlab.jobs.queue import defer_in_transaction
 from pitchlab.models import Feedback
 from pitchlab.models.values import ConsentKind, FeedbackStatus, SessionStatus
 from pitchlab.practice import service as practice
 from pitchlab.practice.events import SessionCompleted
 from pitchlab.providers.llm import LocalSkillScorer, SkillScorer
+from pitchlab.scenarios import service as scenarios
+from pitchlab.scorecards import service as scorecards
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,17 @@ async def generate(
         ai_withdrawn = await consents.is_withdrawn(
             session, call.user_id, ConsentKind.AI_ANALYSIS
         )
+        scorecard = await _scorecard_of(session, call)
     metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode,
                               call_type=call.call_type)
     # outside any transaction: it may be slow
-    scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(call.turns, metrics, user)
+    scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(
+        call.turns, metrics, user, scorecard.criteria if scorecard is not None else None)
     if settings is not None and "fallback_reason" in scoring.result:
         await alerts.provider_failed(database, settings, "openai")
-    body = report_body(metrics, scoring, ai_withdrawn=ai_withdrawn)
+    body = report_body(metrics, scoring, ai_withdrawn=ai_withdrawn, scorecard=None if scorecard
+                       is None else ScorecardUsed(str(scorecard.id), scorecard.name,
+                                                  scorecard.version, scorecard.methodology.value))
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(
             session, session_id=session_id, company_id=call.company_id, metrics=body,
@@ -73,6 +79,16 @@ async def generate(
         )
         await practice.feedback_ready(session, session_id)
     return True
+
+
+async def _scorecard_of(session: AsyncSession, call: practice.EndedCall
+                        ) -> scorecards.CurrentCriteria | None:
+    """The current version of the scorecard the call's scenario grades on, if it has one (its
+    criteria are read now: the report keeps the version it was scored on)."""
+    scorecard_id = await scenarios.scorecard_of(session, call.company_id, call.scenario_id)
+    if scorecard_id is None:
+        return None
+    return await scorecards.current_criteria(session, call.company_id, scorecard_id)
 
 
 async def mark_failed(database: Database, session_id: UUID, reason: str) -> None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -44,6 +44,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, Field, ValidationError
 
 from pitchlab.analysis import local_scorer, rubric
+from pitchlab.analysis.criteria import CriterionScore, score_criteria
 from pitchlab.analysis.evidence import locate, verbatim_quotes
 from pitchlab.analysis.metrics import Metrics, measured
 from pitchlab.analysis.report import (
@@ -68,21 +69,28 @@ class Scoring:
     rubric_version: str
     result: SkillReport
     raw_output: dict[str, Any] | None = field(default=None)
+    # the scorecard's criteria, in its order, when the call was scored on one
+    criteria: list[CriterionScore] | None = field(default=None)
 
 
 Turns = list[Turn]
+# A scorecard version's criteria: {id, name, description, weight, anchors {"1", "3", "5"}}.
+Criteria = Sequence[Mapping[str, Any]]
 
 
 class SkillScorer(Protocol):
-    async def score(self, turns: Turns, metrics: Metrics, user: Any) -> Scoring: ...
+    async def score(self, turns: Turns, metrics: Metrics, user: Any,
+                    criteria: Criteria | None = None) -> Scoring: ...
 
 
 class LocalSkillScorer:
     async def score(
         self, turns: Turns, metrics: Metrics, user: Any,  # noqa: ARG002 (SkillScorer's signature)
+        criteria: Criteria | None = None,
     ) -> Scoring:
         return Scoring("local", local_scorer.RUBRIC_VERSION,
-                       local_scorer.score_locally(turns, metrics))
+                       local_scorer.score_locally(turns, metrics),
+                       criteria=None if criteria is None else score_criteria(turns, criteria))
 
 
 ResponseFormat = Literal["auto", "json_schema", "json_object"]
@@ -114,6 +122,8 @@ class _ModelAnswer(BaseModel):
     summary: str
     strengths: list[str]
     improvements: list[str]
+    # asked for only when the call has a scorecard; JSON mode may leave it out
+    criteria_scores: dict[str, _SkillOut] = Field(default_factory=dict)
 
 
 class OpenAISkillScorer:
@@ -131,16 +141,19 @@ class OpenAISkillScorer:
         self.json_mode = response_format == "json_object"
         self.local = LocalSkillScorer()
 
-    async def score(self, turns: Turns, metrics: Metrics, user: Any) -> Scoring:
+    async def score(self, turns: Turns, metrics: Metrics, user: Any,
+                    criteria: Criteria | None = None) -> Scoring:
         key = key_for(self.vault, user, "openai", self._platform_key)
         if key is None or not local_scorer.rep_said_something(turns):
-            return await self.local.score(turns, metrics, user)
+            return await self.local.score(turns, metrics, user, criteria)
         client = AsyncOpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_seconds,
                              max_retries=self.max_retries)
         try:
-            completion = await self._complete(client, _call_for_model(turns, metrics))
+            completion = await self._complete(client, _call_for_model(turns, metrics, criteria),
+                                              criteria or ())
         except (APITimeoutError, APIConnectionError, APIStatusError) as exc:
-            return await self._fallback(turns, metrics, user, f"{type(exc).__name__}", None)
+            return await self._fallback(turns, metrics, user, criteria,
+                                        f"{type(exc).__name__}", None)
         finally:
             await client.close()
         content = completion.choices[0].message.content or ""
@@ -149,33 +162,41 @@ class OpenAISkillScorer:
         try:
             answer = _ModelAnswer.model_validate_json(content)
         except ValidationError:
-            return await self._fallback(turns, metrics, user, "malformed model output", raw)
+            return await self._fallback(turns, metrics, user, criteria,
+                                        "malformed model output", raw)
         if set(answer.skill_scores) != set(rubric.SKILL_ANCHORS):
-            return await self._fallback(turns, metrics, user, "model skipped a skill", raw)
+            return await self._fallback(turns, metrics, user, criteria,
+                                        "model skipped a skill", raw)
         return Scoring(completion.model or self.model, rubric.RUBRIC_VERSION,
-                       verified_report(answer, turns), raw)
+                       verified_report(answer, turns), raw,
+                       criteria=None if criteria is None
+                       else verified_criteria(answer.criteria_scores, turns, criteria))
 
-    async def _complete(self, client: AsyncOpenAI, call: str) -> ChatCompletion:
+    async def _complete(self, client: AsyncOpenAI, call: str, criteria: Criteria
+                        ) -> ChatCompletion:
         """Strict schema unless this server is known to lack it; a refusal in "auto" is asked
         once more in JSON mode, and remembered."""
         if not self.json_mode:
             try:
-                return await self._ask(client, call, strict=True)
+                return await self._ask(client, call, criteria, strict=True)
             except APIStatusError as exc:
                 if self.response_format != "auto" or not refuses_json_schema(exc):
                     raise
                 log.warning("%s at %s refused a strict JSON schema (%s); using JSON mode from "
                             "now on", self.model, self.base_url or "OpenAI", exc.status_code)
                 self.json_mode = True
-        return await self._ask(client, call, strict=False)
+        return await self._ask(client, call, criteria, strict=False)
 
-    async def _ask(self, client: AsyncOpenAI, call: str, *, strict: bool) -> ChatCompletion:
+    async def _ask(self, client: AsyncOpenAI, call: str, criteria: Criteria, *, strict: bool
+                   ) -> ChatCompletion:
         if strict:
-            system = rubric.SYSTEM_PROMPT
+            system = rubric.system_prompt(criteria)
             response_format: Any = {"type": "json_schema", "json_schema": {
-                "name": "sales_call_feedback", "strict": True, "schema": rubric.RESPONSE_SCHEMA}}
+                "name": "sales_call_feedback", "strict": True,
+                "schema": rubric.response_schema(criteria)}}
         else:
-            system, response_format = rubric.json_mode_prompt(), {"type": "json_object"}
+            system = rubric.json_mode_prompt(criteria)
+            response_format = {"type": "json_object"}
         async with provider_call("openai"):
             return await client.chat.completions.create(
                 model=self.model,
@@ -185,12 +206,13 @@ class OpenAISkillScorer:
                 response_format=response_format,
             )
 
-    async def _fallback(self, turns: Turns, metrics: Metrics, user: Any, reason: str,
+    async def _fallback(self, turns: Turns, metrics: Metrics, user: Any,
+                        criteria: Criteria | None, reason: str,
                         raw: dict[str, Any] | None) -> Scoring:
         log.warning("scoring with %s failed (%s); using the local scorer", self.model, reason)
-        local = await self.local.score(turns, metrics, user)
+        local = await self.local.score(turns, metrics, user, criteria)
         return Scoring(local.scored_by, local.rubric_version,
-                       {**local.result, "fallback_reason": reason}, raw)
+                       {**local.result, "fallback_reason": reason}, raw, local.criteria)
 
 
 def refuses_json_schema(exc: APIStatusError) -> bool:
@@ -213,18 +235,24 @@ FACTS: tuple[Fact, ...] = ("duration_seconds", "word_count", "talk_ratio", "pace
 _FACT_OF_BAND = {"filler_words_per_100_words": "filler_words"}
 
 
-def _call_for_model(turns: Turns, metrics: Metrics) -> str:
+def _call_for_model(turns: Turns, metrics: Metrics, criteria: Criteria | None = None) -> str:
     """The call as the model reads it: the call type, the measured facts and the bands for
-    them (a band beside an estimate would invite a verdict on a guess), and the indexed turns."""
+    them (a band beside an estimate would invite a verdict on a guess), the indexed turns, and
+    the scorecard's criteria when it has one."""
     facts = {k: metrics[k] for k in FACTS if k in metrics and measured(metrics, k)}
     bands = {name: band for name, band in metrics.get("reference", {}).items()
              if _FACT_OF_BAND.get(name, name) in facts}
-    return json.dumps({
+    call: dict[str, Any] = {
         "call_type": metrics.get("call_type"), "mode": metrics.get("mode"),
         "metrics": facts, "reference": bands,
         "turns": [{"index": i, "speaker": t["speaker"], "start_ms": t["start_ms"],
                    "text": t["text"]} for i, t in enumerate(turns)],
-    })
+    }
+    if criteria:
+        call["scorecard_criteria"] = [
+            {key: c.get(key) for key in ("id", "name", "description", "weight", "anchors")}
+            for c in criteria]
+    return json.dumps(call)
 
 
 def verified_report(answer: _ModelAnswer, turns: Sequence[Turn]) -> SkillReport:
@@ -238,6 +266,26 @@ def verified_report(answer: _ModelAnswer, turns: Sequence[Turn]) -> SkillReport:
         "strengths": answer.strengths,
         "improvements": answer.improvements,
     }
+
+
+def verified_criteria(
+    answered: dict[str, _SkillOut], turns: Sequence[Turn], criteria: Criteria
+) -> list[CriterionScore]:
+    """Each criterion of the scorecard, in its order, as the model scored it, with only what
+    the call says (observed or not, evidence verbatim in the rep's turns); an id the scorecard
+    lacks is dropped, and a criterion the model left out (JSON mode cannot enforce the keys) is
+    scored by the local rules rather than shown as not observed, which would be a claim the
+    model never made."""
+    verified = _verbatim_evidence_only(_observed_or_not(
+        {c["id"]: answered[c["id"]] for c in criteria if c["id"] in answered}), turns)
+    missing = [c for c in criteria if c["id"] not in verified]
+    local = {c["id"]: c for c in score_criteria(turns, missing)}
+    return [
+        local[c["id"]] if c["id"] in local else
+        {"id": c["id"], "name": c["name"], "weight": float(c.get("weight", 1)),
+         **verified[c["id"]]}
+        for c in criteria
+    ]
 
 
 def _observed_or_not(skills: dict[str, _SkillOut]) -> dict[str, SkillScore]:

@@ -27,6 +27,20 @@ async def list_active(
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
+async def with_current_version(
+    session: AsyncSession, company_id: UUID, scorecard_id: UUID
+) -> tuple[Scorecard, ScorecardVersion] | None:
+    """The scorecard (archived or not) with its current version."""
+    query = (
+        select(Scorecard, ScorecardVersion)
+        .join(ScorecardVersion, (ScorecardVersion.scorecard_id == Scorecard.id)
+              & (ScorecardVersion.version == Scorecard.version))
+        .where(Scorecard.id == scorecard_id, Scorecard.company_id == company_id)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def locked(session: AsyncSession, company_id: UUID, scorecard_id: UUID) -> Scorecard | None:
     query = (
         select(Scorecard)

@@ -8,6 +8,7 @@ criterion it keeps (named by id, or by the same name)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -158,3 +159,28 @@ async def change(
                            company_id=company_id, target_type="scorecard",
                            target_id=scorecard.id, ip=ip, details=changed)
     return out(scorecard, current)
+
+
+@dataclass(frozen=True)
+class CurrentCriteria:
+    """What a call is scored on: the scorecard's current version and its criteria (each
+    ``{id, name, description, weight, anchors}``)."""
+
+    id: UUID
+    name: str
+    methodology: Methodology
+    version: int
+    criteria: list[dict[str, Any]]
+
+
+async def current_criteria(
+    session: AsyncSession, company_id: UUID, scorecard_id: UUID
+) -> CurrentCriteria | None:
+    """The company's scorecard as it is now (archived ones too: a scenario still names it),
+    or None: no such scorecard for this company."""
+    found = await repository.with_current_version(session, company_id, scorecard_id)
+    if found is None:
+        return None
+    scorecard, version = found
+    return CurrentCriteria(scorecard.id, scorecard.name, scorecard.methodology,
+                           scorecard.version, version.criteria)
