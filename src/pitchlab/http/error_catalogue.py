@@ -47,6 +47,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
+from pitchlab.scenarios.errors import BuiltInScenarioReadOnly, ScenarioArchived, UnknownScorecard
 from pitchlab.scorecards.errors import UnknownCriterion
 from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
 from pitchlab.webhooks.errors import (
@@ -95,6 +96,10 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- feedback --- (NoFeedbackForCancelledCall is a NotFound)
     # --- scorecards --- (ScorecardNotFound is a NotFound; the refusals by role are Forbidden)
     UnknownCriterion: 422,
+    # --- scenarios --- (ScenarioNotFound is a NotFound; the refusals by role are Forbidden)
+    BuiltInScenarioReadOnly: 409,
+    ScenarioArchived: 409,
+    UnknownScorecard: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,

@@ -158,3 +158,10 @@ async def change(
                            company_id=company_id, target_type="scorecard",
                            target_id=scorecard.id, ip=ip, details=changed)
     return out(scorecard, current)
+
+
+async def is_active(session: AsyncSession, company_id: UUID, scorecard_id: UUID) -> bool:
+    """Whether the company has this scorecard and it is not archived (what a scenario may be
+    graded on). Locked, so that it stays so until the caller's transaction ends."""
+    scorecard = await repository.locked(session, company_id, scorecard_id)
+    return scorecard is not None and scorecard.archived_at is None
