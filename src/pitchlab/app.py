@@ -48,6 +48,7 @@ from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
 from pitchlab.practice.stream import router as stream_router
 from pitchlab.providers import Providers, build_providers
+from pitchlab.scenarios.router import router as scenarios_router
 from pitchlab.scorecards.router import router as scorecards_router
 from pitchlab.security.ratelimit import RateLimiter
 from pitchlab.security.vault import KeyRing, Vault
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(scorecards_router)
     app.include_router(analytics_router)
     app.include_router(assignments_router)
+    app.include_router(scenarios_router)
     install_web_app(app)  # the pages (pitchlab.web), outside the OpenAPI document
     install_openapi(app, database_dependency=unit_of_work)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pitchlab.practice.prospect import replay
-from pitchlab.practice.scenarios import SCENARIOS, get_scenario
 from pitchlab.providers.prospect import Prospect, classify
+from pitchlab.scenarios.library import SCENARIOS, get_scenario
 
 VP = get_scenario("discovery-busy-vp")
 VP_BRIEF = VP.prospect_brief()

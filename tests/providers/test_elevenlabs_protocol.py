@@ -42,12 +42,13 @@ def test_each_message_is_written_as_the_wire_has_always_carried_it(message, wire
 @pytest.mark.parametrize("text_only", [False, True])
 def test_the_relay_opens_a_hosted_agent_with_the_prospect_and_text_only_when_asked(text_only):
     message = protocol.client_initiation(prompt="You are Marcus.", first_message="Marcus here.",
-                                         text_only=text_only,
+                                         language="de", text_only=text_only,
                                          dynamic_variables={"scenario": "discovery-busy-vp"})
     conversation = ', "conversation": {"text_only": true}' if text_only else ""
     assert protocol.encode(message) == (
         '{"type": "conversation_initiation_client_data", "conversation_config_override": '
-        '{"agent": {"prompt": {"prompt": "You are Marcus."}, "first_message": "Marcus here."}'
+        '{"agent": {"prompt": {"prompt": "You are Marcus."}, "first_message": "Marcus here.", '
+        '"language": "de"}'
         f'{conversation}}}, "dynamic_variables": {{"scenario": "discovery-busy-vp"}}, '
         '"custom_llm_extra_body": {}}'
     )

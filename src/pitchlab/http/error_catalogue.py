@@ -49,6 +49,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
+from pitchlab.scenarios.errors import BuiltInScenarioReadOnly, ScenarioArchived, UnknownScorecard
 from pitchlab.scorecards.errors import UnknownCriterion
 from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
 from pitchlab.webhooks.errors import (
@@ -103,6 +104,10 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     # --- assignments --- (AssignmentNotFound is a NotFound; role refusals are Forbidden)
     UnassignableScenario: 422,
     UnknownRep: 422,
+    # --- scenarios --- (ScenarioNotFound is a NotFound; the refusals by role are Forbidden)
+    BuiltInScenarioReadOnly: 409,
+    ScenarioArchived: 409,
+    UnknownScorecard: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,

@@ -4,8 +4,8 @@ the offline voice provider's, the same one). The prospect itself lives with the 
 
 from __future__ import annotations
 
-from pitchlab.practice.scenarios import Scenario
 from pitchlab.providers import prospect
+from pitchlab.scenarios.library import Scenario
 
 
 def replay(scenario: Scenario, rep_lines: list[str]) -> prospect.Prospect:

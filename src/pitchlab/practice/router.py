@@ -9,12 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
 from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession, context_of
-from pitchlab.http.caching import cache_for
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
 from pitchlab.models import PracticeSession
@@ -28,9 +28,7 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
-from pitchlab.practice.scenarios import SCENARIOS
 from pitchlab.practice.schemas import (
-    ScenarioList,
     ScenarioOut,
     SessionEnd,
     SessionEnded,
@@ -54,25 +52,14 @@ def stream_url(settings: Settings, session_id: UUID, ticket: str) -> str:
     return f"{base}/api/sessions/{session_id}/stream?ticket={ticket}"
 
 
-def session_out(row: PracticeSession) -> SessionOut:
+async def session_out(session: AsyncSession, row: PracticeSession) -> SessionOut:
     return SessionOut(
         id=row.id, user_id=row.user_id, status=row.status, mode=row.mode,
-        scenario=ScenarioOut.of_id(row.scenario_id), started_at=row.started_at,
+        scenario=await service.scenario_of(session, row), started_at=row.started_at,
         ended_at=row.ended_at, duration_seconds=service.duration_seconds(row),
         minutes_billed=row.minutes_billed, feedback_status=row.feedback_status,
         end_reason=row.end_reason,
     )
-
-
-# The library changes only with a deploy; signed-in callers only, so no shared cache keeps it.
-SCENARIOS_MAX_AGE = 300
-
-
-@router.get("/api/scenarios", response_model=ScenarioList, summary="The scenario library",
-            responses=error_responses(401),
-            dependencies=[cache_for(max_age=SCENARIOS_MAX_AGE, private=True)])
-async def list_scenarios(_principal: CurrentPrincipal) -> ScenarioList:
-    return ScenarioList(items=[ScenarioOut.of(s) for s in SCENARIOS])
 
 
 @router.post(
@@ -158,7 +145,8 @@ async def list_sessions(
     rows, next_cursor = await service.list_sessions(
         session, principal, user_id=user_id, cursor=cursor, limit=limit
     )
-    return SessionList(items=[session_out(r) for r in rows], next_cursor=next_cursor)
+    return SessionList(items=[await session_out(session, r) for r in rows],
+                       next_cursor=next_cursor)
 
 
 @router.get("/api/sessions/{session_id:uuid}", response_model=SessionOut, summary="One call",
@@ -166,7 +154,8 @@ async def list_sessions(
 async def get_session(
     session_id: UUID, principal: CurrentPrincipal, session: DbSession
 ) -> SessionOut:
-    return session_out(await service.visible_session(session, principal, session_id))
+    return await session_out(session,
+                             await service.visible_session(session, principal, session_id))
 
 
 @router.get("/api/sessions/{session_id:uuid}/transcript", response_model=TranscriptOut,

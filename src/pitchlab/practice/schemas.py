@@ -10,47 +10,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from pitchlab.http.validation import NOT_BLANK_PATTERN, RequestBody
 from pitchlab.models.values import EndReason, FeedbackStatus, SessionMode, SessionStatus, Speaker
-from pitchlab.practice.scenarios import Scenario, get_scenario
+from pitchlab.scenarios.schemas import ScenarioOut
 
 
 class Request(RequestBody):
     """Request bodies of this domain (see RequestBody)."""
-
-
-class ScenarioOut(BaseModel):
-    id: str
-    name: str
-    description: str
-    difficulty: str
-    call_type: str | None = Field(
-        default=None, description="cold_call, discovery, demo, objection_handling or closing: "
-        "the feedback's reference bands follow it (null: a retired scenario).")
-    persona: dict[str, object]
-
-    @classmethod
-    def of(cls, scenario: Scenario) -> ScenarioOut:
-        p = scenario.persona
-        return cls(
-            id=scenario.id, name=scenario.name, description=scenario.description,
-            difficulty=scenario.difficulty, call_type=scenario.call_type,
-            persona={"name": p.name, "title": p.title, "company": p.company,
-                     "personality": p.personality, "win_condition": p.win_condition},
-        )
-
-    @classmethod
-    def of_id(cls, scenario_id: str) -> ScenarioOut:
-        """The scenario a call was held in. One since retired from the library still names its
-        id: a call's history outlives the scenarios."""
-        scenario = get_scenario(scenario_id)
-        if scenario is not None:
-            return cls.of(scenario)
-        return cls(id=scenario_id, name="Retired scenario",
-                   description="This scenario is no longer in the library: GET /api/scenarios "
-                   "lists the current ones.", difficulty="unknown", persona={})
-
-
-class ScenarioList(BaseModel):
-    items: list[ScenarioOut]
 
 
 class SessionStart(Request):

@@ -50,12 +50,13 @@ from pitchlab.practice.errors import (
 )
 from pitchlab.practice.events import SessionCompleted
 from pitchlab.practice.prospect import replay
-from pitchlab.practice.scenarios import DEFAULT_SCENARIO_ID, Scenario, get_scenario
 from pitchlab.providers import elevenlabs_protocol as protocol
+from pitchlab.scenarios import service as scenarios
+from pitchlab.scenarios.library import DEFAULT_SCENARIO_ID, Scenario
+from pitchlab.scenarios.schemas import ScenarioOut
 from pitchlab.security.tokens import hash_opaque_token, new_opaque_token
 
 log = logging.getLogger(__name__)
-
 
 
 def _now() -> datetime:
@@ -84,7 +85,8 @@ async def start_session(
     if user.email_verified_at is None:
         raise EmailNotVerified
     await billing.ensure_may_practise(session, company_id, _now())
-    scenario = get_scenario(scenario_id or DEFAULT_SCENARIO_ID)
+    # a company scenario that is archived (or another company's) starts nothing
+    scenario = await scenarios.playable(session, company_id, scenario_id or DEFAULT_SCENARIO_ID)
     if scenario is None:
         raise UnknownScenario(scenario_id)
     if await billing.minutes_remaining(session, company_id, user.id) < 1:
@@ -102,6 +104,11 @@ async def start_session(
     ticket = await issue_ticket(session, settings, row)
     remaining = await billing.minutes_remaining(session, company_id, user.id)
     return Started(row, scenario, remaining, ticket)
+
+
+async def scenario_of(session: AsyncSession, row: PracticeSession) -> ScenarioOut:
+    """The scenario a call was held in, as its history names it (an archived one by name)."""
+    return await scenarios.describe(session, row.company_id, row.scenario_id)
 
 
 async def live_voice_call_of(session: AsyncSession, user_id: UUID) -> UUID | None:
@@ -246,7 +253,7 @@ async def text_turn(
     """One rep turn in text mode; returns the protocol messages to stream back."""
     row = await own_live_session(session, principal, session_id)
     await charge_due_minutes(session, settings, row)
-    scenario = get_scenario(row.scenario_id)
+    scenario = await scenarios.playable(session, row.company_id, row.scenario_id, live=True)
     if scenario is None:  # retired while the call was live: there is no prospect to play
         raise UnknownScenario(row.scenario_id)
     transcript = await repository.live_transcript(session, row.id)
@@ -391,7 +398,7 @@ async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> End
     if row is None or row.feedback_status != FeedbackStatus.PENDING:
         return None
     transcript = await repository.transcript_of(session, session_id)
-    scenario = get_scenario(row.scenario_id)
+    scenario = await scenarios.playable(session, row.company_id, row.scenario_id, live=True)
     return EndedCall(
         session_id=row.id, company_id=row.company_id, user_id=row.user_id,
         scenario_id=row.scenario_id, mode=row.mode,

@@ -31,7 +31,6 @@ from pitchlab.models import PracticeSession, User
 from pitchlab.practice import repository, service, turns
 from pitchlab.practice.live import GOING_AWAY
 from pitchlab.practice.recorder import TranscriptRecorder, Turns
-from pitchlab.practice.scenarios import Scenario, get_scenario
 from pitchlab.practice.shutdown import SHUTTING_DOWN
 from pitchlab.practice.stream_session import (
     CLOSE_CONSENT,
@@ -44,6 +43,8 @@ from pitchlab.practice.stream_session import (
 )
 from pitchlab.providers import elevenlabs_protocol as protocol
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
+from pitchlab.scenarios import service as scenarios
+from pitchlab.scenarios.library import Scenario
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -151,7 +152,7 @@ async def _admit(
         # consent may have been withdrawn since the call started
         if not await service.recording_allowed(session, row):
             raise StreamClosed(CLOSE_CONSENT, "voice_recording consent required")
-        scenario = get_scenario(row.scenario_id)
+        scenario = await scenarios.playable(session, row.company_id, row.scenario_id, live=True)
         if scenario is None:  # retired from the library while the call was live
             raise StreamClosed(CLOSE_PROVIDER, "the call's scenario no longer exists")
         transcript = await repository.transcript_of(session, session_id)

@@ -88,6 +88,7 @@ class ElevenLabsRelay:
         persona = self.prospect.persona
         return protocol.client_initiation(
             prompt=self.prospect.agent_prompt(), first_message=persona.opening_line,
+            language=self.prospect.language,
             text_only=protocol.wants_text_only(client_initiation),
             dynamic_variables={"prospect_name": persona.name, "prospect_title": persona.title,
                                "prospect_company": persona.company,

@@ -112,6 +112,7 @@ class AgentPrompt(TypedDict):
 class AgentOverride(TypedDict):
     prompt: AgentPrompt
     first_message: str
+    language: str
 
 
 class ConversationOverride(TypedDict):
@@ -184,12 +185,13 @@ def pong(event_id: int) -> Pong:
     return {"type": "pong", "event_id": event_id}
 
 
-def client_initiation(*, prompt: str, first_message: str, text_only: bool,
+def client_initiation(*, prompt: str, first_message: str, language: str, text_only: bool,
                       dynamic_variables: dict[str, str]) -> ClientInitiation:
-    """How we open a hosted agent's conversation: who it plays, its first line, and whether
-    the call is in text only."""
+    """How we open a hosted agent's conversation: who it plays, its first line, the language
+    it speaks, and whether the call is in text only."""
     override: ConfigOverride = {"agent": {"prompt": {"prompt": prompt},
-                                          "first_message": first_message}}
+                                          "first_message": first_message,
+                                          "language": language}}
     if text_only:
         override["conversation"] = {"text_only": True}
     return {"type": "conversation_initiation_client_data",

@@ -30,6 +30,8 @@ _CLOSE = ("next step", "meeting", "book ", "schedule", "calendar", "demo", "pilo
           "next week", "invite")
 _PITCH = ("our product", "our platform", "we offer", "we help", "our solution", "we can",
           "our tool", "feature", "we provide", "pitchlab")
+# the languages a scenario may be played in (API.md: en, es, de, fr), named for a hosted agent
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 _GREETING = ("hi", "hello", "hey", "good morning", "good afternoon", "thanks for taking")
 
 
@@ -47,6 +49,8 @@ class Persona:
     agreement: str
     # said when the rep pitches before understanding anything
     brush_off: str
+    # what the prospect knows of its own company (a company scenario's background)
+    background: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,20 +62,24 @@ class ProspectBrief:
     scenario_id: str
     persona: Persona
     interest_needed: int
+    # BCP 47 tag of the language the prospect speaks (a hosted agent is told it)
+    language: str = "en"
 
     def agent_prompt(self) -> str:
         """The instructions of a hosted voice agent that plays the persona."""
         p = self.persona
         return (
             f"You are {p.name}, {p.title} at {p.company}, on a sales call you did not ask for. "
-            f"Personality: {p.personality}. "
+            + (f"About your company: {p.background}. " if p.background else "")
+            + f"Personality: {p.personality}. "
             f"Your real problems, which you only reveal when asked good open questions: "
             f"{'; '.join(p.pains)}. "
             "Objections you raise, one at a time, when the rep pitches: "
             f"{'; '.join(p.objections)}. "
             f"You agree to a concrete next step only when {p.win_condition}. "
             "Stay in character, keep answers short and spoken, never mention that you are an AI "
-            "or that this is a role-play."
+            "or that this is a role-play. "
+            f"Speak only {LANGUAGE_NAMES.get(self.language, self.language)}."
         )
 
 

@@ -184,3 +184,10 @@ async def current_criteria(
     scorecard, version = found
     return CurrentCriteria(scorecard.id, scorecard.name, scorecard.methodology,
                            scorecard.version, version.criteria)
+
+
+async def is_active(session: AsyncSession, company_id: UUID, scorecard_id: UUID) -> bool:
+    """Whether the company has this scorecard and it is not archived (what a scenario may be
+    graded on). Locked, so that it stays so until the caller's transaction ends."""
+    scorecard = await repository.locked(session, company_id, scorecard_id)
+    return scorecard is not None and scorecard.archived_at is None

@@ -29,7 +29,6 @@ from pitchlab.feedback.schemas import FeedbackMetricsOut
 from pitchlab.models import PracticeSession
 from pitchlab.models.values import FeedbackStatus, SessionStatus, Turn
 from pitchlab.practice import service as practice_service
-from pitchlab.practice.schemas import ScenarioOut
 from pitchlab.web import charts
 from pitchlab.web.pages import render
 from pitchlab.web.routing import WebRoute
@@ -58,10 +57,12 @@ def headline_score(metrics: dict[str, Any] | None) -> float | None:
     return round(sum(scores.values()) / len(scores), 1) if scores else None
 
 
-def _call_summary(row: PracticeSession, metrics: dict[str, Any] | None) -> dict[str, Any]:
+async def _call_summary(session: AsyncSession, row: PracticeSession,
+                        metrics: dict[str, Any] | None) -> dict[str, Any]:
     seconds = practice_service.duration_seconds(row)
+    scenario = await practice_service.scenario_of(session, row)  # archived ones keep their name
     return {
-        "id": row.id, "scenario": ScenarioOut.of_id(row.scenario_id).name,
+        "id": row.id, "scenario": scenario.name,
         "started_at": row.started_at, "status": row.status.value, "mode": row.mode.value,
         "duration": charts.clock(seconds * 1000) if seconds is not None else None,
         "minutes_billed": row.minutes_billed,
@@ -93,7 +94,7 @@ async def history(
     rows, next_cursor = await practice_service.list_sessions(
         session, principal, user_id=user_id, cursor=cursor, limit=limit)
     reports = await _reports(session, rows)
-    calls = [_call_summary(row, reports.get(row.id)) for row in rows]
+    calls = [await _call_summary(session, row, reports.get(row.id)) for row in rows]
     more = None
     if next_cursor:
         more = f"/history?cursor={next_cursor}" + (f"&user_id={user_id}" if user_id else "")
@@ -118,7 +119,7 @@ async def call_page(
     _, stored = await practice_service.visible_transcript(session, principal, session_id)
     feedback = await _feedback_context(session, principal, row, view, stored.turns)
     return render(request, "history/call.html", {
-        "nav": "history", "call": _call_summary(row, view.metrics if view else None),
+        "nav": "history", "call": await _call_summary(session, row, view.metrics if view else None),
         "turns": [{**turn, "at": charts.clock(turn["start_ms"])} for turn in stored.turns],
         "feedback": feedback,
     }, principal=principal)

@@ -23,9 +23,9 @@ from pitchlab.models.values import SessionMode, SessionStatus
 from pitchlab.practice import service
 from pitchlab.practice.errors import ServerShuttingDown, SessionNotFound
 from pitchlab.practice.router import stream_url
-from pitchlab.practice.scenarios import SCENARIOS, get_scenario
 from pitchlab.practice.schemas import MAX_TURN_CHARS, SessionEnd, SessionStart, TextTurn
 from pitchlab.providers import elevenlabs_protocol as protocol
+from pitchlab.scenarios import service as scenarios
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.routing import WebRoute, form_errors
 from pitchlab.web.session import BrowserUser, CsrfChecked
@@ -45,7 +45,9 @@ async def _minutes_left(session: AsyncSession, principal: Principal) -> int | No
 async def _choose_context(session: AsyncSession, principal: Principal) -> dict[str, Any]:
     rows, _ = await service.list_sessions(session, principal, user_id=None, cursor=None, limit=1)
     live = rows[0] if rows and rows[0].status == SessionStatus.IN_PROGRESS else None
-    return {"nav": "practice", "scenarios": SCENARIOS,
+    # the built-ins, then the company's own (not archived)
+    library = await scenarios.library(session, principal.user.company_id)
+    return {"nav": "practice", "scenarios": library,
             "minutes_left": await _minutes_left(session, principal), "live_call": live,
             "form": {}}
 
@@ -85,7 +87,7 @@ async def call_page(request: Request, session_id: UUID, principal: BrowserUser,
         raise SessionNotFound
     if row.status != SessionStatus.IN_PROGRESS:
         return redirect(request, f"/history/{row.id}")
-    scenario = get_scenario(row.scenario_id)
+    scenario = await scenarios.playable(session, row.company_id, row.scenario_id, live=True)
     stream = None
     if row.mode == SessionMode.VOICE:
         stream = stream_url(settings, row.id, await service.issue_ticket(session, settings, row))
@@ -116,7 +118,7 @@ async def say(request: Request, session_id: UUID, principal: BrowserUser, sessio
     if not _is_htmx(request):
         return redirect(request, f"/practice/calls/{session_id}")
     row = await service.visible_session(session, principal, session_id)
-    scenario = get_scenario(row.scenario_id)
+    scenario = await scenarios.playable(session, row.company_id, row.scenario_id, live=True)
     turns: list[dict[str, str]] = []
     minutes_left = None
     for message in messages:

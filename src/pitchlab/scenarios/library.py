@@ -1,4 +1,5 @@
-"""The built-in scenario library: who the rep is calling, and how that person behaves.
+"""The built-in scenario library: who the rep is calling, and how that person behaves. Read-only;
+a company's own scenarios live in its database and play as the same ``Scenario``.
 
 Each persona carries what a voice provider needs to play it (pains it reveals to good questions,
 objections it raises, what it takes to win); ``Scenario.prospect_brief`` hands it over.
@@ -7,6 +8,7 @@ objections it raises, what it takes to win); ``Scenario.prospect_brief`` hands i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from pitchlab.providers.prospect import Persona, ProspectBrief
 
@@ -22,10 +24,15 @@ class Scenario:
     interest_needed: int = field(default=4)
     # "cold_call" | "discovery" | "demo" | "objection_handling" | "closing"
     call_type: str = field(default="discovery")
+    # BCP 47: the language the prospect speaks
+    language: str = field(default="en")
+    # a company scenario's own scorecard (built-ins have none)
+    scorecard_id: UUID | None = field(default=None)
+    built_in: bool = field(default=True)
 
     def prospect_brief(self) -> ProspectBrief:
         """What a voice provider is told about the prospect it plays."""
-        return ProspectBrief(self.id, self.persona, self.interest_needed)
+        return ProspectBrief(self.id, self.persona, self.interest_needed, self.language)
 
 
 def _scenario(
