@@ -103,7 +103,7 @@ async def test_feedback_of_another_company_is_404_and_cancelled_calls_have_none(
 class BrokenScorer:
     calls = 0
 
-    async def score(self, turns, metrics, user):
+    async def score(self, turns, metrics, user, criteria=None):
         BrokenScorer.calls += 1
         raise RuntimeError("scorer exploded")
 

@@ -158,6 +158,7 @@ async def test_a_call_in_a_retired_scenario_still_lists(client, app, owner_url):
     assert item["scenario"] == {
         "id": "retired-in-2025", "name": "Retired scenario", "difficulty": "unknown",
         "description": "This scenario is no longer in the library: GET /api/scenarios lists "
-                       "the current ones.", "persona": {}, "call_type": None}
+                       "the current ones.", "persona": {}, "call_type": None,
+        "language": None, "built_in": True, "scorecard_id": None}
     one = await client.get(f"/api/sessions/{sid}", headers=bearer(tokens))
     assert one.status_code == 200 and one.json()["scenario"]["id"] == "retired-in-2025"

@@ -18,7 +18,7 @@ class AssignmentIn(RequestBody):
     """A scenario for some reps (`user_ids`) or for every active rep of the company now
     (`all: true`): exactly one of the two."""
 
-    scenario_id: str = Field(min_length=1, max_length=100,
+    scenario_id: str = Field(min_length=1, max_length=100, pattern=NO_NUL_PATTERN,
                              description="A built-in scenario's id or one of the company's own.")
     user_ids: list[JsonUUID] | None = Field(default=None, min_length=1,
                                             max_length=MAX_USERS_PER_REQUEST)

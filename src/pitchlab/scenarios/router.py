@@ -46,8 +46,9 @@ _WRITERS = (
     "scenario (or an unknown id) is 404. "
 )
 
-# Signed-in callers only and the company's own scenarios change: a short private cache.
-SCENARIOS_MAX_AGE = 30
+# Signed-in callers only, and an admin's new scenario must show at once: a private cache that
+# asks again every time (the ETag makes an unchanged list a bodiless 304).
+SCENARIOS_MAX_AGE = 0
 
 
 @router.get(

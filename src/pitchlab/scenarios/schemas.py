@@ -59,7 +59,8 @@ class _ScenarioFields(RequestBody):
     first_message: Line = Field(description="The prospect's first line as the call begins.")
     scorecard_id: JsonUUID | None = Field(
         default=None, description="One of the company's own scorecards (not archived), which "
-        "calls in this scenario are graded on; null: the five standard skills.")
+        "calls in this scenario are graded on; null: the five standard skills.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN})
 
 
 class ScenarioIn(_ScenarioFields):
@@ -80,7 +81,8 @@ class ScenarioChange(RequestBody):
     objections: Lines | None = None
     success_criteria: Sentence | None = None
     first_message: Line | None = None
-    scorecard_id: JsonUUID | None = None
+    scorecard_id: JsonUUID | None = Field(default=None,
+                                          json_schema_extra={"pattern": NO_NUL_PATTERN})
 
 
 class ScenarioOut(BaseModel):
