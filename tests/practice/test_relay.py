@@ -27,6 +27,7 @@ from tests.practice.helpers import (
     start,
     ws_url,
 )
+from tests.scenarios.helpers import created
 
 PLATFORM_KEY = "xi-platform-key-000111"
 AGENT = "agent_practice_prospect"
@@ -177,3 +178,23 @@ async def test_a_refused_provider_is_a_1011_with_a_reason(relay, owner_url):
         assert "refused" in error["error_event"]["message"]
         assert await closed_with(ws) == 1011
         assert PLATFORM_KEY not in json.dumps(error)
+
+
+async def test_a_company_scenario_reaches_the_agent_as_its_overrides(relay, owner_url):
+    """Issue 17: a company's own scenario is the hosted agent's prompt, first message and
+    language."""
+    tokens = await rep(relay.client, relay.app, owner_url)  # the company's admin
+    custom = await created(relay.client, tokens)  # a German-speaking freight buyer
+    session = await start(relay.client, tokens, mode="voice", scenario_id=custom["id"])
+    async with connect(ws_url(relay.base, session)) as ws:
+        await ws.send(json.dumps(INIT))
+        await recv(ws, "conversation_initiation_metadata")
+    [initiation] = relay.fake.initiations
+    agent = initiation["conversation_config_override"]["agent"]
+    assert agent["first_message"] == custom["first_message"]
+    assert agent["language"] == custom["language"] == "de"
+    prompt = agent["prompt"]["prompt"]
+    for told in (custom["persona"]["name"], custom["company_background"],
+                 *custom["pains"], *custom["objections"], custom["success_criteria"]):
+        assert told.rstrip(".") in prompt, told
+    assert "Speak only German" in prompt
