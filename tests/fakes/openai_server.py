@@ -8,6 +8,10 @@ spaces, as a model retypes them), "invented" (plus quotes nobody said),
 quote), "malformed" (not the schema), "rate_limited" (429 with Retry-After), "server_error"
 (500), "hang" (never answers, so the client times out).
 
+A call with ``scorecard_criteria`` gets ``criteria_scores`` too: every criterion but the last
+scored 3 with the last rep turn and an invented quote as evidence, the last left out (as JSON mode
+may), and one id the scorecard lacks.
+
 The answer's moments are ``moments`` when a test sets them, else one strength quoting the first
 rep turn (by its index in the prompt). ``refuse_json_schema`` makes it a server without strict
 structured output, as llama.cpp and vLLM builds are: a ``json_schema`` response_format gets a 400
@@ -95,13 +99,18 @@ class FakeOpenAI:
             {"turn_index": turn["index"], "skill": "discovery", "kind": "strength",
              "quote": turn["text"], "why": "An open question about their team.",
              "try_instead": "Follow up on their answer."} for turn in rep_turns[:1]]
-        return json.dumps({
+        answer = {
             "skill_scores": skills,
             "moments": moments,
             "summary": "A focused call. You listened well.",
             "strengths": ["Clear questions"],
             "improvements": ["Quantify the value"],
-        })
+        }
+        if call.get("scorecard_criteria"):
+            answer["criteria_scores"] = {
+                criterion["id"]: {"score": 3, "status": "scored", "evidence": [rep[-1], INVENTED]}
+                for criterion in [*call["scorecard_criteria"][:-1], {"id": "not_on_the_card"}]}
+        return json.dumps(answer)
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:

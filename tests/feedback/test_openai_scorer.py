@@ -175,3 +175,33 @@ async def test_estimated_metrics_are_not_given_to_the_model_as_facts(fake_openai
     await scorer(base).score(TURNS, METRICS, NOBODY)  # measured times: all of them
     measured_call = json.loads(fake.requests[1]["messages"][-1]["content"])
     assert {"pace_wpm", "patience_seconds", "talk_ratio"} <= set(measured_call["metrics"])
+
+
+CRITERIA = [
+    {"id": "pain", "name": "Pain", "description": "Finds what slows the team down", "weight": 2,
+     "anchors": {"1": "no questions", "3": "asks about problems", "5": "quantifies the pain"}},
+    {"id": "next_step", "name": "Next step", "description": "Books a meeting with a date",
+     "weight": 1, "anchors": {"1": "none", "3": "suggests one", "5": "a date and a time"}},
+]
+
+
+async def test_a_scorecard_reaches_the_model_and_only_verified_criteria_come_back(fake_openai):
+    fake, base = fake_openai
+    scoring = await scorer(base).score(TURNS, METRICS, NOBODY, CRITERIA)
+    [request] = fake.requests
+    # the criteria are in the call and the strict schema demands exactly their ids
+    call = json.loads(request["messages"][-1]["content"])
+    assert [c["id"] for c in call["scorecard_criteria"]] == ["pain", "next_step"]
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert schema == rubric.response_schema(CRITERIA)
+    assert schema["properties"]["criteria_scores"]["required"] == ["pain", "next_step"]
+    # the model's score for "pain", its invented quote dropped; the id the card lacks dropped;
+    # "next_step", which the model left out, scored by the local rules
+    assert scoring.criteria is not None
+    by_id = {c["id"]: c for c in scoring.criteria}
+    assert list(by_id) == ["pain", "next_step"]
+    assert by_id["pain"] == {"id": "pain", "name": "Pain", "weight": 2.0, "score": 3,
+                             "status": "scored", "evidence": ["Can we meet Thursday at 10am?"]}
+    local = await scorer(base, key=None).score(TURNS, METRICS, NOBODY, CRITERIA)
+    assert local.scored_by == "local" and local.criteria is not None
+    assert by_id["next_step"] == local.criteria[1]
