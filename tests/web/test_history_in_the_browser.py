@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from tests.auth.helpers import PASSWORD, bearer, drain_jobs
 from tests.practice.helpers import finished_text_call, rep, start
+from tests.scenarios.helpers import created
+from tests.web.accessibility import assert_accessible
 from tests.web.conftest import shoot
-from tests.web.helpers import log_in
+from tests.web.helpers import fits_a_phone, log_in
 
 LINES = (
     "Hi Dana, thanks for taking the call. Um, how many reps are on your team today?",
@@ -136,3 +138,33 @@ async def test_a_waiting_page_whose_sign_in_ended_goes_to_the_login_page_and_bac
     await page.wait_for_url(f"**/history/{sid}")
     await page.get_by_role("heading", name="Feedback").wait_for()
     await client.post(f"/api/sessions/{sid}/end", headers=bearer(tokens))
+
+
+async def test_a_call_graded_on_a_scorecard_shows_each_criterion_with_its_evidence(
+    page, app, client, owner_url
+):
+    """Issue 17: the report page shows the scenario's scorecard, as scored (version, criteria,
+    verbatim evidence), accessible and fitting a phone."""
+    tokens = await rep(client, app, owner_url)  # the company's admin
+    scorecard = await client.post("/api/scorecards", headers=bearer(tokens),
+                                  json={"template": "bant"})
+    assert scorecard.status_code == 201, scorecard.text
+    scenario = await created(client, tokens, scorecard_id=scorecard.json()["id"], language="en")
+    sid = await finished_text_call(
+        client, app, tokens, "What budget do you have set aside for this?",
+        "When do you need it running, before the end of the quarter?",
+        scenario_id=scenario["id"])
+    card = (await client.get(f"/api/sessions/{sid}/feedback", headers=bearer(tokens))).json()[
+        "metrics"]["scorecard"]
+    quoted = next(c for c in card["criteria"] if c["evidence"])
+
+    await log_in(page, tokens["email"])
+    await page.goto(f"/history/{sid}")
+    section = page.locator("section#scorecard")
+    await section.get_by_role("heading", name=card["name"]).wait_for()
+    assert await section.get_by_text(f"version {card['version']} of the scorecard").count() == 1
+    assert await section.locator("li.skill").count() == len(card["criteria"])
+    evidence = section.get_by_role("list", name=f"Evidence for {quoted['name']}")
+    assert await evidence.get_by_text(quoted["evidence"][0]).count() == 1
+    await assert_accessible(page)
+    await fits_a_phone(page)

@@ -65,3 +65,19 @@ def test_a_typed_call_has_no_pace_and_no_turns_no_sentiment():
     assert "No turns" in str(view["charts"]["sentiment"])
     assert "No coaching moments" in str(view["charts"]["moments"])
     assert "No scored calls yet" in str(view["charts"]["progress"])
+
+
+def test_a_scorecard_is_listed_as_scored_with_its_version():
+    card = {"id": "7f1b7bde-9c4e-4e0e-8e3a-1d7a0f3e9b11", "name": "BANT", "version": 2,
+            "methodology": "bant", "criteria": [
+                {"id": "budget", "name": "Budget", "weight": 1.5, "score": 4,
+                 "status": "scored", "evidence": ["what budget"]},
+                {"id": "authority", "name": "Authority", "weight": 1, "score": None,
+                 "status": "not_observed", "evidence": []}]}
+    view = report_view({**REPORT, "scorecard": card}, TURNS, [])
+    assert view["scorecard"]["version"] == 2 and view["scorecard"]["name"] == "BANT"
+    budget, authority = view["scorecard"]["criteria"]
+    assert budget == {"id": "budget", "name": "Budget", "weight": "1.5", "score": 4,
+                      "evidence": ["what budget"], "observed": True}
+    assert authority["observed"] is False
+    assert report_view(REPORT, TURNS, [])["scorecard"] is None

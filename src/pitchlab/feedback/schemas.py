@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,6 +61,22 @@ class MomentOut(_Open):
     try_instead: str = Field(description="A line the rep could have said (or build on).")
 
 
+class CriterionScoreOut(SkillScoreOut):
+    id: str = Field(description="The criterion's id in the scorecard.")
+    name: str = Field(description="Its name in the version the call was scored with.")
+    weight: float
+
+
+class ScorecardResultOut(_Open):
+    id: UUID
+    name: str | None = None
+    methodology: str | None = None
+    version: int = Field(description="The scorecard version the call was scored with: the "
+                         "criteria's names and weights are that version's, so a report reads "
+                         "the same after the scorecard changes.")
+    criteria: list[CriterionScoreOut]
+
+
 class FeedbackMetricsOut(_Open):
     """The feedback report (API.md "Feedback metrics"; the counts per FEEDBACK.md)."""
 
@@ -88,6 +105,9 @@ class FeedbackMetricsOut(_Open):
         "value_articulation, closing.")
     moments: list[MomentOut] = Field(
         default_factory=list, description="Coaching moments tied to a turn of the call.")
+    scorecard: ScorecardResultOut | None = Field(
+        default=None, description="Each criterion of the scenario's scorecard, scored like the "
+        "skills; null when the scenario has no scorecard.")
     summary: str | None = None
     strengths: list[str] = Field(default_factory=list)
     improvements: list[str] = Field(default_factory=list)

@@ -248,6 +248,13 @@ def report_view(raw: dict[str, Any], turns: Sequence[Turn],
                     "not observed") for key, skill in m.skill_scores.items()],
         maximum=5, value_header="Score out of 5",
         empty="No skill scores: the call gave nothing to score.")
+    scorecard = None
+    if m.scorecard is not None:
+        scorecard = {"name": m.scorecard.name or "Scorecard", "version": m.scorecard.version,
+                     "criteria": [{"id": c.id, "name": c.name, "weight": charts.fmt(c.weight),
+                                   "score": c.score, "evidence": c.evidence,
+                                   "observed": c.status == "scored" and c.score is not None}
+                                  for c in m.scorecard.criteria]}
     # moments
     end_ms = max([m.duration_seconds * 1000] + [t["end_ms"] for t in turns])
     moments = [{"number": i, "at": charts.clock(x.start_ms), "skill": skill_name(x.skill),
@@ -273,7 +280,7 @@ def report_view(raw: dict[str, Any], turns: Sequence[Turn],
         "skills": skill_chart, "moments": timeline, "progress": progress_chart,
     }
     return {
-        "charts": charts_html, "skills": skills, "moments": moments,
+        "charts": charts_html, "skills": skills, "moments": moments, "scorecard": scorecard,
         "summary": m.summary, "strengths": m.strengths, "improvements": m.improvements,
         "estimated": sorted(estimated), "scored_by": m.scored_by,
         "numbers": {
