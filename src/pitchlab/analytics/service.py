@@ -37,7 +37,6 @@ from pitchlab.assignments import service as assignments
 from pitchlab.auth.dependencies import Principal
 from pitchlab.companies import service as companies
 from pitchlab.kit import cursors
-from pitchlab.models.values import Role
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
@@ -61,9 +60,7 @@ def window(start: date | None, end: date | None, today: date | None = None) -> r
 
 
 def _company_of(principal: Principal) -> UUID:
-    if principal.user.company_id is None or principal.is_super_admin:
-        raise AnalyticsMembersOnly
-    return principal.user.company_id
+    return principal.company_id_or(AnalyticsMembersOnly)
 
 
 def _number(value: Any) -> float | None:
@@ -123,10 +120,7 @@ async def my_progress(
 
 
 def _admins_company(principal: Principal) -> UUID:
-    company_id = _company_of(principal)
-    if principal.user.role != Role.ADMIN:
-        raise TeamAdminsOnly
-    return company_id
+    return principal.admins_company_id_or(AnalyticsMembersOnly, TeamAdminsOnly)
 
 
 async def _team_rows(

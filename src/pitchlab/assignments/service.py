@@ -56,17 +56,11 @@ async def completion_by_rep(session: AsyncSession, company_id: UUID) -> dict[UUI
 
 
 def _company_of(principal: Principal) -> UUID:
-    """Assignments are a company's: an operator (super_admin) belongs to none (403)."""
-    if principal.user.company_id is None or principal.is_super_admin:
-        raise AssignmentsOfCompaniesOnly
-    return principal.user.company_id
+    return principal.company_id_or(AssignmentsOfCompaniesOnly)
 
 
 def _admins_company(principal: Principal) -> UUID:
-    company_id = _company_of(principal)
-    if principal.user.role != Role.ADMIN:
-        raise AssignmentAdminsOnly
-    return company_id
+    return principal.admins_company_id_or(AssignmentsOfCompaniesOnly, AssignmentAdminsOnly)
 
 
 async def _members(session: AsyncSession, company_id: UUID) -> dict[UUID, User]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +14,7 @@ from pitchlab.auth import repository
 from pitchlab.config import ResolvedSettings
 from pitchlab.db import DbContext, system_context, tenant_context, use_context
 from pitchlab.deps import AppSettings, DbSession
-from pitchlab.kit.errors import Unauthorized
+from pitchlab.kit.errors import DomainError, Unauthorized
 from pitchlab.models import User
 from pitchlab.models.values import Role
 from pitchlab.observability.context import bind_principal
@@ -35,6 +36,22 @@ class Principal:
     @property
     def is_super_admin(self) -> bool:
         return self.user.role == Role.SUPER_ADMIN
+
+    def company_id_or(self, refusal: type[DomainError]) -> UUID:
+        """The caller's company, for data that belongs to one (scorecards, scenarios,
+        assignments, analytics); a platform operator (super_admin) belongs to none, and is
+        refused with the domain's ``refusal`` (a 403 saying so)."""
+        if self.user.company_id is None or self.is_super_admin:
+            raise refusal
+        return self.user.company_id
+
+    def admins_company_id_or(self, not_a_member: type[DomainError],
+                             not_an_admin: type[DomainError]) -> UUID:
+        """The caller's company, when the caller is its admin; refused otherwise."""
+        company_id = self.company_id_or(not_a_member)
+        if self.user.role != Role.ADMIN:
+            raise not_an_admin
+        return company_id
 
 
 # Each says what to do next; the code is "unauthorized" for all (the contract's 401).

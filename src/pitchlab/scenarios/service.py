@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pitchlab.audit import service as audit
 from pitchlab.auth.dependencies import Principal
 from pitchlab.models import CompanyScenario
-from pitchlab.models.values import AuditAction, Role
+from pitchlab.models.values import AuditAction
 from pitchlab.providers.prospect import Persona
 from pitchlab.scenarios import repository
 from pitchlab.scenarios.errors import (
@@ -142,17 +142,11 @@ async def library(session: AsyncSession, company_id: UUID | None) -> list[Scenar
 # --- the endpoints ----------------------------------------------------------------------------
 
 def _company_of(principal: Principal) -> UUID:
-    """Company scenarios are a company's: an operator (super_admin) belongs to none (403)."""
-    if principal.user.company_id is None or principal.is_super_admin:
-        raise CompanyMembersOnly
-    return principal.user.company_id
+    return principal.company_id_or(CompanyMembersOnly)
 
 
 def _admins_company(principal: Principal) -> UUID:
-    company_id = _company_of(principal)
-    if principal.user.role != Role.ADMIN:
-        raise ScenarioAdminsOnly
-    return company_id
+    return principal.admins_company_id_or(CompanyMembersOnly, ScenarioAdminsOnly)
 
 
 async def list_scenarios(session: AsyncSession, principal: Principal) -> list[ScenarioOut]:

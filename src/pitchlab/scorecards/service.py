@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pitchlab.audit import service as audit
 from pitchlab.auth.dependencies import Principal
 from pitchlab.models import Scorecard, ScorecardVersion
-from pitchlab.models.values import AuditAction, Methodology, Role
+from pitchlab.models.values import AuditAction, Methodology
 from pitchlab.scorecards import repository
 from pitchlab.scorecards.errors import (
     CompanyMembersOnly,
@@ -47,17 +47,11 @@ def templates() -> list[TemplateOut]:
 
 
 def _company_of(principal: Principal) -> UUID:
-    """Scorecards are a company's: an operator (super_admin) belongs to none (403)."""
-    if principal.user.company_id is None or principal.is_super_admin:
-        raise CompanyMembersOnly
-    return principal.user.company_id
+    return principal.company_id_or(CompanyMembersOnly)
 
 
 def _admins_company(principal: Principal) -> UUID:
-    company_id = _company_of(principal)
-    if principal.user.role != Role.ADMIN:
-        raise ScorecardAdminsOnly
-    return company_id
+    return principal.admins_company_id_or(CompanyMembersOnly, ScorecardAdminsOnly)
 
 
 def out(scorecard: Scorecard, version: ScorecardVersion) -> ScorecardOut:
