@@ -276,6 +276,13 @@ async def test_an_admin_withdraws_an_assignment(client, team):
                           all=True)).json()["items"]
     gone = await client.delete(f"{PATH}/{items[0]['id']}", headers=bearer(team["admin"]))
     assert gone.status_code == 204
+    # the withdrawal is on the company's audit trail, by whom and of which assignment
+    trail = (await client.get("/api/admin/audit-logs", headers=bearer(team["admin"]))).json()
+    entries = trail["items"] if isinstance(trail, dict) else trail
+    [entry] = [e for e in entries if e["action"] == "assignment.withdrawn"]
+    assert entry["target_type"] == "assignment" and entry["target_id"] == items[0]["id"]
+    me = (await client.get("/api/users/me", headers=bearer(team["admin"]))).json()
+    assert entry["actor_id"] == me["id"]
     again = await client.delete(f"{PATH}/{items[0]['id']}", headers=bearer(team["admin"]))
     assert again.status_code == 404
     left = (await client.get(PATH, headers=bearer(team["admin"]))).json()["items"]

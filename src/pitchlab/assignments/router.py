@@ -96,7 +96,7 @@ async def list_assignments(
                               AssignmentNotFound, 422),
     openapi_extra={"x-roles": ["admin"]},
 )
-async def withdraw(assignment_id: UUID, principal: CurrentPrincipal, session: DbSession
-                   ) -> Response:
-    await service.withdraw(session, principal, assignment_id)
+async def withdraw(assignment_id: UUID, principal: CurrentPrincipal, session: DbSession,
+                   ip: ClientIp) -> Response:
+    await service.withdraw(session, principal, assignment_id, ip)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -128,11 +128,14 @@ async def list_assignments(
 
 
 async def withdraw(
-    session: AsyncSession, principal: Principal, assignment_id: UUID
+    session: AsyncSession, principal: Principal, assignment_id: UUID, ip: str | None
 ) -> None:
     company_id = _admins_company(principal)
     if not await repository.delete(session, company_id, assignment_id):
         raise AssignmentNotFound
+    await audit.record(session, AuditAction.ASSIGNMENT_WITHDRAWN, actor_id=principal.user.id,
+                       company_id=company_id, target_type="assignment",
+                       target_id=assignment_id, ip=ip)
 
 
 async def _out(

@@ -212,6 +212,7 @@ class AuditAction(Choice):
     SCENARIO_CHANGED = "scenario.changed"
     SCENARIO_ARCHIVED = "scenario.archived"
     ASSIGNMENT_CREATED = "assignment.created"
+    ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
 
 
 class Methodology(Choice):

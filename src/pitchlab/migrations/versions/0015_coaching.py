@@ -99,7 +99,7 @@ AUDIT_BEFORE = (
     "company.data_exported", "company.deleted", "scorecard.created", "scorecard.changed",
 )
 AUDIT_ADDED = ("scenario.created", "scenario.changed", "scenario.archived",
-               "assignment.created")
+               "assignment.created", "assignment.withdrawn")
 
 # --- analytics (issue 17, its own block) -----------------------------------------------------
 # The figures analytics aggregates, read out of ``feedback.metrics`` once, when the row is
