@@ -125,3 +125,18 @@ async def test_an_old_report_keeps_its_version_and_an_archived_scenario_keeps_it
     history = (await client.get("/api/sessions", headers=bearer(acme.rep))).json()["items"]
     assert {item["scenario"]["name"] for item in history} == {scenario["name"]}
     assert await _feedback(client, acme.rep, first) == before
+
+
+async def test_a_page_of_calls_names_each_scenario_built_in_own_and_archived(
+    client, app, owner_url
+):
+    acme = await company(client, app, owner_url)
+    first = await created(client, acme.admin, name="Renewal at Harbor", language="en")
+    second = await created(client, acme.admin, name="Customs broker", language="en")
+    for scenario_id in (first["id"], second["id"], "inbound-lead", first["id"]):
+        await finished_text_call(client, app, acme.rep, LINES[1], scenario_id=scenario_id)
+    await client.post(f"/api/scenarios/{second['id']}/archive", headers=bearer(acme.admin))
+    page = (await client.get("/api/sessions", headers=bearer(acme.rep))).json()["items"]
+    assert [(item["scenario"]["id"], item["scenario"]["name"]) for item in page] == [
+        (first["id"], "Renewal at Harbor"), ("inbound-lead", "Inbound lead"),
+        (second["id"], "Customs broker"), (first["id"], "Renewal at Harbor")]

@@ -81,3 +81,14 @@ def test_a_scorecard_is_listed_as_scored_with_its_version():
                       "evidence": ["what budget"], "observed": True}
     assert authority["observed"] is False
     assert report_view(REPORT, TURNS, [])["scorecard"] is None
+
+
+def test_the_headline_score_is_the_scorecards_weighted_score_when_there_is_one():
+    """The history's score is the one assignments, analytics and the leaderboard count."""
+    card = {"id": "7f1b7bde-9c4e-4e0e-8e3a-1d7a0f3e9b11", "version": 1, "criteria": [
+        {"id": "a", "name": "A", "weight": 3, "score": 5, "status": "scored", "evidence": []},
+        {"id": "b", "name": "B", "weight": 1, "score": 1, "status": "scored", "evidence": []},
+        {"id": "c", "name": "C", "weight": 9, "score": None, "status": "not_observed",
+         "evidence": []}]}
+    assert headline_score({**REPORT, "scorecard": card}) == 4.0  # (3*5 + 1*1) / 4
+    assert headline_score({**REPORT, "scorecard": None}) == 3.0  # the skills' mean

@@ -26,7 +26,7 @@ from pitchlab.assignments.schemas import AssignmentIn, AssignmentOut, ScenarioRe
 from pitchlab.audit import service as audit
 from pitchlab.auth.dependencies import Principal
 from pitchlab.kit import cursors
-from pitchlab.models import Assignment, User
+from pitchlab.models import Assignment
 from pitchlab.models.values import AuditAction, Role
 from pitchlab.scenarios import service as scenarios
 from pitchlab.users import service as users
@@ -63,20 +63,16 @@ def _admins_company(principal: Principal) -> UUID:
     return principal.admins_company_id_or(AssignmentsOfCompaniesOnly, AssignmentAdminsOnly)
 
 
-async def _members(session: AsyncSession, company_id: UUID) -> dict[UUID, User]:
-    """The company's accounts (disabled ones too), by id."""
-    accounts = await users.list_accounts(session, company_id=company_id, role=None, after=None,
-                                         limit=MAX_MEMBERS)
-    return {user.id: user for user in accounts}
-
-
 async def _targets(session: AsyncSession, company_id: UUID, body: AssignmentIn) -> list[UUID]:
     """Who gets the scenario: every active rep for ``all``, else the ids given, each an active
     member of the company (422 ``unknown_rep`` naming the others, so nothing is written)."""
-    members = {uid: user for uid, user in (await _members(session, company_id)).items()
-               if user.disabled_at is None}
     if body.user_ids is None:
-        return [uid for uid, user in members.items() if user.role == Role.USER]
+        reps = await users.list_accounts(session, company_id=company_id, role=Role.USER,
+                                         after=None, limit=MAX_MEMBERS)
+        return [user.id for user in reps if user.disabled_at is None]
+    members = {uid: user for uid, user in
+               (await users.accounts_by_id(session, company_id, body.user_ids)).items()
+               if user.disabled_at is None}
     unknown = [str(uid) for uid in body.user_ids if uid not in members]
     if unknown:
         raise UnknownRep(
@@ -142,7 +138,8 @@ async def _out(
     session: AsyncSession, company_id: UUID,
     rows: list[tuple[Assignment, Decimal | None, datetime | None]],
 ) -> list[AssignmentOut]:
-    members = await _members(session, company_id)
+    members = await users.accounts_by_id(
+        session, company_id, list({assignment.user_id for assignment, _, _ in rows}))
     named: dict[str, ScenarioRef] = {}
     now = datetime.now(UTC)
     items = []

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.auth.dependencies import CurrentPrincipal
 from pitchlab.billing.errors import QuotaExhausted, SubscriptionInactive
@@ -52,10 +51,10 @@ def stream_url(settings: Settings, session_id: UUID, ticket: str) -> str:
     return f"{base}/api/sessions/{session_id}/stream?ticket={ticket}"
 
 
-async def session_out(session: AsyncSession, row: PracticeSession) -> SessionOut:
+def session_out(row: PracticeSession, scenario: ScenarioOut) -> SessionOut:
     return SessionOut(
         id=row.id, user_id=row.user_id, status=row.status, mode=row.mode,
-        scenario=await service.scenario_of(session, row), started_at=row.started_at,
+        scenario=scenario, started_at=row.started_at,
         ended_at=row.ended_at, duration_seconds=service.duration_seconds(row),
         minutes_billed=row.minutes_billed, feedback_status=row.feedback_status,
         end_reason=row.end_reason,
@@ -145,7 +144,8 @@ async def list_sessions(
     rows, next_cursor = await service.list_sessions(
         session, principal, user_id=user_id, cursor=cursor, limit=limit
     )
-    return SessionList(items=[await session_out(session, r) for r in rows],
+    named = await service.scenarios_of(session, rows)
+    return SessionList(items=[session_out(r, named[r.scenario_id]) for r in rows],
                        next_cursor=next_cursor)
 
 
@@ -154,8 +154,8 @@ async def list_sessions(
 async def get_session(
     session_id: UUID, principal: CurrentPrincipal, session: DbSession
 ) -> SessionOut:
-    return await session_out(session,
-                             await service.visible_session(session, principal, session_id))
+    row = await service.visible_session(session, principal, session_id)
+    return session_out(row, await service.scenario_of(session, row))
 
 
 @router.get("/api/sessions/{session_id:uuid}/transcript", response_model=TranscriptOut,

@@ -111,6 +111,17 @@ async def scenario_of(session: AsyncSession, row: PracticeSession) -> ScenarioOu
     return await scenarios.describe(session, row.company_id, row.scenario_id)
 
 
+async def scenarios_of(session: AsyncSession, rows: Sequence[PracticeSession]
+                       ) -> dict[str, ScenarioOut]:
+    """``scenario_of`` for a page of calls, by scenario id: one query per company, not one per
+    call (a page is one company's)."""
+    named: dict[str, ScenarioOut] = {}
+    for company_id in {row.company_id for row in rows}:
+        named |= await scenarios.describe_all(
+            session, company_id, (row.scenario_id for row in rows if row.company_id == company_id))
+    return named
+
+
 async def live_voice_call_of(session: AsyncSession, user_id: UUID) -> UUID | None:
     """The user's live voice call, if any (whose recording a consent withdrawal stops)."""
     row = await repository.live_session_of(session, user_id)

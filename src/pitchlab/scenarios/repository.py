@@ -19,6 +19,14 @@ async def get(session: AsyncSession, company_id: UUID, scenario_id: UUID
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def get_many(session: AsyncSession, company_id: UUID, scenario_ids: list[UUID]
+                   ) -> list[CompanyScenario]:
+    """The company's scenarios among ``scenario_ids``, archived or not, in one query."""
+    query = select(CompanyScenario).where(CompanyScenario.id.in_(scenario_ids),
+                                          CompanyScenario.company_id == company_id)
+    return list((await session.execute(query)).scalars())
+
+
 async def locked(session: AsyncSession, company_id: UUID, scenario_id: UUID
                  ) -> CompanyScenario | None:
     """The company's scenario, locked for a change (two admins' edits apply one after the

@@ -124,6 +124,16 @@ async def list_accounts(
     )
 
 
+async def accounts_by_id(session: AsyncSession, company_id: UUID, user_ids: Sequence[UUID]
+                         ) -> dict[UUID, User]:
+    """The company's accounts among ``user_ids`` (disabled ones too), by id; another
+    company's ids are simply absent."""
+    if not user_ids:
+        return {}
+    return {user.id: user
+            for user in await repository.accounts_by_id(session, company_id, user_ids)}
+
+
 async def apply_admin_change(
     session: AsyncSession, user: User, *, role: Role | None, disabled: bool | None
 ) -> None:

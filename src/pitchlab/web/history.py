@@ -21,14 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from pitchlab.analysis import sentiment
-from pitchlab.analysis.report import scores_of
 from pitchlab.auth.dependencies import Principal
 from pitchlab.feedback import service as feedback_service
 from pitchlab.feedback.errors import NoFeedbackForCancelledCall
 from pitchlab.feedback.schemas import FeedbackMetricsOut
+from pitchlab.feedback.scoring import overall_score
 from pitchlab.models import PracticeSession
 from pitchlab.models.values import FeedbackStatus, SessionStatus, Turn
 from pitchlab.practice import service as practice_service
+from pitchlab.scenarios.schemas import ScenarioOut
 from pitchlab.web import charts
 from pitchlab.web.pages import render
 from pitchlab.web.routing import WebRoute
@@ -50,19 +51,18 @@ def skill_name(key: str) -> str:
 
 
 def headline_score(metrics: dict[str, Any] | None) -> float | None:
-    """The mean of the report's scored skills (1..5), or None (nothing scored)."""
-    if not metrics:
-        return None
-    scores = scores_of(metrics.get("skill_scores") or {})
-    return round(sum(scores.values()) / len(scores), 1) if scores else None
+    """The call's overall score (1..5, one decimal) as assignments, analytics and the
+    leaderboard count it: the scorecard's weighted score, else the mean of the scored skills;
+    None when nothing was scored."""
+    score = overall_score(metrics) if metrics else None
+    return round(float(score), 1) if score is not None else None
 
 
-async def _call_summary(session: AsyncSession, row: PracticeSession,
-                        metrics: dict[str, Any] | None) -> dict[str, Any]:
+def _call_summary(row: PracticeSession, scenario: ScenarioOut,
+                  metrics: dict[str, Any] | None) -> dict[str, Any]:
     seconds = practice_service.duration_seconds(row)
-    scenario = await practice_service.scenario_of(session, row)  # archived ones keep their name
     return {
-        "id": row.id, "scenario": scenario.name,
+        "id": row.id, "scenario": scenario.name,  # an archived scenario keeps its name
         "started_at": row.started_at, "status": row.status.value, "mode": row.mode.value,
         "duration": charts.clock(seconds * 1000) if seconds is not None else None,
         "minutes_billed": row.minutes_billed,
@@ -94,7 +94,8 @@ async def history(
     rows, next_cursor = await practice_service.list_sessions(
         session, principal, user_id=user_id, cursor=cursor, limit=limit)
     reports = await _reports(session, rows)
-    calls = [await _call_summary(session, row, reports.get(row.id)) for row in rows]
+    named = await practice_service.scenarios_of(session, rows)
+    calls = [_call_summary(row, named[row.scenario_id], reports.get(row.id)) for row in rows]
     more = None
     if next_cursor:
         more = f"/history?cursor={next_cursor}" + (f"&user_id={user_id}" if user_id else "")
@@ -119,7 +120,9 @@ async def call_page(
     _, stored = await practice_service.visible_transcript(session, principal, session_id)
     feedback = await _feedback_context(session, principal, row, view, stored.turns)
     return render(request, "history/call.html", {
-        "nav": "history", "call": await _call_summary(session, row, view.metrics if view else None),
+        "nav": "history",
+        "call": _call_summary(row, await practice_service.scenario_of(session, row),
+                              view.metrics if view else None),
         "turns": [{**turn, "at": charts.clock(turn["start_ms"])} for turn in stored.turns],
         "feedback": feedback,
     }, principal=principal)
