@@ -46,6 +46,15 @@ async def list_active(session: AsyncSession, company_id: UUID) -> list[CompanySc
     return list((await session.execute(query)).scalars())
 
 
+async def list_archived(session: AsyncSession, company_id: UUID) -> list[CompanyScenario]:
+    """The company's archived scenarios, the latest archived first."""
+    query = (select(CompanyScenario)
+             .where(CompanyScenario.company_id == company_id,
+                    CompanyScenario.archived_at.is_not(None))
+             .order_by(CompanyScenario.archived_at.desc(), CompanyScenario.id))
+    return list((await session.execute(query)).scalars())
+
+
 async def add(session: AsyncSession, row: CompanyScenario) -> CompanyScenario:
     session.add(row)
     await session.flush()

@@ -168,6 +168,15 @@ async def list_scenarios(session: AsyncSession, principal: Principal) -> list[Sc
     return [ScenarioOut.of(s) for s in await library(session, principal.user.company_id)]
 
 
+async def own_scenarios(session: AsyncSession, principal: Principal
+                        ) -> tuple[list[ScenarioDetail], list[ScenarioDetail]]:
+    """The admin's company's scenarios in full: (live, archived), for the admin pages."""
+    company_id = _admins_company(principal)
+    live = await repository.list_active(session, company_id)
+    archived = await repository.list_archived(session, company_id)
+    return [_detail_of_row(row) for row in live], [_detail_of_row(row) for row in archived]
+
+
 def _detail_of_row(row: CompanyScenario) -> ScenarioDetail:
     persona = row.persona
     return ScenarioDetail(
@@ -214,6 +223,13 @@ async def detail(session: AsyncSession, principal: Principal, scenario_id: str
     if isinstance(source, Scenario):
         return _detail_of_built_in(source)
     return _detail_of_row(source)
+
+
+async def admin_detail(session: AsyncSession, principal: Principal, scenario_id: str
+                       ) -> ScenarioDetail:
+    """``detail`` for the admin pages: an operator or a rep is refused before anything is read."""
+    _admins_company(principal)
+    return await detail(session, principal, scenario_id)
 
 
 async def _check_scorecard(session: AsyncSession, company_id: UUID, scorecard_id: UUID | None

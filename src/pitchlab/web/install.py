@@ -21,13 +21,14 @@ from pitchlab.web import (
     operator,
     practice,
     public,
+    scenarios,
     scorecards,
 )
 from pitchlab.web.pages import STATIC_DIR, error_page
 
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
 ROUTERS = (public.router, practice.router, history.router, account.router, admin.router,
-           operator.router, scorecards.router, analytics.router)
+           operator.router, scorecards.router, scenarios.router, analytics.router)
 
 
 def install_web_app(app: FastAPI) -> None:
