@@ -18,7 +18,8 @@ from tests.web.helpers import fits_a_phone, log_in
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = ("/practice", "/history", "/history/{finished}", "/practice/calls/{live}", "/settings",
          "/settings/delete", "/admin/team", "/admin/usage", "/admin/audit", "/admin/billing",
-         "/progress", "/leaderboard", "/admin/analytics")
+         "/progress", "/leaderboard", "/admin/analytics", "/admin/assignments",
+         "/assignments")
 OPERATOR_PAGES = ("/operator/companies",)
 
 

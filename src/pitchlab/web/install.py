@@ -17,6 +17,7 @@ from pitchlab.web import (
     account,
     admin,
     analytics,
+    assignments,
     history,
     operator,
     practice,
@@ -27,7 +28,8 @@ from pitchlab.web.pages import STATIC_DIR, error_page
 
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
 ROUTERS = (public.router, practice.router, history.router, account.router, admin.router,
-           operator.router, scorecards.router, analytics.router)
+           operator.router, scorecards.router, analytics.router,
+           assignments.router)
 
 
 def install_web_app(app: FastAPI) -> None:
