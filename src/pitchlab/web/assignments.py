@@ -118,7 +118,7 @@ async def _admin_page(session: DbSession, principal: Principal, status: Status |
                                      limit=service.MAX_MEMBERS)
     library = await scenarios.library(session, company_id)
     return {"nav": "admin", "tab": "assignments", "items": items, "next_cursor": next_cursor,
-            "cursor": cursor, "status": status or "",
+            "cursor": cursor, "status_filter": status or "",
             "reps": [rep for rep in reps if rep.disabled_at is None],
             "built_ins": [s for s in library if s.built_in],
             "own": [s for s in library if not s.built_in],
