@@ -5,13 +5,24 @@ completes the row, reps are refused the admin's page and its forms)."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.web import assignments as web_assignments
 from tests.assignments.test_assignments import set_score
-from tests.auth.helpers import PASSWORD, bearer, invited_member, signed_up
+from tests.auth.helpers import (
+    OPERATOR_EMAIL,
+    OPERATOR_PASSWORD,
+    PASSWORD,
+    bearer,
+    invited_member,
+    signed_in_operator,
+    signed_up,
+)
 from tests.practice.helpers import finished_text_call
 from tests.scenarios.helpers import scenario_body
 from tests.web.accessibility import assert_accessible
@@ -21,6 +32,7 @@ from tests.web.helpers import browser_client, fits_a_phone, form_post, log_in
 BUILT_IN = "cold-call-gatekeeper"
 BUILT_IN_NAME = "Cold call past a gatekeeper"
 OWN_NAME = "Renewal at Harbor Freight Co"
+NEXT_PAGE = re.compile(r'<a href="(/admin/assignments\?cursor=[^"]+)">Next page</a>')
 
 
 def assignments_of(owner_url, email: str) -> list[tuple]:
@@ -223,3 +235,43 @@ async def test_a_rep_is_refused_the_admins_page_and_its_forms(client, app, owner
         assert mine.count(BUILT_IN_NAME) == 1  # Ann's own, not Bob's
         assert 'href="/assignments" aria-current="page"' in mine
     assert assignments_of(owner_url, made["admin"]["email"]) == before
+
+
+async def test_the_admins_list_pages_with_the_apis_cursor_and_keeps_its_filter(
+        client, app, owner_url, monkeypatch):
+    monkeypatch.setattr(web_assignments, "PAGE_SIZE", 1)
+    made = await team(client, app, owner_url)
+    assigned = await client.post("/api/assignments", headers=bearer(made["admin"]), json={
+        "scenario_id": BUILT_IN, "all": True})
+    assert assigned.status_code == 201, assigned.text
+    async with browser_client(app) as admin:
+        await form_post(admin, "/login", "/login", {"email": made["admin"]["email"],
+                                                    "password": PASSWORD, "next": "/practice"})
+        first = (await admin.get("/admin/assignments?status=open")).text
+        assert first.count("<tr id=\"assignment-") == 1
+        found = NEXT_PAGE.search(first)
+        assert found, "no Next page link"
+        assert found.group(1).endswith("&amp;status=open")
+        second = (await admin.get(html.unescape(found.group(1)))).text
+        assert second.count("<tr id=\"assignment-") == 1
+        assert NEXT_PAGE.search(second) is None and "First page" in second
+        names = {text for text in ("Ann", "Bob") if f'data-label="Rep">{text}<' in first + second}
+        assert names == {"Ann", "Bob"}
+
+
+async def test_an_operator_has_no_assignments(client, app, owner_url, monkeypatch, tmp_path):
+    """As on /progress: a platform operator belongs to no company (403, no menu entry)."""
+    assert (await signed_in_operator(client, owner_url, monkeypatch, tmp_path)).status_code == 200
+    async with browser_client(app) as operator:
+        await form_post(operator, "/login", "/login", {"email": OPERATOR_EMAIL,
+                                                       "password": OPERATOR_PASSWORD,
+                                                       "next": "/practice"})
+        practice = await operator.get("/practice")
+        assert practice.status_code == 200 and 'href="/assignments"' not in practice.text
+        assert 'href="/admin/assignments"' not in practice.text
+        for path in ("/assignments", "/admin/assignments", "/progress"):
+            refused = await operator.get(path)
+            assert refused.status_code == 403, path
+        posted = await form_post(operator, "/practice", "/admin/assignments",
+                                 {"scenario_id": BUILT_IN, "all": "on"})
+        assert posted.status_code == 403
