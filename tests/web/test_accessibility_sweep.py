@@ -19,7 +19,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PAGES = ("/practice", "/history", "/history/{finished}", "/practice/calls/{live}", "/settings",
          "/settings/delete", "/admin/team", "/admin/usage", "/admin/audit", "/admin/billing",
          "/progress", "/leaderboard", "/admin/analytics", "/admin/scenarios",
-         "/admin/scenarios/new", "/admin/scenarios/discovery-busy-vp")
+         "/admin/scenarios/new", "/admin/scenarios/discovery-busy-vp", "/admin/assignments",
+         "/assignments")
 OPERATOR_PAGES = ("/operator/companies",)
 
 

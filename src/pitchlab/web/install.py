@@ -17,6 +17,7 @@ from pitchlab.web import (
     account,
     admin,
     analytics,
+    assignments,
     history,
     operator,
     practice,
@@ -28,7 +29,8 @@ from pitchlab.web.pages import STATIC_DIR, error_page
 
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
 ROUTERS = (public.router, practice.router, history.router, account.router, admin.router,
-           operator.router, scorecards.router, scenarios.router, analytics.router)
+           operator.router, scorecards.router, scenarios.router, analytics.router,
+           assignments.router)
 
 
 def install_web_app(app: FastAPI) -> None:
