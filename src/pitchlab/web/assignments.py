@@ -21,6 +21,7 @@ from pitchlab.models.values import Role
 from pitchlab.scenarios import service as scenarios
 from pitchlab.users import service as users
 from pitchlab.web.pages import redirect, render
+from pitchlab.web.public import decimal_or_text
 from pitchlab.web.routing import FormRejected, WebRoute, form_errors
 from pitchlab.web.session import BrowserAdmin, BrowserUser, CsrfChecked
 from pitchlab.web.unit_of_work import DbSession
@@ -50,14 +51,6 @@ def end_of_day(typed: str) -> Any:
         return typed
 
 
-def number_or_text(typed: str) -> Any:
-    """A typed number as a float; anything else as typed, for the model to refuse."""
-    try:
-        return float(typed)
-    except ValueError:
-        return typed
-
-
 # ------------------------------------------------------------------------------ the form
 
 
@@ -76,7 +69,7 @@ def _body(values: dict[str, Any]) -> dict[str, Any]:
     return {"scenario_id": values["scenario_id"],
             **({"all": True} if values["all"] else {"user_ids": values["user_ids"] or None}),
             "due_at": end_of_day(values["due_at"]) if values["due_at"] else None,
-            "target_score": (number_or_text(values["target_score"])
+            "target_score": (decimal_or_text(values["target_score"])
                              if values["target_score"] else None)}
 
 

@@ -31,6 +31,15 @@ async def form_values(request: Request, *names: str) -> dict[str, str]:
     return {name: str(form.get(name) or "").strip() for name in names}
 
 
+def decimal_or_text(typed: str) -> Any:
+    """A typed number as a float; anything else as typed, for the API's model to refuse with
+    its own message."""
+    try:
+        return float(typed)
+    except ValueError:
+        return typed
+
+
 def _or_none(value: str) -> str | None:
     return value or None
 

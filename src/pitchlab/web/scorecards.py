@@ -18,7 +18,7 @@ from pitchlab.scorecards import service
 from pitchlab.scorecards.errors import ScorecardNotFound
 from pitchlab.scorecards.schemas import MAX_CRITERIA, ScorecardChange, ScorecardIn, ScorecardOut
 from pitchlab.web.pages import redirect, render
-from pitchlab.web.public import form_values
+from pitchlab.web.public import decimal_or_text, form_values
 from pitchlab.web.routing import FormRejected, WebRoute, form_errors
 from pitchlab.web.session import BrowserAdmin, CsrfChecked
 from pitchlab.web.unit_of_work import DbSession
@@ -31,14 +31,6 @@ TEMPLATE_CHOICES = (("meddic", "MEDDIC"), ("spin", "SPIN"), ("bant", "BANT"),
 ROW_FIELDS = ("id", "name", "description", "weight", "a1", "a3", "a5")
 ROW = re.compile(r"^c(\d{1,2})-name$")
 DONE = {"created": "The scorecard is created.", "saved": "The scorecard is saved."}
-
-
-def _number_or_text(value: str) -> Any:
-    """A typed number as a float; anything else as typed, for the model to refuse."""
-    try:
-        return float(value)
-    except ValueError:
-        return value
 
 
 def _rows_of(scorecard: ScorecardOut | None) -> list[dict[str, Any]]:
@@ -82,7 +74,7 @@ def _criteria_of(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         criteria.append({
             **({"id": row["id"]} if row["id"] else {}),
             "name": row["name"], "description": row["description"],
-            "weight": _number_or_text(row["weight"]),
+            "weight": decimal_or_text(row["weight"]),
             "anchors": {"1": row["a1"], "3": row["a3"], "5": row["a5"]},
         })
     return criteria, positions
