@@ -44,6 +44,7 @@ TENANT_TABLES = [
     "companies", "users", "subscriptions", "sessions", "transcripts", "feedback",
     "usage_records", "minute_quotas", "invitations", "consents", "minute_grants",
     "billing_notices", "scorecards", "scorecard_versions", "scenarios", "assignments",
+    "recordings", "recording_usage",
 ]
 # Tenant data the app may only append to and read (INSERT and SELECT granted, no UPDATE or
 # DELETE): its own tests (tests/database/test_audit_log_table.py), not the generic ones.

@@ -94,7 +94,7 @@ def test_updated_at_follows_every_update(owner_conn_sync):
 
 
 def test_head_revision_is_single():
-    assert head_revision() == "0015"
+    assert head_revision() == "0016"
 
 
 @pytest.fixture

@@ -59,6 +59,10 @@ def _row_values(table: str, tenant: Tenant) -> dict[str, object]:
                       "call_type": "cold_call", "difficulty": "easy", "language": "en",
                       "success_criteria": "a meeting", "first_message": "Hello?"},
         "assignments": {"company_id": company, "scenario_id": "inbound-lead", "user_id": user},
+        "recordings": {"company_id": company, "user_id": user, "title": "Call", "kind": "audio",
+                       "media_type": "audio/wav", "size_bytes": 44, "storage_key": new,
+                       "status": "processing"},
+        "recording_usage": {"company_id": company, "month": "2026-11-01", "used_seconds": 60},
     }[table]
 
 
@@ -79,10 +83,13 @@ UPDATES = {
     "scorecard_versions": ("criteria", '{"version": 99}'),
     "scenarios": ("name", "Renamed"),
     "assignments": ("target_score", 4),
+    "recordings": ("title", "Renamed"),
+    "recording_usage": ("used_seconds", 9999),
 }
 # The column that names one row: ``id``, but a scorecard version is keyed by its scorecard (and
 # its number; each tenant here has one version of one scorecard).
-KEY_COLUMN = dict.fromkeys(TENANT_TABLES, "id") | {"scorecard_versions": "scorecard_id"}
+KEY_COLUMN = dict.fromkeys(TENANT_TABLES, "id") | {"scorecard_versions": "scorecard_id",
+                                                     "recording_usage": "company_id"}
 COMPANY_COLUMN = {
     table: ("id" if table == "companies" else "company_id") for table in TENANT_TABLES
 }
@@ -110,7 +117,8 @@ async def _make_tenant(owner: psycopg.AsyncConnection, name: str) -> Tenant:
     tenant.rows["sessions"] = tenant.session_id
     for table in ("subscriptions", "transcripts", "feedback", "usage_records", "minute_quotas",
                   "invitations", "consents", "minute_grants", "billing_notices", "scorecards",
-                  "scorecard_versions", "scenarios", "assignments"):
+                  "scorecard_versions", "scenarios", "assignments", "recordings",
+                  "recording_usage"):
         tenant.rows[table] = await _insert(owner, table, _row_values(table, tenant))
     return tenant
 

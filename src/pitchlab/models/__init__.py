@@ -22,6 +22,7 @@ from pitchlab.models.identity import (
     User,
 )
 from pitchlab.models.practice import Feedback, PracticeSession, StreamTicket, Transcript
+from pitchlab.models.recordings import Recording, RecordingUsage
 from pitchlab.models.scorecards import Scorecard, ScorecardVersion
 from pitchlab.models.webhooks import WebhookEvent, WebhookStatus
 
@@ -42,6 +43,8 @@ __all__ = [
     "MinuteQuota",
     "OutboxEmail",
     "PracticeSession",
+    "Recording",
+    "RecordingUsage",
     "RefreshToken",
     "Scorecard",
     "ScorecardVersion",

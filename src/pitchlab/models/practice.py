@@ -49,6 +49,7 @@ class PracticeSession(Base):
         UniqueConstraint("id", "company_id", name="sessions_id_company_key"),
         CheckConstraint(one_of("mode", SessionMode)),
         CheckConstraint("minutes_billed >= 0"),
+        CheckConstraint("language IN ('en', 'es', 'de', 'fr')", name="sessions_language_check"),
         CheckConstraint(one_of("feedback_status", FeedbackStatus)),
         Index("sessions_user_id_company_id_idx", "user_id", "company_id"),
         Index("sessions_company_id_idx", "company_id"),
@@ -76,6 +77,8 @@ class PracticeSession(Base):
     feedback_status: Mapped[FeedbackStatus | None] = mapped_column(ChoiceText(FeedbackStatus))
     feedback_error: Mapped[str | None]
     provider_conversation_id: Mapped[str | None]
+    # the language the call was held in (its scenario's, or a recording's); null: English
+    language: Mapped[str | None]
 
 
 def _session_child_args(table: str) -> tuple[Any, ...]:

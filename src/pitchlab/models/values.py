@@ -115,6 +115,7 @@ class SessionStatus(Choice):
 class SessionMode(Choice):
     VOICE = "voice"
     TEXT = "text"
+    RECORDING = "recording"  # a real call uploaded (pitchlab.recordings), not a practice call
 
 
 class EndReason(Choice):
