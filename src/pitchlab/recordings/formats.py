@@ -161,15 +161,18 @@ def _is_id3v2(head: bytes) -> bool:
 
 
 def _is_mpeg_audio_frame(header: bytes) -> bool:
-    """An MPEG audio frame header: 11 sync bits, then no reserved value in the fields."""
+    """An MPEG Layer III frame header: 11 sync bits, then no reserved value in the fields.
+
+    Only Layer III is mp3. Accepting Layers I and II too would take a UTF-16 text's byte-order
+    mark (FF FE) for a Layer I frame."""
     if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
         return False
     version = (header[1] >> 3) & 0b11  # 01 is reserved
-    layer = (header[1] >> 1) & 0b11  # 00 is reserved (and is what ADTS AAC carries there)
+    layer = (header[1] >> 1) & 0b11  # 01 is Layer III (ADTS AAC has 00 here)
     bitrate = header[2] >> 4  # 1111 is invalid
     sample_rate = (header[2] >> 2) & 0b11  # 11 is reserved
     emphasis = header[3] & 0b11  # 10 is reserved
-    return (version != 0b01 and layer != 0b00 and bitrate != 0b1111
+    return (version != 0b01 and layer == 0b01 and bitrate != 0b1111
             and sample_rate != 0b11 and emphasis != 0b10)
 
 
