@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     # JSON mode on a server that refuses one; "json_schema" never falls back; "json_object" is
     # JSON mode from the start (a server that accepts a schema but ignores it).
     openai_response_format: Literal["auto", "json_schema", "json_object"] = "auto"
+    # Speech-to-text for uploaded calls (providers/transcription.py): ElevenLabs Scribe when its
+    # key is set, else OpenAI's diarizing model. A long recording takes minutes to transcribe.
+    elevenlabs_stt_model: str = "scribe_v2"
+    openai_transcription_model: str = "gpt-4o-transcribe-diarize"
+    transcription_timeout_seconds: float = Field(default=600.0, gt=0)
     resend_api_key: SecretStr | None = None
     resend_base_url: str = "https://api.resend.com"
     email_from: str = "Pitchlab <no-reply@pitchlab.local>"

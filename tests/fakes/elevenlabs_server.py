@@ -12,16 +12,28 @@ conversation has received that many audio chunks the fake "hears" ``heard`` (a u
 and answers it (an agent_response), as the real service does after speech; once per
 conversation. With ``interrupt_after`` set, the same number of chunks makes it play an
 interruption (as ``__interrupt__`` does): the rep talked over the agent.
+
+Speech-to-text (Scribe): ``POST /v1/speech-to-text`` checks ``xi-api-key`` and the multipart form
+as the service does (``model_id`` a ``scribe_*`` model, exactly one ``file``, the enumerated
+fields), records what arrived in ``uploads`` (fields, filename, content type, size, SHA-256) and
+answers ``stt_words`` (the vendor's ``words[]``, see ``scribe_words``) in ``stt_language``, with
+``audio_duration_secs`` when ``stt_duration`` is set. Each request takes the next behaviour from
+``stt_script`` (default "valid"): a status as a string ("401", "422", "429", "503", ...) answers
+that status with the vendor's error body, "malformed" answers JSON that is no transcription, and
+"hang" answers nothing until ``released`` is set (the test's teardown).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -43,10 +55,17 @@ class FakeElevenLabs:
     interrupt_after: int | None = None
     heard: str = "Hello, I am calling about your renewal."
     audio_chunks: int = 0
+    stt_words: list[dict] = field(default_factory=list)
+    stt_language: str = "eng"
+    stt_duration: float | None = None
+    stt_script: list[str] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
     _event_id: int = 0
 
     def app(self) -> Starlette:
         return Starlette(routes=[
+            Route("/v1/speech-to-text", self._speech_to_text, methods=["POST"]),
             Route("/v1/convai/conversation/get-signed-url", self._signed_url),
             WebSocketRoute("/v1/convai/conversation", self._conversation),
         ])
@@ -161,3 +180,113 @@ class FakeElevenLabs:
                 "original_agent_response": "Let me tell you all about our long history of",
                 "corrected_agent_response": "Let me tell you", "event_id": cut}})
         await self._audio(ws, "ZnJlc2g=", self._next_id())
+
+    async def _speech_to_text(self, request: Request) -> JSONResponse:
+        key = request.headers.get("xi-api-key", "")
+        self.keys_seen.append(key)
+        if key != self.api_key:
+            # The worst a vendor may say: a message quoting the key it was given.
+            return _scribe_error(401, "invalid_api_key", f"Invalid API key: {key}")
+        upload = await received_upload(request)
+        if (invalid := _invalid_scribe_form(upload)) is not None:
+            return invalid
+        self.uploads.append(upload)
+        behaviour = self.stt_script.pop(0) if self.stt_script else "valid"
+        if behaviour == "hang":
+            await self.released.wait()
+            return _scribe_error(503, "system_busy", "The test is over.")
+        if behaviour == "malformed":
+            return JSONResponse({"language_code": "eng", "words": "not a list"})
+        if behaviour.isdigit():
+            return _scribed_status(int(behaviour), key)
+        return JSONResponse(self._transcription())
+
+    def _transcription(self) -> dict:
+        answer = {"language_code": self.stt_language, "language_probability": 0.97,
+                  "text": "".join(word["text"] for word in self.stt_words),
+                  "words": self.stt_words, "transcription_id": uuid.uuid4().hex}
+        if self.stt_duration is not None:
+            answer["audio_duration_secs"] = self.stt_duration
+        return answer
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart request as a fake vendor received it: its text fields and its one file."""
+
+    fields: dict[str, str]
+    files: int
+    filename: str | None = None
+    content_type: str | None = None
+    size: int = 0
+    sha256: str = ""
+
+
+async def received_upload(request: Request) -> Upload:
+    """Read a multipart body as the vendors do, the file in chunks (Starlette spools it to disk
+    past 1 MiB), counting and hashing it."""
+    async with request.form() as form:
+        fields = {name: value for name, value in form.multi_items() if isinstance(value, str)}
+        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if len(files) != 1 or files[0].filename is None:
+            return Upload(fields=fields, files=len(files))
+        digest, size = hashlib.sha256(), 0
+        while chunk := await files[0].read(64 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+        return Upload(fields=fields, files=1, filename=files[0].filename,
+                      content_type=files[0].content_type, size=size, sha256=digest.hexdigest())
+
+
+_SCRIBE_CHOICES = {"diarize": ("true", "false"), "tag_audio_events": ("true", "false"),
+                   "timestamps_granularity": ("none", "word", "character")}
+
+
+def _invalid_scribe_form(upload: Upload) -> JSONResponse | None:
+    """The validation error the service answers (FastAPI's 422 shape), or None."""
+    problems = []
+    if upload.files != 1:
+        problems.append((["body", "file"], "Exactly one of file or source_url must be given"))
+    if not upload.fields.get("model_id", "").startswith("scribe_"):
+        problems.append((["body", "model_id"], "Unsupported model_id"))
+    for name, choices in _SCRIBE_CHOICES.items():
+        if name in upload.fields and upload.fields[name] not in choices:
+            problems.append((["body", name], f"Input should be one of {choices}"))
+    if not problems:
+        return None
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}
+                                    for loc, msg in problems]}, status_code=422)
+
+
+_SCRIBE_STATUSES = {400: "invalid_request", 401: "quota_exceeded", 403: "missing_permissions",
+                    408: "request_timeout", 409: "conflict", 413: "file_too_large",
+                    429: "too_many_concurrent_requests", 500: "internal_error",
+                    503: "system_busy"}
+
+
+def _scribed_status(status: int, key: str) -> JSONResponse:
+    if status == 422:
+        return JSONResponse({"detail": [{"loc": ["body", "file"], "msg": "Could not decode the "
+                                         f"audio sent with key {key}", "type": "value_error"}]},
+                            status_code=422)
+    code = _SCRIBE_STATUSES.get(status, "error")
+    return _scribe_error(status, code, f"Scripted {code} for the request with key {key}")
+
+
+def _scribe_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"detail": {"status": code, "message": message}}, status_code=status)
+
+
+def scribe_words(spoken: Sequence[tuple[str, str, float, float]]) -> list[dict]:
+    """Scribe's ``words[]`` for ``(speaker_id, word, start, end)`` tuples: each word, with a
+    spacing item between two words (the speaker's who spoke before it, as the service labels
+    it, spanning the pause)."""
+    words: list[dict] = []
+    for speaker, text, start, end in spoken:
+        if words:
+            before = words[-1]
+            words.append({"text": " ", "start": before["end"], "end": start, "type": "spacing",
+                          "speaker_id": before["speaker_id"], "logprob": 0.0})
+        words.append({"text": text, "start": start, "end": end, "type": "word",
+                      "speaker_id": speaker, "logprob": -0.05})
+    return words

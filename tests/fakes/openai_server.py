@@ -16,6 +16,14 @@ The answer's moments are ``moments`` when a test sets them, else one strength qu
 rep turn (by its index in the prompt). ``refuse_json_schema`` makes it a server without strict
 structured output, as llama.cpp and vLLM builds are: a ``json_schema`` response_format gets a 400
 naming it, ``{"type": "json_object"}`` is answered.
+
+Transcription: ``POST /v1/audio/transcriptions`` (bearer key) checks the multipart form as the
+service does (one ``file``, a ``model``; the diarizing model wants ``chunking_strategy`` and takes
+no ``prompt``; ``diarized_json`` only from that model; a body over 25 MiB is a 413), records what
+arrived in ``uploads`` and answers ``segments`` (see ``diarized_segments``) as ``diarized_json``,
+or ``{"text"}`` for the other formats. Each request takes the next behaviour from
+``transcription_script`` (default "valid"): a status as a string ("401", "429", ...), "malformed",
+or "hang" (until ``released``).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -32,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.elevenlabs_server import Upload, received_upload
 from tests.fakes.http_server import serve_asgi
 
 SKILLS = ("discovery", "objection_handling", "rapport", "value_articulation", "closing")
@@ -49,9 +58,47 @@ class FakeOpenAI:
     request_received: asyncio.Event = field(default_factory=asyncio.Event)
     refuse_json_schema: bool = False
     moments: list[dict] | None = None
+    segments: list[dict] = field(default_factory=list)
+    transcription_script: list[str] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        return Starlette(routes=[
+            Route("/v1/chat/completions", self._complete, methods=["POST"]),
+            Route("/v1/audio/transcriptions", self._transcribe, methods=["POST"]),
+        ])
+
+    async def _transcribe(self, request: Request) -> JSONResponse:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")
+        self.keys_seen.append(key)
+        if key != self.api_key:
+            # OpenAI quotes the key it was given (masked there; here in full, the worst case).
+            return _error(401, "invalid_api_key", f"Incorrect API key provided: {key}.")
+        if int(request.headers.get("content-length", "0")) > MAX_TRANSCRIPTION_BYTES:
+            return _error(413, "request_too_large", "Maximum content size limit (26214400) "
+                          "exceeded.")
+        upload = await received_upload(request)
+        if (problem := _invalid_transcription_form(upload)) is not None:
+            return _error(400, "invalid_value", problem)
+        self.uploads.append(upload)
+        behaviour = self.transcription_script.pop(0) if self.transcription_script else "valid"
+        if behaviour == "hang":
+            await self.released.wait()
+            return _error(503, "released", "The test is over.")
+        if behaviour == "malformed":
+            return JSONResponse({"task": "transcribe", "segments": [{"speaker": "A"}]})
+        if behaviour.isdigit():
+            return _error(int(behaviour), "scripted", f"Scripted failure for key {key}.")
+        return JSONResponse(self._transcription(upload.fields.get("response_format", "json")))
+
+    def _transcription(self, response_format: str) -> dict:
+        text = " ".join(segment["text"] for segment in self.segments)
+        if response_format != "diarized_json":
+            return {"text": text}
+        duration = max((segment["end"] for segment in self.segments), default=0.0)
+        return {"task": "transcribe", "duration": duration, "text": text,
+                "segments": self.segments,
+                "usage": {"type": "duration", "seconds": int(duration) + 1}}
 
     async def _complete(self, request: Request) -> JSONResponse:
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -111,6 +158,34 @@ class FakeOpenAI:
                 criterion["id"]: {"score": 3, "status": "scored", "evidence": [rep[-1], INVENTED]}
                 for criterion in [*call["scorecard_criteria"][:-1], {"id": "not_on_the_card"}]}
         return json.dumps(answer)
+
+
+MAX_TRANSCRIPTION_BYTES = 26_214_400
+DIARIZE = "gpt-4o-transcribe-diarize"
+
+
+def _invalid_transcription_form(upload: Upload) -> str | None:
+    """What the service says of a form it refuses, or None."""
+    fields = upload.fields
+    if upload.files != 1:
+        return "Expected exactly one file."
+    if not fields.get("model"):
+        return "you must provide a model parameter"
+    if fields["model"] == DIARIZE:
+        if "chunking_strategy" not in fields:
+            return "chunking_strategy is required for diarization models"
+        if "prompt" in fields:
+            return "prompt is not supported with diarization models"
+    elif fields.get("response_format") == "diarized_json":
+        return f"response_format 'diarized_json' is not compatible with model '{fields['model']}'"
+    return None
+
+
+def diarized_segments(spoken: Sequence[tuple[str, str, float, float]]) -> list[dict]:
+    """``diarized_json`` segments for ``(speaker, text, start, end)`` tuples."""
+    return [{"id": f"seg_{i:03d}", "type": "transcript.text.segment", "speaker": speaker,
+             "text": f" {text}", "start": start, "end": end}
+            for i, (speaker, text, start, end) in enumerate(spoken)]
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:

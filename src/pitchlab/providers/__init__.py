@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import SecretStr
+
 from pitchlab.config import Settings
 from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
 from pitchlab.providers.payments import BillingGateway, BillingOff, StripeBillingGateway
 from pitchlab.providers.scheduling import CalendlyScheduler, DemoScheduler, SchedulingOff
+from pitchlab.providers.transcription import (
+    ElevenLabsTranscriber,
+    OpenAITranscriber,
+    Transcriber,
+)
 from pitchlab.providers.voice import OfflineVoiceProvider, VoiceProvider
 from pitchlab.security.vault import Vault
 
@@ -72,3 +79,23 @@ def build_voice_provider(settings: Settings, vault: Vault) -> VoiceProvider:
     key = settings.elevenlabs_api_key.get_secret_value() if settings.elevenlabs_api_key else None
     return ElevenLabsVoiceProvider(base_url=settings.elevenlabs_base_url, platform_key=key,
                                    agent_id=settings.elevenlabs_agent_id, vault=vault)
+
+
+def build_transcriber(settings: Settings, vault: Vault) -> Transcriber | None:  # noqa: ARG001
+    """ElevenLabs when its platform key is set (word timings, and no 25 MB cap), else OpenAI when
+    its key is, else None (audio uploads are then refused as not configured). Only the platform
+    keys: a transcription is a job with no user to hand, so a user's own key (the vault) is not
+    consulted; ``vault`` keeps the builders' one signature."""
+    if key := _platform_key(settings.elevenlabs_api_key):
+        return ElevenLabsTranscriber(base_url=settings.elevenlabs_base_url, api_key=key,
+                                     model=settings.elevenlabs_stt_model,
+                                     timeout_seconds=settings.transcription_timeout_seconds)
+    if key := _platform_key(settings.openai_api_key):
+        return OpenAITranscriber(api_key=key, base_url=settings.openai_base_url,
+                                 model=settings.openai_transcription_model,
+                                 timeout_seconds=settings.transcription_timeout_seconds)
+    return None
+
+
+def _platform_key(secret: SecretStr | None) -> str | None:
+    return (secret.get_secret_value().strip() or None) if secret is not None else None
