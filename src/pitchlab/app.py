@@ -48,6 +48,7 @@ from pitchlab.practice.live import LiveStreams
 from pitchlab.practice.router import router as practice_router
 from pitchlab.practice.stream import router as stream_router
 from pitchlab.providers import Providers, build_providers
+from pitchlab.recordings.router import router as recordings_router
 from pitchlab.scenarios.router import router as scenarios_router
 from pitchlab.scorecards.router import router as scorecards_router
 from pitchlab.security.ratelimit import RateLimiter
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, providers: Providers | None = None) -> Fas
     app.include_router(analytics_router)
     app.include_router(assignments_router)
     app.include_router(scenarios_router)
+    app.include_router(recordings_router)
     install_web_app(app)  # the pages (pitchlab.web), outside the OpenAPI document
     install_openapi(app, database_dependency=unit_of_work)
 

@@ -44,6 +44,9 @@ class Plan(BaseModel):
     price_cents: int = Field(ge=0)
     currency: Currency = "usd"
     interval: Literal["month", "year"] = "month"
+    # Real calls uploaded for feedback (pitchlab.recordings): minutes of audio per calendar month,
+    # apart from the practice minutes.
+    recording_minutes_per_month: int = Field(default=300, ge=0)
     stripe_price_id: str | None = None
 
 
@@ -60,9 +63,12 @@ class TopUpPack(BaseModel):
 
 
 DEFAULT_PLANS = (
-    Plan(id="starter", name="Starter", minutes_per_period=300, price_cents=4900),
-    Plan(id="team", name="Team", minutes_per_period=1500, price_cents=19900),
-    Plan(id="scale", name="Scale", minutes_per_period=6000, price_cents=69900),
+    Plan(id="starter", name="Starter", minutes_per_period=300, price_cents=4900,
+         recording_minutes_per_month=300),
+    Plan(id="team", name="Team", minutes_per_period=1500, price_cents=19900,
+         recording_minutes_per_month=1200),
+    Plan(id="scale", name="Scale", minutes_per_period=6000, price_cents=69900,
+         recording_minutes_per_month=4800),
 )
 DEFAULT_TOP_UP_PACKS = (
     TopUpPack(id="minutes-100", minutes=100, price_cents=1900),
@@ -115,6 +121,17 @@ class Settings(BaseSettings):
     # The limit for file uploads (multipart endpoints), instead of max_body_bytes: 200 MiB.
     max_upload_bytes: int = Field(default=209_715_200, ge=1)
 
+    # --- uploaded files (recordings) --------------------------------------------------------
+    # A local folder (default: data_dir/recordings), or an S3-compatible bucket when s3_bucket
+    # is set (s3_endpoint_url for MinIO, R2, B2...; unset: AWS).
+    recordings_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = "recordings"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
     # --- secrets that development generates and keeps in data_dir -----------------------------
     jwt_secret: SecretStr | None = None
     encryption_keys: SecretStr | None = None
@@ -142,6 +159,8 @@ class Settings(BaseSettings):
     # --- product rules --------------------------------------------------------------------
     trial_days: int = Field(default=14, ge=0)
     trial_minutes: int = Field(default=60, ge=0)
+    # Minutes of real calls a company on its trial may upload per calendar month.
+    trial_recording_minutes: int = Field(default=60, ge=0)
     # Transcripts and feedback older than this are deleted (a company may set its own number);
     # the calls' billing facts stay.
     retention_days: int = Field(default=365, ge=1, le=3650)

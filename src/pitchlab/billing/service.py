@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab import cache as app_cache
 from pitchlab import metrics as app_metrics
-from pitchlab.billing import notices, repository
+from pitchlab.billing import catalogue, notices, repository
 from pitchlab.billing.errors import CapAboveCompanyTotal, QuotaExhausted, SubscriptionInactive
 from pitchlab.billing.events import MinutesRunningOut
 from pitchlab.companies import service as companies
+from pitchlab.config import Settings
 from pitchlab.db import Database, system_context
 from pitchlab.kit.events import publish
 from pitchlab.models import UsageRecord
@@ -63,6 +64,20 @@ async def practising_subscription(session: AsyncSession, company_id: UUID) -> bo
     found = await repository.has_subscription_in(session, company_id, PRACTISING_STATUSES)
     await app_cache.of(session).set(key, "1" if found else "0")
     return found
+
+
+async def recording_minutes_per_month(session: AsyncSession, settings: Settings,
+                                      company_id: UUID, now: datetime) -> int:
+    """The minutes of real calls (recordings) the company may upload this calendar month: its
+    plan's while it subscribes, the trial's during its trial, else none."""
+    subscription = await repository.latest_subscription(session, company_id, PRACTISING_STATUSES)
+    if subscription is not None:
+        plan = catalogue.plan_by_id(settings, subscription.plan_id)
+        if plan is not None:
+            return plan.recording_minutes_per_month
+    if await companies.trial_running(session, company_id, now):
+        return settings.trial_recording_minutes
+    return 0
 
 
 async def charge_minute(session: AsyncSession, session_id: UUID, minute: int) -> bool:

@@ -38,8 +38,12 @@ router = APIRouter(tags=["feedback"])
 )
 async def get_feedback(
     session_id: UUID, principal: CurrentPrincipal, session: DbSession
-) -> FeedbackOut | JSONResponse:
-    view = await service.feedback_for(session, principal, session_id)
+) -> JSONResponse:
+    return feedback_answer(await service.feedback_for(session, principal, session_id))
+
+
+def feedback_answer(view: service.FeedbackView) -> JSONResponse:
+    """A call's feedback as the endpoint answers it (a recording's too)."""
     if view.status == FeedbackStatus.PENDING:
         return JSONResponse({"status": FeedbackStatus.PENDING.value}, status_code=202)
     report = FeedbackOut(

@@ -83,7 +83,11 @@ class FeedbackMetricsOut(_Open):
     version: int
     scored_by: str | None = Field(default=None, description='"local" or the model\'s name.')
     rubric_version: str | None = None
-    mode: str | None = Field(default=None, description='"voice" or "text".')
+    mode: str | None = Field(default=None, description='"voice" or "text" for a practice call; '
+                             'null for a recording (its times were measured).')
+    source: str | None = Field(default=None, description='"practice" (a role-play) or '
+                               '"recording" (an uploaded real call); absent in reports made '
+                               'before recordings.')
     call_type: str | None = Field(
         default=None, description="The scenario's call type (cold_call, discovery, demo, "
         "objection_handling, closing): it picks the reference bands.")

@@ -42,12 +42,14 @@ class ScorecardUsed:
 
 
 def report_body(metrics: Metrics, scoring: Scoring, *, ai_withdrawn: bool = False,
-                scorecard: ScorecardUsed | None = None) -> dict[str, Any]:
+                scorecard: ScorecardUsed | None = None, source: str = "practice",
+                ) -> dict[str, Any]:
     """The feedback report: ``metrics`` with who scored it and what they said. ``ai_withdrawn``:
     the rep withdrew the ai_analysis consent, which is why it was scored locally. ``scorecard``:
     the version the criteria were scored on; the report copies its name and each criterion's
-    name and weight, so it reads the same after the scorecard changes (null: none)."""
-    body: dict[str, Any] = {**metrics, "scored_by": scoring.scored_by,
+    name and weight, so it reads the same after the scorecard changes (null: none). ``source``:
+    "practice" (a role-play) or "recording" (a real call uploaded)."""
+    body: dict[str, Any] = {**metrics, "source": source, "scored_by": scoring.scored_by,
                             "rubric_version": scoring.rubric_version, **scoring.result,
                             "scorecard": None}
     if scorecard is not None and scoring.criteria is not None:

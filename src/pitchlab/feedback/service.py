@@ -61,7 +61,9 @@ async def generate(
             session, call.user_id, ConsentKind.AI_ANALYSIS
         )
         scorecard = await _scorecard_of(session, call)
-    metrics = compute_metrics(call.turns, call.duration_seconds, mode=call.mode,
+    # a real call's turn times were measured (mode None), a practice call's partly estimated
+    metrics = compute_metrics(call.turns, call.duration_seconds,
+                              mode=None if call.is_real_call else call.mode,
                               call_type=call.call_type)
     # outside any transaction: it may be slow
     scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(
@@ -70,7 +72,8 @@ async def generate(
         await alerts.provider_failed(database, settings, "openai")
     body = report_body(metrics, scoring, ai_withdrawn=ai_withdrawn, scorecard=None if scorecard
                        is None else ScorecardUsed(str(scorecard.id), scorecard.name,
-                                                  scorecard.version, scorecard.methodology.value))
+                                                  scorecard.version, scorecard.methodology.value),
+                       source="recording" if call.is_real_call else "practice")
     async with database.transaction(system_context("feedback")) as session:
         await repository.save_feedback(
             session, session_id=session_id, company_id=call.company_id, metrics=body,

@@ -49,6 +49,14 @@ from pitchlab.practice.errors import (
     SessionNotInProgress,
     UnknownScenario,
 )
+from pitchlab.recordings.errors import (
+    AllowanceExhausted,
+    BadUpload,
+    NotAwaitingSpeaker,
+    TranscriptionNotConfigured,
+    UnknownSpeaker,
+    UnsupportedMediaType,
+)
 from pitchlab.scenarios.errors import BuiltInScenarioReadOnly, ScenarioArchived, UnknownScorecard
 from pitchlab.scorecards.errors import UnknownCriterion
 from pitchlab.users.errors import InvalidCurrentPassword, InvalidPassword
@@ -108,6 +116,13 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     BuiltInScenarioReadOnly: 409,
     ScenarioArchived: 409,
     UnknownScorecard: 422,
+    # --- recordings --- (RecordingNotFound is a NotFound; CompanyMembersOnly a Forbidden)
+    UnsupportedMediaType: 415,
+    BadUpload: 422,
+    TranscriptionNotConfigured: 503,
+    AllowanceExhausted: 402,
+    NotAwaitingSpeaker: 422,
+    UnknownSpeaker: 422,
     # --- webhooks ---
     # 400 for every refusal, so the provider retries the delivery once the cause is fixed.
     WebhookNotConfigured: 400,

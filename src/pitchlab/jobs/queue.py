@@ -56,6 +56,7 @@ JOB_MODULES = (
     "pitchlab.demo.jobs",
     "pitchlab.jobs.maintenance",
     "pitchlab.alerts.jobs",
+    "pitchlab.recordings.jobs",
 )
 
 

@@ -214,6 +214,8 @@ class AuditAction(Choice):
     SCENARIO_ARCHIVED = "scenario.archived"
     ASSIGNMENT_CREATED = "assignment.created"
     ASSIGNMENT_WITHDRAWN = "assignment.withdrawn"
+    RECORDING_UPLOADED = "recording.uploaded"
+    RECORDING_DELETED = "recording.deleted"
 
 
 class Methodology(Choice):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pitchlab.models import Consent, PracticeSession, StreamTicket, Transcript
 from pitchlab.models.values import FeedbackStatus, SessionMode, SessionStatus, Turn
+from pitchlab.scenarios.library import REAL_CALL
 
 _LIVE = PracticeSession.status == SessionStatus.IN_PROGRESS
 
@@ -32,6 +33,29 @@ async def add_session(
     session.add(row)
     await session.flush()
     return row
+
+
+async def add_real_call(
+    session: AsyncSession, *, user_id: UUID, company_id: UUID, language: str | None,
+    started_at: datetime, ended_at: datetime, turns: list[Turn], text: str,
+) -> PracticeSession:
+    """Insert a call that already happened (an uploaded recording): completed, never billed in
+    practice minutes, its transcript whole, its feedback pending."""
+    row = PracticeSession(user_id=user_id, company_id=company_id, scenario_id=REAL_CALL,
+                          mode=SessionMode.RECORDING, status=SessionStatus.COMPLETED,
+                          started_at=started_at, ended_at=ended_at, last_activity_at=ended_at,
+                          feedback_status=FeedbackStatus.PENDING, language=language)
+    session.add(row)
+    await session.flush()
+    session.add(Transcript(session_id=row.id, company_id=company_id, transcript_text=text,
+                           turns=turns))
+    await session.flush()
+    return row
+
+
+async def delete_real_call(session: AsyncSession, session_id: UUID) -> None:
+    await session.execute(sa_delete(PracticeSession).where(
+        PracticeSession.id == session_id, PracticeSession.mode == SessionMode.RECORDING))
 
 
 async def add_transcript(session: AsyncSession, row: PracticeSession) -> None:

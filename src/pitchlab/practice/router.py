@@ -16,7 +16,7 @@ from pitchlab.config import Settings
 from pitchlab.deps import AppSettings, DbSession, context_of
 from pitchlab.http.errors import error_responses
 from pitchlab.kit.errors import EmailNotVerified, InvalidCursor
-from pitchlab.models import PracticeSession
+from pitchlab.models import PracticeSession, Transcript
 from pitchlab.practice import service, turns
 from pitchlab.practice.errors import (
     ConsentRequired,
@@ -165,6 +165,11 @@ async def transcript(
     session_id: UUID, principal: CurrentPrincipal, session: DbSession
 ) -> TranscriptOut:
     row, stored = await service.visible_transcript(session, principal, session_id)
+    return transcript_out(row, stored)
+
+
+def transcript_out(row: PracticeSession, stored: Transcript) -> TranscriptOut:
+    """A call's transcript as the endpoint answers it (a recording's too)."""
     return TranscriptOut(
         # rendered from the turns on every read, so that text stored before the rendering
         # stopped line breaks from forging speakers is shown safely too

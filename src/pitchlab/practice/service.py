@@ -339,6 +339,33 @@ async def end_session(
     return row
 
 
+async def record_real_call(
+    session: AsyncSession, *, user_id: UUID, company_id: UUID, language: str | None,
+    started_at: datetime, duration_seconds: float, call_turns: list[Turn],
+) -> UUID:
+    """A call that already happened (an uploaded recording) as a completed call: listed in
+    history, scored by the feedback worker (``SessionCompleted``), never billed in practice
+    minutes. Its id."""
+    ended_at = started_at + timedelta(seconds=duration_seconds)
+    row = await repository.add_real_call(
+        session, user_id=user_id, company_id=company_id, language=language,
+        started_at=started_at, ended_at=ended_at, turns=call_turns,
+        text=turns.render_text(call_turns))
+    await publish(session, _completed(row, ended_at))
+    return row.id
+
+
+async def feedback_status_of(session: AsyncSession, session_id: UUID) -> FeedbackStatus | None:
+    row = await repository.find_session(session, session_id, user_id=None)
+    return row.feedback_status if row is not None else None
+
+
+async def delete_real_call(session: AsyncSession, session_id: UUID) -> None:
+    """An uploaded recording's call, with its transcript and feedback (a deleted recording);
+    a practice call is never deleted this way (its minutes are the billing record)."""
+    await repository.delete_real_call(session, session_id)
+
+
 def _completed(row: PracticeSession, ended_at: datetime) -> SessionCompleted:
     return SessionCompleted(session_id=row.id, company_id=row.company_id, user_id=row.user_id,
                             ended_at=ended_at, minutes_billed=row.minutes_billed)
@@ -400,6 +427,12 @@ class EndedCall:
     call_type: str | None  # the scenario's; None once the scenario is retired
     duration_seconds: float | None
     turns: list[Turn]
+    language: str = "en"  # what the call was held in: a recording's, else its scenario's
+
+    @property
+    def is_real_call(self) -> bool:
+        """An uploaded recording: its turns' times were measured, not estimated."""
+        return self.mode == SessionMode.RECORDING
 
 
 async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> EndedCall | None:
@@ -416,6 +449,7 @@ async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> End
         call_type=scenario.call_type if scenario else None,
         duration_seconds=(row.ended_at - row.started_at).total_seconds() if row.ended_at else None,
         turns=list(transcript.turns) if transcript else [],
+        language=row.language or (scenario.language if scenario else None) or "en",
     )
 
 

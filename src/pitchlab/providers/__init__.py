@@ -11,6 +11,7 @@ from pitchlab.providers.email import EmailSender, build_email_sender
 from pitchlab.providers.llm import OpenAISkillScorer, SkillScorer
 from pitchlab.providers.payments import BillingGateway, BillingOff, StripeBillingGateway
 from pitchlab.providers.scheduling import CalendlyScheduler, DemoScheduler, SchedulingOff
+from pitchlab.providers.storage import FileStore, build_file_store
 from pitchlab.providers.transcription import (
     ElevenLabsTranscriber,
     OpenAITranscriber,
@@ -26,6 +27,10 @@ class Providers:
     voice: VoiceProvider
     scorer: SkillScorer
     billing: BillingGateway
+    # Uploaded recordings: where their files live, and who transcribes audio (None: nobody,
+    # so audio uploads are refused and meeting transcripts still work).
+    files: FileStore
+    transcriber: Transcriber | None
     # A default, so that tests building Providers by hand for other domains need not name it.
     scheduling: DemoScheduler = field(default_factory=SchedulingOff)
 
@@ -38,7 +43,9 @@ def build_providers(settings: Settings, vault: Vault) -> Providers:
                      voice=build_voice_provider(settings, vault),
                      scorer=build_scorer(settings, vault),
                      billing=build_billing_gateway(settings),
-                     scheduling=build_scheduler(settings))
+                     scheduling=build_scheduler(settings),
+                     files=build_file_store(settings),
+                     transcriber=build_transcriber(settings, vault))
 
 
 def build_scheduler(settings: Settings) -> DemoScheduler:

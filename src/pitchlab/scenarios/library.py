@@ -159,5 +159,9 @@ _BY_ID = {scenario.id: scenario for scenario in SCENARIOS}
 DEFAULT_SCENARIO_ID = "discovery-busy-vp"
 
 
+# The "scenario" of a call that really happened (an uploaded recording): no prospect played it.
+REAL_CALL = "real-call"
+
+
 def get_scenario(scenario_id: str) -> Scenario | None:
     return _BY_ID.get(scenario_id)

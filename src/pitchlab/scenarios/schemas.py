@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, Field
 
 from pitchlab.http.validation import NO_NUL_PATTERN, NOT_BLANK_PATTERN, JsonUUID, RequestBody
-from pitchlab.scenarios.library import Scenario
+from pitchlab.scenarios.library import REAL_CALL, Scenario
 
 CallType = Literal["cold_call", "discovery", "demo", "objection_handling", "closing"]
 Difficulty = Literal["easy", "medium", "hard"]
@@ -111,6 +111,13 @@ class ScenarioOut(BaseModel):
             persona={"name": p.name, "title": p.title, "company": p.company,
                      "personality": p.personality, "win_condition": p.win_condition},
         )
+
+    @classmethod
+    def real_call(cls) -> ScenarioOut:
+        """An uploaded recording's call: a real conversation, no role-play."""
+        return cls(id=REAL_CALL, name="Real call", description="An uploaded recording or "
+                   "meeting transcript of a real conversation (GET /api/recordings).",
+                   difficulty="real", built_in=True, persona={})
 
     @classmethod
     def retired(cls, scenario_id: str) -> ScenarioOut:

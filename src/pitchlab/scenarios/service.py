@@ -25,7 +25,7 @@ from pitchlab.scenarios.errors import (
     ScenarioNotFound,
     UnknownScorecard,
 )
-from pitchlab.scenarios.library import SCENARIOS, Scenario, get_scenario
+from pitchlab.scenarios.library import REAL_CALL, SCENARIOS, Scenario, get_scenario
 from pitchlab.scenarios.schemas import (
     PersonaIn,
     PersonaOut,
@@ -143,7 +143,10 @@ async def describe_all(session: AsyncSession, company_id: UUID, scenario_ids: It
     described = {}
     for sid in wanted:
         scenario = get_scenario(sid) or found.get(sid)
-        described[sid] = ScenarioOut.of(scenario) if scenario else ScenarioOut.retired(sid)
+        if sid == REAL_CALL:
+            described[sid] = ScenarioOut.real_call()
+        else:
+            described[sid] = ScenarioOut.of(scenario) if scenario else ScenarioOut.retired(sid)
     return described
 
 
