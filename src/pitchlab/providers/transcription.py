@@ -32,8 +32,11 @@ from pitchlab.metrics import provider_call
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
-# OpenAI refuses a request body over 25 MiB; sending one would only waste the upload.
+# OpenAI refuses a request body over 25 MiB ("Maximum content size limit (26214400) exceeded"),
+# counting the form around the file too: a file that leaves no room for it is refused here, before
+# the upload is wasted.
 OPENAI_MAX_BYTES = 26_214_400
+OPENAI_MAX_FILE_BYTES = OPENAI_MAX_BYTES - 16 * 1024
 # Scribe names languages in ISO-639-3; the analytics know these four.
 _ISO_639_3_TO_1 = {"eng": "en", "spa": "es", "deu": "de", "fra": "fr"}
 # A vendor's error code is shown only when it looks like one ("quota_exceeded"), never free text.
@@ -234,7 +237,7 @@ class OpenAITranscriber:
 
     async def transcribe(self, path: Path, *, media_type: str, filename: str,
                          language: str | None) -> Transcription:
-        if (await asyncio.to_thread(path.stat)).st_size > OPENAI_MAX_BYTES:
+        if (await asyncio.to_thread(path.stat)).st_size > OPENAI_MAX_FILE_BYTES:
             raise TranscriptionFailed("the recording is over OpenAI's 25 MB limit")
         async with provider_call("openai"):
             content = await self._post(path, (filename, media_type), language)
