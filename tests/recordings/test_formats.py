@@ -31,6 +31,12 @@ def kind_of(head: bytes) -> tuple[str, str, str] | None:
     return None if found is None else (found.kind, found.media_type, found.extension)
 
 
+def refusal(text: str | bytes, media_type: str = VTT) -> str:
+    with pytest.raises(InvalidTranscript) as raised:
+        parse_transcript(text, media_type)
+    return str(raised.value)
+
+
 # --- sniffing: tiny synthetic headers of every format ------------------------------------------
 
 
@@ -245,12 +251,6 @@ def test_bracketed_names_and_broadcast_markers_in_srt() -> None:
 
 
 # --- refusals, each saying what and where ------------------------------------------------------
-
-
-def refusal(text: str | bytes, media_type: str = VTT) -> str:
-    with pytest.raises(InvalidTranscript) as raised:
-        parse_transcript(text, media_type)
-    return str(raised.value)
 
 
 @pytest.mark.parametrize("text", [b"", BOM, "\n \r\n\t\n"])
