@@ -31,6 +31,12 @@ def kind_of(head: bytes) -> tuple[str, str, str] | None:
     return None if found is None else (found.kind, found.media_type, found.extension)
 
 
+def refusal(text: str | bytes, media_type: str = VTT) -> str:
+    with pytest.raises(InvalidTranscript) as raised:
+        parse_transcript(text, media_type)
+    return str(raised.value)
+
+
 # --- sniffing: tiny synthetic headers of every format ------------------------------------------
 
 
@@ -108,11 +114,13 @@ def test_srt_is_recognised_by_an_index_then_a_timing_line(head: bytes) -> None:
     pytest.param(b"\xff\xfd\x90\x64", id="mpeg layer II, not mp3"),
     pytest.param(b"\xff\xfb\xf0\x64", id="mpeg frame, bad bitrate"),
     pytest.param(b"\xff\xfb\x9c\x64", id="mpeg frame, reserved sample rate"),
+    pytest.param(b"\xff\xfb\x90\x66", id="mpeg frame, reserved emphasis"),
     pytest.param(b"ID3\x04\x00\x00\x00\x00\x8f\x76", id="id3, size not syncsafe"),
     pytest.param(b"WEBVTTX\n", id="webvtt prefix of another word"),
     pytest.param(b"\xff\xfeW\x00E\x00B\x00V\x00T\x00T\x00", id="utf-16 webvtt"),
     pytest.param(b"1\nhello\n", id="srt without a timing line"),
     pytest.param(b"one\n00:00:01,000 --> 00:00:04,000\n", id="srt without an index"),
+    pytest.param(b"1\n00:00:01,000 --> 00:00:04,000\n\x00\x00\x01", id="srt-like, then binary"),
 ])
 def test_anything_else_is_not_accepted(head: bytes) -> None:
     assert sniff(head) is None
@@ -208,6 +216,24 @@ def test_turns_are_sorted_by_start_time() -> None:
     assert [cue.speaker for cue in parse_transcript(text, VTT)] == ["A", "B"]
 
 
+def test_a_turn_ends_where_its_latest_cue_ends() -> None:
+    # Split cues can overlap: the second starts later but ends sooner than the first.
+    text = ("WEBVTT\n\n00:00:01.000 --> 00:00:10.000\nA: a long point\n\n"
+            "00:00:02.000 --> 00:00:05.000\nA: and an aside\n")
+    assert parse_transcript(text, VTT) == [Cue("A", "a long point and an aside", 1.0, 10.0)]
+
+
+def test_a_cue_may_last_no_time_at_all() -> None:
+    text = "1\n00:00:03,000 --> 00:00:03,000\nA: hm\n"
+    assert parse_transcript(text, SRT) == [Cue("A", "hm", 3.0, 3.0)]
+
+
+def test_old_mac_line_endings_and_line_numbers_past_unicode_separators() -> None:
+    text = "1\r00:00:01,000 --> 00:00:02,000\rA: one\u2028two\r\r2\r00:00:03,000 --> 3\r"
+    assert refusal(text, SRT).startswith("line 6: the timestamps are malformed")
+    assert parse_transcript(text.split("\r\r")[0], SRT) == [Cue("A", "one two", 1.0, 2.0)]
+
+
 def test_cues_before_the_first_named_one_are_the_unknown_speakers() -> None:
     text = ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello?\n\n"
             "00:00:03.000 --> 00:00:04.000\nJo: Hi, I'm Jo.\n\n"
@@ -225,12 +251,6 @@ def test_bracketed_names_and_broadcast_markers_in_srt() -> None:
 
 
 # --- refusals, each saying what and where ------------------------------------------------------
-
-
-def refusal(text: str | bytes, media_type: str = VTT) -> str:
-    with pytest.raises(InvalidTranscript) as raised:
-        parse_transcript(text, media_type)
-    return str(raised.value)
 
 
 @pytest.mark.parametrize("text", [b"", BOM, "\n \r\n\t\n"])
