@@ -89,7 +89,7 @@ async def list_recordings(
 
 
 @router.get(PATH + "/{recording_id:uuid}", response_model=RecordingOut,
-            summary="One recording", responses=error_responses(401, RecordingNotFound, 422))
+            summary="One recording", responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
 async def get_recording(recording_id: UUID, principal: CurrentPrincipal,
                         session: DbSession) -> RecordingOut:
     return await service.get_recording(session, principal, recording_id)
@@ -97,7 +97,7 @@ async def get_recording(recording_id: UUID, principal: CurrentPrincipal,
 
 @router.post(PATH + "/{recording_id:uuid}/speaker", response_model=RecordingOut,
              summary="Say which speaker is the rep; scoring starts",
-             responses=error_responses(401, RecordingNotFound, NotAwaitingSpeaker,
+             responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, NotAwaitingSpeaker,
                                        UnknownSpeaker, 422))
 async def choose_speaker(recording_id: UUID, body: SpeakerChoice, principal: CurrentPrincipal,
                          session: DbSession) -> RecordingOut:
@@ -106,7 +106,7 @@ async def choose_speaker(recording_id: UUID, body: SpeakerChoice, principal: Cur
 
 @router.get(PATH + "/{recording_id:uuid}/transcript", response_model=TranscriptOut,
             summary="The recording's call, turn by turn (the rep versus everyone else)",
-            responses=error_responses(401, RecordingNotFound, 422))
+            responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
 async def transcript(recording_id: UUID, principal: CurrentPrincipal,
                      session: DbSession) -> TranscriptOut:
     session_id = await service.session_of(session, principal, recording_id)
@@ -116,7 +116,7 @@ async def transcript(recording_id: UUID, principal: CurrentPrincipal,
 
 @router.get(PATH + "/{recording_id:uuid}/feedback",
             summary="The recording's feedback, as a call's (202 while pending)",
-            responses=error_responses(401, RecordingNotFound, 422))
+            responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
 async def recording_feedback(recording_id: UUID, principal: CurrentPrincipal,
                              session: DbSession) -> Response:
     session_id = await service.session_of(session, principal, recording_id)
@@ -125,7 +125,7 @@ async def recording_feedback(recording_id: UUID, principal: CurrentPrincipal,
 
 @router.delete(PATH + "/{recording_id:uuid}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a recording, its file and its call",
-               responses=error_responses(401, RecordingNotFound, 422))
+               responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
 async def delete_recording(recording_id: UUID, principal: CurrentPrincipal, session: DbSession,
                            providers: AppProviders, ip: ClientIp) -> Response:
     await service.delete_recording(session, providers.files, principal, recording_id, ip)
