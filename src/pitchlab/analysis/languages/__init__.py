@@ -90,6 +90,15 @@ def reads_skills(tag: str | None) -> bool:
     return language_of(tag) == ENGLISH
 
 
+# what the coaching note names as fillers to replace with a pause
+_FILLER_EXAMPLES = {"en": "'um' or 'like'", "es": "'eh' or 'o sea'", "de": "'äh' or 'halt'",
+                    "fr": "'euh' or 'du coup'"}
+
+
+def filler_examples(tag: str | None) -> str:
+    return _FILLER_EXAMPLES.get(language_of(tag), "filler words")
+
+
 def name_of(tag: str | None) -> str:
     language = language_of(tag)
     return NAMES.get(language, f'"{language}"')
