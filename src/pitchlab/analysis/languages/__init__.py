@@ -54,15 +54,16 @@ class Analysis:
 
 
 @lru_cache(maxsize=1024)  # segment-sized keys, like text.words
-def _words(said: str) -> tuple[str, ...]:
+def words_in_any_language(said: str) -> tuple[str, ...]:
+    """Words of any alphabet: English's [a-z] would cut "día" in two and drop "ß"."""
     return tuple(_WORD.findall(said.lower().replace("\u2019", "'")))
 
 
 def _with_rules(language: str, filler_rules: FillerRules, question_rules: QuestionRules
                 ) -> Analysis:
     reader = QuestionReader(question_rules)
-    return Analysis(language, _words, FillerCounter.of(filler_rules), reader.questions_in,
-                    reader.is_open)
+    return Analysis(language, words_in_any_language, FillerCounter.of(filler_rules),
+                    reader.questions_in, reader.is_open)
 
 
 _ANALYSES = {
@@ -81,7 +82,8 @@ def language_of(tag: str | None) -> str:
 
 def analysis_for(tag: str | None) -> Analysis:
     language = language_of(tag)
-    return _ANALYSES.get(language) or Analysis(language, _words, None, None, None)
+    return _ANALYSES.get(language) or Analysis(language, words_in_any_language, None, None,
+                                               None)
 
 
 def reads_skills(tag: str | None) -> bool:

@@ -86,13 +86,18 @@ def hesitation_test(hesitations: tuple[tuple[str, str], ...]) -> Callable[[str],
     return lambda word: bool(spelled.fullmatch(word))
 
 
-def _phrase_at(s: Speech, i: int, phrases: tuple[str, ...] | list[str]) -> str | None:
-    """The longest of ``phrases`` (space-separated words) that starts at token i."""
-    for phrase in sorted(phrases, key=lambda p: -p.count(" ")):
-        parts = phrase.split()
-        if tuple(s.lower[i:i + len(parts)]) == tuple(parts):
-            return phrase
-    return None
+Phrases = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _longest_first(phrases: list[str] | tuple[str, ...]) -> Phrases:
+    """Each phrase with its words, longest first ("o sea" is tried before a one-word "sea")."""
+    return tuple(sorted(((p, tuple(p.split())) for p in phrases), key=lambda p: -len(p[1])))
+
+
+def _phrase_at(s: Speech, i: int, phrases: Phrases) -> str | None:
+    """The longest of ``phrases`` that starts at token i."""
+    return next((phrase for phrase, parts in phrases
+                 if s.lower[i:i + len(parts)] == parts), None)
 
 
 def _hesitation(s: Speech, i: int) -> Found:
@@ -106,8 +111,10 @@ def _hesitation(s: Speech, i: int) -> Found:
 
 
 def _set_off(rules: FillerRules) -> Rule:
+    phrases = _longest_first(list(rules.set_off))
+
     def rule(s: Speech, i: int) -> Found:
-        phrase = _phrase_at(s, i, list(rules.set_off))
+        phrase = _phrase_at(s, i, phrases)
         if phrase is None:
             return None
         width = len(phrase.split())
@@ -124,8 +131,10 @@ def _set_off(rules: FillerRules) -> Rule:
 
 
 def _always(rules: FillerRules) -> Rule:
+    phrases = _longest_first(rules.always)
+
     def rule(s: Speech, i: int) -> Found:
-        phrase = _phrase_at(s, i, rules.always)
+        phrase = _phrase_at(s, i, phrases)
         if phrase is None:
             return None
         width = len(phrase.split())
