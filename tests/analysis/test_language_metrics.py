@@ -96,3 +96,12 @@ def test_an_english_call_keeps_its_skill_scores():
     report = score_locally(CALL, m)
     assert "not_measured" not in report
     assert any(s["status"] == "scored" for s in report["skill_scores"].values())
+
+
+def test_the_filler_note_names_the_calls_own_fillers():
+    said = " ".join(["Bueno, eh, el plan incluye soporte y formación para todo el equipo."] * 5)
+    turns = call("P: ¿Qué incluye?", f"R: {said}", "P: Vale.")
+    m = compute_metrics(turns, language="es")
+    assert m["filler_words"]["by_word"] == {"bueno": 5, "eh": 5}
+    assert ("16.7 filler words per 100 words; a short pause works better than 'eh' or "
+            "'o sea'.") in score_locally(turns, m)["improvements"]
