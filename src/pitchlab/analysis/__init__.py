@@ -3,6 +3,7 @@ no domain: the feedback domain runs them, the scorers (providers/llm.py) score w
 
 from __future__ import annotations
 
+from pitchlab.analysis.languages import words_in_any_language
 from pitchlab.analysis.lexicon import tokenize
 from pitchlab.analysis.questions import is_question
 from pitchlab.analysis.text import sentences, words
@@ -14,3 +15,4 @@ def clear_caches() -> None:
     words.cache_clear()
     is_question.cache_clear()
     tokenize.cache_clear()
+    words_in_any_language.cache_clear()

@@ -16,20 +16,25 @@ Each skill (FEEDBACK.md, "Skills") is judged by its own module in pitchlab.analy
   (skills/closing.py).
 A skill the call gave no occasion for is ``not_observed`` (no score, no advice). Evidence and
 moments quote the stored turns verbatim. A call in which the rep said nothing has nothing to
-score.
+score. The skills' cues are English phrases: in a call in another language every skill is
+reported as not available (no score, named in ``not_measured``), never as a low score; the
+measured numbers are still commented on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pitchlab.analysis.languages import analysis_for, language_of, name_of, reads_skills
 from pitchlab.analysis.metrics import Metrics
 from pitchlab.analysis.report import SKILLS, Moment, SkillReport, SkillScore, not_observed
 from pitchlab.analysis.skills import closing, discovery, objections, rapport, value
 from pitchlab.analysis.skills.coaching import (
     Findings,
+    band_notes,
     coaching_notes,
     rep_share,
+    share_and_questions,
     summarize,
     verbs,
 )
@@ -44,7 +49,6 @@ from pitchlab.analysis.skills.moments import (
     their_words,
     value_moments,
 )
-from pitchlab.analysis.text import words
 from pitchlab.models.values import Speaker, Turn
 
 RUBRIC_VERSION = "local-2026-11-v3"  # v3: the conversation is read, not keywords (issue 13)
@@ -71,8 +75,31 @@ def nothing_to_score(metrics: Metrics) -> SkillReport:
     }
 
 
-def rep_said_something(turns: Sequence[Turn]) -> bool:
+NOT_AVAILABLE = ("Skill scores are not available for calls in {language}: the local rules "
+                 "read English only.")
+
+
+def rep_said_something(turns: Sequence[Turn], language: str = "en") -> bool:
+    words = analysis_for(language).words
     return any(words(t["text"]) for t in turns if t["speaker"] == Speaker.REP)
+
+
+def skills_not_available(metrics: Metrics, language: str) -> SkillReport:
+    """The report of a call in a language the skill rules cannot read: no skill scored, each
+    named as not measured, and the notes on the numbers that were measured."""
+    good: list[str] = []
+    grow: list[str] = []
+    band_notes(metrics, good, grow)
+    unread = [f"skill_scores.{skill}" for skill in SKILLS]
+    return {
+        "skill_scores": {skill: not_observed() for skill in SKILLS},
+        "moments": [],
+        "summary": " ".join((share_and_questions(metrics),
+                             NOT_AVAILABLE.format(language=name_of(language)))),
+        "strengths": good,
+        "improvements": grow,
+        "not_measured": [*metrics.get("not_measured", ()), *unread],
+    }
 
 
 def read_call(conv: Conversation, *, timed: bool) -> Findings:
@@ -103,9 +130,14 @@ def score_call(conv: Conversation, found: Findings) -> dict[str, SkillScore]:
     return skills
 
 
-def score_locally(turns: Sequence[Turn], metrics: Metrics) -> SkillReport:
-    if not rep_said_something(turns):
+def score_locally(turns: Sequence[Turn], metrics: Metrics, language: str | None = None
+                  ) -> SkillReport:
+    """``language``: the call's BCP 47 tag; None takes the metrics' (English without one)."""
+    language = language_of(language or metrics.get("language"))
+    if not rep_said_something(turns, language):
         return nothing_to_score(metrics)
+    if not reads_skills(language):
+        return skills_not_available(metrics, language)
     conv = Conversation(turns)
     # Timestamps of a practice call are estimated from words: they cannot show an overlap.
     found = read_call(conv, timed=metrics.get("mode") is None)

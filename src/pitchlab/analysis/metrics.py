@@ -12,7 +12,9 @@ lengths are listed in ``estimated``. A typed call was never spoken: it has no pa
 before an answer (0, listed in ``not_measured``), and its other clock-made numbers, exchanges per
 minute included, are estimates. Without a mode the times are taken as measured. Metrics a call
 gives nothing to compute from (a pace without words, a pause before answers never given) are 0
-and listed in ``not_measured`` too.
+and listed in ``not_measured`` too, and so are those the call's ``language`` cannot give
+(pitchlab.analysis.languages: sentiment outside English; fillers and questions in a language
+without rules): never a guess made with English words.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, TypedDict
 
-from pitchlab.analysis import fillers, questions, sentiment
+from pitchlab.analysis import sentiment
 from pitchlab.analysis.bands import Band, CallType, call_type_of, reference_for
-from pitchlab.analysis.text import words
+from pitchlab.analysis.languages import Analysis, analysis_for
 from pitchlab.models.values import Turn
 
 METRICS_VERSION = 2  # 2: call_type, questions_per_10_minutes, reference bands by call type
@@ -69,6 +71,7 @@ class Metrics(TypedDict):
     version: int
     mode: str | None
     call_type: CallType
+    language: str
     duration_seconds: float
     talk_time_seconds: TalkTime
     talk_ratio: float
@@ -146,8 +149,8 @@ def _sentiment(segs: list[Segment]) -> Sentiment:
     }
 
 
-def _word_count(segs: list[Segment], speaker: str) -> int:
-    return sum(len(words(s.text)) for s in segs if s.speaker == speaker)
+def _word_count(segs: list[Segment], speaker: str, lang: Analysis) -> int:
+    return sum(len(lang.words(s.text)) for s in segs if s.speaker == speaker)
 
 
 def _answer_gaps(segs: list[Segment]) -> list[float]:
@@ -156,8 +159,10 @@ def _answer_gaps(segs: list[Segment]) -> list[float]:
             if prev.speaker == "prospect" and cur.speaker == "rep"]
 
 
-def _not_measured(metrics: Metrics, segs: list[Segment], span: float) -> list[str]:
-    """The metrics this call gave nothing to compute from (their value is a 0 by convention)."""
+def _not_measured(metrics: Metrics, segs: list[Segment], span: float,
+                  lang: Analysis) -> list[str]:
+    """The metrics this call gave nothing to compute from, or its language cannot give (their
+    value is a 0 by convention)."""
     talk, words_of = metrics["talk_time_seconds"], metrics["word_count"]
     missing = {
         "talk_ratio": not (talk["rep"] + talk["prospect"]),
@@ -171,22 +176,39 @@ def _not_measured(metrics: Metrics, segs: list[Segment], span: float) -> list[st
     }
     if metrics["mode"] == "text":
         missing.update(dict.fromkeys(NOT_IN_TEXT, True))
+    missing.update(dict.fromkeys(lang.not_measured, True))
     return [name for name, is_missing in missing.items() if is_missing]
 
 
+def _fillers(rep_segments: list[str], lang: Analysis) -> Counter[str]:
+    # Counted per segment: a sentence never runs on from one turn of the rep into the next.
+    if lang.count_fillers is None:
+        return Counter()
+    return sum((lang.count_fillers(text) for text in rep_segments), Counter())
+
+
+def _questions_asked(rep_segments: list[str], lang: Analysis) -> int:
+    if lang.questions_in is None:
+        return 0
+    return sum(len(lang.questions_in(text)) for text in rep_segments)
+
+
 def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
-                    mode: str | None = None, call_type: str | None = None) -> Metrics:
+                    mode: str | None = None, call_type: str | None = None,
+                    language: str = "en") -> Metrics:
     """``mode``: "voice" or "text" for a practice call (turn lengths estimated), None for turns
     whose times were measured. ``call_type`` picks the reference bands (the scenario's; None:
-    discovery)."""
+    discovery). ``language``: the call's BCP 47 tag, which picks the words fillers and questions
+    are counted with (pitchlab.analysis.languages)."""
+    lang = analysis_for(language)
     turns = within(turns, duration_seconds)
     segs = segments(turns)
     talk = TalkTime(rep=round(_talk_seconds(turns, "rep"), 3),
                     prospect=round(_talk_seconds(turns, "prospect"), 3))
     rep_segments = [s.text for s in segs if s.speaker == "rep"]
-    word_count = WordCount(rep=_word_count(segs, "rep"), prospect=_word_count(segs, "prospect"))
-    # Counted per segment: a sentence never runs on from one turn of the rep into the next.
-    found = sum((fillers.count_fillers(text) for text in rep_segments), Counter())
+    word_count = WordCount(rep=_word_count(segs, "rep", lang),
+                           prospect=_word_count(segs, "prospect", lang))
+    found = _fillers(rep_segments, lang)
     filler_total = sum(found.values())
     span = ((max(s.end_ms for s in segs) - segs[0].start_ms) / 1000) if segs else 0.0
     switches = sum(1 for a, b in pairwise(segs) if a.speaker != b.speaker)
@@ -194,11 +216,12 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
     gaps = _answer_gaps(segs)
     # rounded once, so that a rate made of it matches the duration the report shows
     duration = round(duration_seconds if duration_seconds is not None else span, 3)
-    asked = sum(len(questions.questions_in(text)) for text in rep_segments)
+    asked = _questions_asked(rep_segments, lang)
     metrics: Metrics = {
         "version": METRICS_VERSION,
         "mode": mode,
         "call_type": call_type_of(call_type),
+        "language": lang.language,
         "duration_seconds": duration,
         "talk_time_seconds": talk,
         "talk_ratio": round(talk["rep"] / total_talk, 4) if total_talk else 0.0,
@@ -218,7 +241,8 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
         "questions_per_10_minutes": round(asked / (duration / 600), 2) if duration > 0 else 0.0,
         "interactivity": round(switches / (span / 60), 2) if span > 0 else 0.0,
         "patience_seconds": round(sum(gaps) / len(gaps), 3) if gaps else 0.0,
-        "sentiment": _sentiment(segs),
+        "sentiment": _sentiment(segs) if lang.reads_sentiment else Sentiment(
+            rep=0.0, prospect=0.0, prospect_trend=0.0),
         "estimated": list(ESTIMATED.get(mode or "", ())),
         "reference": reference_for(call_type),
         "not_measured": [],  # worked out below, from the numbers above
@@ -226,7 +250,7 @@ def compute_metrics(turns: list[Turn], duration_seconds: float | None = None, *,
     if mode == "text":
         for name in NOT_IN_TEXT:
             metrics[name] = 0.0  # a typed call has neither: not 0, absent
-    metrics["not_measured"] = _not_measured(metrics, segs, span)
+    metrics["not_measured"] = _not_measured(metrics, segs, span, lang)
     return metrics
 
 

@@ -45,6 +45,9 @@ class SkillReport(TypedDict):
     strengths: list[str]
     improvements: list[str]
     fallback_reason: NotRequired[str]  # why the model's answer was replaced by this one
+    # the metrics' not_measured list, with the skills this scorer cannot read in the call's
+    # language ("skill_scores.discovery"): the report shows this list in place of the metrics'
+    not_measured: NotRequired[list[str]]
 
 
 def scored(score: int, evidence: list[str]) -> SkillScore:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pitchlab.analysis.bands import Band, within_band
+from pitchlab.analysis.languages import filler_examples
 from pitchlab.analysis.metrics import Metrics, measured
 from pitchlab.analysis.report import SKILLS, SkillScore, is_scored, scores_of
 from pitchlab.analysis.skills.closing import NextStep
@@ -74,11 +75,19 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def summarize(metrics: Metrics, skills: dict[str, SkillScore], found: Findings) -> str:
+def share_and_questions(metrics: Metrics) -> str:
+    """The summary's first sentence: the rep's share of the call, and the questions asked when
+    they were counted."""
     _, past = verbs(metrics)
     share_of = "the talk time" if measured(metrics, "talk_ratio") else "the words"
-    parts = [f"You {past} {rep_share(metrics):.0%} of {share_of} and asked "
-             f"{_plural(metrics['questions_asked'], 'question')}."]
+    if "questions_asked" in metrics.get("not_measured", ()):
+        return f"You {past} {rep_share(metrics):.0%} of {share_of}."
+    return (f"You {past} {rep_share(metrics):.0%} of {share_of} and asked "
+            f"{_plural(metrics['questions_asked'], 'question')}.")
+
+
+def summarize(metrics: Metrics, skills: dict[str, SkillScore], found: Findings) -> str:
+    parts = [share_and_questions(metrics)]
     parts += _what_happened(found, skills)
     scored = scores_of(skills)
     if len(scored) > 1:
@@ -118,14 +127,15 @@ def coaching_notes(metrics: Metrics, skills: dict[str, SkillScore], found: Findi
     good: list[str] = []
     grow: list[str] = []
     if bands:
-        _band_notes(metrics, good, grow)
+        band_notes(metrics, good, grow)
     scores = scores_of(skills)
     for skill, note in _skill_notes(found, scores).items():
         (good if scores[skill] >= 4 else grow).append(note)
     return good, grow
 
 
-def _band_notes(metrics: Metrics, good: list[str], grow: list[str]) -> None:
+def band_notes(metrics: Metrics, good: list[str], grow: list[str]) -> None:
+    """Notes on the measured numbers against the call type's reference bands."""
     reference, kind = metrics.get("reference", {}), _call_type(metrics)
     _, past = verbs(metrics)
     share = rep_share(metrics)
@@ -161,7 +171,7 @@ def _band_notes(metrics: Metrics, good: list[str], grow: list[str]) -> None:
         fillers = metrics["filler_words"]["per_100_words"]
         if fillers >= 4:
             grow.append(f"{fillers:.1f} filler words per 100 words; a short pause works "
-                        "better than 'um' or 'like'.")
+                        f"better than {filler_examples(metrics.get('language'))}.")
 
 
 def _skill_notes(found: Findings, scores: dict[str, int]) -> dict[str, str]:
