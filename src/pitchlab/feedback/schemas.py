@@ -85,6 +85,9 @@ class FeedbackMetricsOut(_Open):
     rubric_version: str | None = None
     mode: str | None = Field(default=None, description='"voice" or "text" for a practice call; '
                              'null for a recording (its times were measured).')
+    language: str | None = Field(default=None, description="The call's language (en, es, de, "
+                                 "fr): fillers and questions are counted by its rules; what "
+                                 "cannot be measured in it is listed in `not_measured`.")
     source: str | None = Field(default=None, description='"practice" (a role-play) or '
                                '"recording" (an uploaded real call); absent in reports made '
                                'before recordings.')

@@ -107,6 +107,8 @@ class TranscriptIn(BaseModel):
     call_type: CallType | None = None
     duration_seconds: float | None = Field(default=None, ge=0)
     mode: Literal["voice", "text"] | None = None
+    # what the call was held in: fillers and questions are counted by that language's rules
+    language: Literal["en", "es", "de", "fr"] = "en"
 
     def stored_turns(self) -> list[Turn]:
         return [Turn(speaker=t.speaker, text=t.text, start_ms=t.start_ms, end_ms=t.end_ms)
@@ -184,6 +186,6 @@ async def score_transcript(transcript: TranscriptIn, scorer: SkillScorer) -> dic
     user: the scorer uses the platform's key, if any)."""
     turns = transcript.stored_turns()
     metrics = compute_metrics(turns, transcript.duration_seconds, mode=transcript.mode,
-                              call_type=transcript.call_type)
+                              call_type=transcript.call_type, language=transcript.language)
     scoring = await scorer.score(turns, metrics, None)
     return report_body(metrics, scoring)

@@ -64,7 +64,7 @@ async def generate(
     # a real call's turn times were measured (mode None), a practice call's partly estimated
     metrics = compute_metrics(call.turns, call.duration_seconds,
                               mode=None if call.is_real_call else call.mode,
-                              call_type=call.call_type)
+                              call_type=call.call_type, language=call.language)
     # outside any transaction: it may be slow
     scoring = await (LOCAL_SCORER if ai_withdrawn else scorer).score(
         call.turns, metrics, user, scorecard.criteria if scorecard is not None else None)

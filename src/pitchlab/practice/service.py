@@ -98,6 +98,7 @@ async def start_session(
     ):
         raise ConsentRequired(ConsentKind.VOICE_RECORDING)
     row = await _insert_session(session, user.id, company_id, scenario.id, mode)
+    row.language = scenario.language  # as it begins: a later edit of the scenario changes nothing
     await repository.add_transcript(session, row)
     await billing.charge_minute(session, row.id, 1)
     await session.refresh(row)

@@ -89,7 +89,8 @@ async def list_recordings(
 
 
 @router.get(PATH + "/{recording_id:uuid}", response_model=RecordingOut,
-            summary="One recording", responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
+            summary="One recording",
+            responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, 422))
 async def get_recording(recording_id: UUID, principal: CurrentPrincipal,
                         session: DbSession) -> RecordingOut:
     return await service.get_recording(session, principal, recording_id)
@@ -97,8 +98,8 @@ async def get_recording(recording_id: UUID, principal: CurrentPrincipal,
 
 @router.post(PATH + "/{recording_id:uuid}/speaker", response_model=RecordingOut,
              summary="Say which speaker is the rep; scoring starts",
-             responses=error_responses(401, CompanyMembersOnly, RecordingNotFound, NotAwaitingSpeaker,
-                                       UnknownSpeaker, 422))
+             responses=error_responses(401, CompanyMembersOnly, RecordingNotFound,
+                                       NotAwaitingSpeaker, UnknownSpeaker, 422))
 async def choose_speaker(recording_id: UUID, body: SpeakerChoice, principal: CurrentPrincipal,
                          session: DbSession) -> RecordingOut:
     return await service.choose_speaker(session, principal, recording_id, body.rep_speaker)

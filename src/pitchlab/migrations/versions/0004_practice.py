@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from pitchlab.models.values import FeedbackStatus, SessionMode, one_of
+from pitchlab.models.values import FeedbackStatus, one_of
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 UPGRADE = f"""
 ALTER TABLE sessions
     ADD COLUMN scenario_id text NOT NULL DEFAULT 'discovery-busy-vp',
-    ADD COLUMN mode text NOT NULL DEFAULT 'voice' CHECK ({one_of("mode", SessionMode)}),
+    ADD COLUMN mode text NOT NULL DEFAULT 'voice' CHECK (mode IN ('voice', 'text')),
     -- minutes charged so far; the quota rows moved by exactly this much
     ADD COLUMN minutes_billed integer NOT NULL DEFAULT 0 CHECK (minutes_billed >= 0),
     -- refreshed by a live stream and by every turn; the sweep ends sessions gone quiet
