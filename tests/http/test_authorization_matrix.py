@@ -46,6 +46,7 @@ class Company:
     scorecard_id: str
     assignment_id: str
     scenario_id: str
+    recording_id: str
 
 
 async def company(client, app, owner_url) -> Company:
@@ -66,15 +67,22 @@ async def company(client, app, owner_url) -> Company:
     scenario = await client.post("/api/scenarios", headers=bearer(admin), json=scenario_body(
         scorecard_id=scorecard.json()["id"]))
     assert scenario.status_code == 201, scenario.text
+    # the rep's recording, waiting for its speaker (so that choosing one would change it)
+    recording = await client.post("/api/recordings", headers=bearer(rep), files={"file": (
+        "call.vtt", b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nRita: What slows you down?\n\n"
+        b"00:00:05.000 --> 00:00:09.000\nPaul: Reporting, mostly.\n")})
+    assert recording.status_code == 202, recording.text
+    await drain_jobs(app)
     return Company(admin, rep, me["company"]["id"], me["id"], sid, scorecard.json()["id"],
-                   assignment.json()["items"][0]["id"], scenario.json()["id"])
+                   assignment.json()["items"][0]["id"], scenario.json()["id"],
+                   recording.json()["id"])
 
 
 def ids_of(b: Company) -> dict[str, str]:
     """Company B's ids, by the parameter and field names the API uses for them."""
     return {"session_id": b.session_id, "user_id": b.rep_id, "company_id": b.company_id,
             "id": b.rep_id, "scorecard_id": b.scorecard_id, "assignment_id": b.assignment_id,
-            "scenario_id": b.scenario_id}
+            "scenario_id": b.scenario_id, "recording_id": b.recording_id}
 
 
 def snapshot(owner_url, company_id: str) -> str:
@@ -193,6 +201,10 @@ async def test_company_b_ids_are_404_to_company_a_and_change_nothing(
         ("post", "/api/scenarios/{scenario_id}/archive"),
         ("post", "/api/scenarios/{scenario_id}/duplicate"), ("post", "/api/sessions/start"),
         ("post", "/api/assignments"))} <= set(checked), checked
+    assert {(who, method, "/api/recordings/{recording_id}" + tail) for who in ("rep", "admin")
+            for method, tail in (("get", ""), ("delete", ""), ("post", "/speaker"),
+                                 ("get", "/transcript"), ("get", "/feedback"))} <= set(
+        checked), checked
 
 
 async def test_admin_endpoints_refuse_reps_and_super_admin_ones_refuse_admins(

@@ -7,11 +7,14 @@ uploads."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.deps import context_of
+from pitchlab.recordings import service as recordings
 from tests.auth.helpers import bearer, drain_jobs, invited_member, signed_up
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -95,6 +98,8 @@ async def test_a_zoom_transcript_with_three_speakers_is_scored_end_to_end(client
     assert [(c["id"], c["mode"], c["scenario"]["name"]) for c in calls] == [
         (recording["session_id"], "recording", "Real call")]
     assert calls[0]["minutes_billed"] == 0  # practice minutes untouched
+    analytics = (await client.get("/api/analytics/me", headers=bearer(tokens))).json()
+    assert analytics["calls"] == 1  # counted beside practice calls
     assert used_seconds(owner_url) == [stored(owner_url)[0][3]] and stored(owner_url)[0][3] > 0
 
 
@@ -165,6 +170,24 @@ async def test_a_deleted_recording_takes_its_file_and_call(client, app, owner_ur
     assert used_seconds(owner_url)[0] > 0  # the minutes it used stay used
 
 
+async def test_retention_deletes_old_recordings_with_their_files(client, app, owner_url, settings):
+    tokens = await signed_up(client, app, owner_url)
+    await upload(client, tokens, zoom_vtt(), rep_speaker="Priya Raman")
+    await upload(client, tokens, vtt_of(2), rep_speaker="Rita Rep")
+    await settled(app)
+    old, recent = stored(owner_url)
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        conn.execute("UPDATE recordings SET created_at = now() - interval '400 days'"
+                     " WHERE id = %s", (old[0],))
+    context = context_of(app)
+    purged = await recordings.purge_expired(context.database, context.providers.files,
+                                            settings.retention_days, datetime.now(UTC))
+    assert purged == 1
+    assert [row[0] for row in stored(owner_url)] == [recent[0]]
+    assert not settings.data_dir.joinpath("recordings", old[2]).exists()
+    assert settings.data_dir.joinpath("recordings", recent[2]).is_file()
+
+
 async def test_another_users_recording_is_not_found(client, app, owner_url):
     owner = await signed_up(client, app, owner_url)
     accepted = (await upload(client, owner, zoom_vtt())).json()
@@ -200,3 +223,36 @@ async def test_the_allowance_is_metered_exactly_under_concurrent_uploads(client,
     assert full.status_code == 402  # 50 minutes used: 11 more do not fit
     fits = await upload(client, tokens, vtt_of(9), rep_speaker="Rita Rep")
     assert fits.status_code == 202
+
+
+SPANISH_SRT = """1
+00:00:00,000 --> 00:00:04,000
+Ana: Eh, bueno, ¿qué es lo que más les frena hoy?
+
+2
+00:00:04,500 --> 00:00:08,000
+Luis: Pues la verdad es que los informes manuales.
+
+3
+00:00:08,500 --> 00:00:15,000
+Ana: Este... ¿cuántas personas hacen ese trabajo? Es un buen momento para hablar del precio,
+este proyecto es bueno.
+""".encode()
+
+
+async def test_a_spanish_calls_fillers_are_counted_with_spanish_rules(client, app, owner_url):
+    tokens = await signed_up(client, app, owner_url)
+    accepted = await upload(client, tokens, SPANISH_SRT, name="llamada.srt", language="es",
+                            rep_speaker="Ana")
+    assert accepted.status_code == 202, accepted.text
+    await settled(app)
+    feedback = (await client.get(f"{PATH}/{accepted.json()['id']}/feedback",
+                                 headers=bearer(tokens))).json()
+    metrics = feedback["metrics"]
+    assert metrics["language"] == "es"
+    # by hand: "Eh", "bueno," (set off by commas) and "Este..." are fillers; "este proyecto" and
+    # "es bueno" are words of the sentence (English rules would count none of them)
+    assert metrics["filler_words"]["by_word"] == {"eh": 1, "bueno": 1, "este": 1}
+    assert metrics["questions_asked"] == 2  # ¿qué ...? and ¿cuántas ...?
+    # VADER reads English only: the report says so instead of guessing
+    assert "sentiment.rep" in metrics["not_measured"]
