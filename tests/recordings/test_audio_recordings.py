@@ -116,6 +116,18 @@ async def test_a_vendor_that_keeps_failing_fails_the_recording(scribe, owner_url
     assert used_seconds(owner_url) == []  # nothing heard, nothing metered
 
 
+async def test_audio_longer_than_the_allowance_left_fails_unmetered(scribe, owner_url):
+    running, fake = scribe
+    fake.stt_duration = 3700.0  # over the trial's 60 minutes
+    tokens = await signed_up(running.client, running.app, owner_url)
+    accepted = (await upload(running.client, tokens, WAV, name="long.wav")).json()
+    await drain_jobs(running.app)
+    recording = (await running.client.get(f"{PATH}/{accepted['id']}",
+                                          headers=bearer(tokens))).json()
+    assert recording["status"] == "failed" and "minutes of recordings" in recording["failure"]
+    assert used_seconds(owner_url) == []
+
+
 async def test_audio_is_transcribed_by_openai_when_it_is_the_one_configured(owner_url, tmp_path):
     fake = FakeOpenAI(api_key=OPENAI_KEY)
     fake.segments = diarized_segments([("A", "What does your week look like?", 0.4, 2.9),

@@ -219,6 +219,9 @@ async def test_the_allowance_is_metered_exactly_under_concurrent_uploads(client,
     rows = stored(owner_url)
     assert len(rows) == 2
     assert used_seconds(owner_url) == [sum(row[3] for row in rows)] == [2 * 1499]
+    listed = (await client.get(PATH, headers=bearer(tokens))).json()
+    assert listed["allowance"]["allowed_seconds"] == 3600
+    assert listed["allowance"]["remaining_seconds"] == 3600 - 2 * 1499
     full = await upload(client, tokens, vtt_of(11), rep_speaker="Rita Rep")
     assert full.status_code == 402  # 50 minutes used: 11 more do not fit
     fits = await upload(client, tokens, vtt_of(9), rep_speaker="Rita Rep")

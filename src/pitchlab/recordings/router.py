@@ -77,15 +77,17 @@ async def upload(request: Request, principal: CurrentPrincipal, session: DbSessi
         transcription_configured=providers.transcriber is not None, ip=ip))
 
 
-@router.get(PATH, response_model=RecordingList, summary="The caller's recordings, newest first",
+@router.get(PATH, response_model=RecordingList,
+            summary="The caller's recordings, newest first, and the company's allowance",
             responses=error_responses(401, CompanyMembersOnly, InvalidCursor))
 async def list_recordings(
-    principal: CurrentPrincipal, session: DbSession,
+    principal: CurrentPrincipal, session: DbSession, settings: AppSettings,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RecordingList:
     items, next_cursor = await service.list_recordings(session, principal, cursor, limit)
-    return RecordingList(items=items, next_cursor=next_cursor)
+    return RecordingList(items=items, next_cursor=next_cursor,
+                         allowance=await service.allowance(session, settings, principal))
 
 
 @router.get(PATH + "/{recording_id:uuid}", response_model=RecordingOut,

@@ -47,9 +47,20 @@ class RecordingOut(BaseModel):
     created_at: datetime
 
 
+class AllowanceOut(BaseModel):
+    """The company's minutes of recordings this calendar month (UTC), apart from practice
+    minutes: an audio file is metered by its transcribed length, a transcript by its last cue."""
+
+    month: str = Field(description="YYYY-MM, UTC; the allowance renews on the 1st.")
+    allowed_seconds: int
+    used_seconds: int
+    remaining_seconds: int
+
+
 class RecordingList(BaseModel):
     items: list[RecordingOut]
     next_cursor: str | None
+    allowance: AllowanceOut
 
 
 class SpeakerChoice(RequestBody):

@@ -57,6 +57,7 @@ from pitchlab.recordings.formats import Cue, FileKind, InvalidTranscript, parse_
 from pitchlab.recordings.schemas import (
     MAX_SPEAKER,
     MAX_TITLE,
+    AllowanceOut,
     RecordingAccepted,
     RecordingOut,
     SpeakerOut,
@@ -106,6 +107,15 @@ async def ensure_allowance_left(session: AsyncSession, settings: Settings,
     allowed = await _allowed_seconds(session, settings, company_id, now)
     if await repository.used_seconds(session, company_id, month_of(now)) >= allowed:
         raise AllowanceExhausted
+
+
+async def allowance(session: AsyncSession, settings: Settings,
+                    principal: Principal) -> AllowanceOut:
+    company_id, now = company_of(principal), datetime.now(UTC)
+    allowed = await _allowed_seconds(session, settings, company_id, now)
+    used = await repository.used_seconds(session, company_id, month_of(now))
+    return AllowanceOut(month=now.strftime("%Y-%m"), allowed_seconds=allowed, used_seconds=used,
+                        remaining_seconds=max(0, allowed - used))
 
 
 async def _meter(session: AsyncSession, settings: Settings, row: Recording,
