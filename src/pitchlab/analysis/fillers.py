@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from pitchlab.analysis.lexicon import (
     AUXILIARIES,
@@ -34,6 +35,7 @@ from pitchlab.analysis.lexicon import (
     PRONOUN_CONTRACTIONS,
     QUOTES,
     SENTENCE_END,
+    count_by_rules,
     hesitation_name,
     is_hesitation,
     is_number,
@@ -333,15 +335,4 @@ def count_fillers(text: str) -> Counter[str]:
     """Filler words in ``text`` by canonical name (see the module docstring)."""
     tokens = tokenize(text)
     speech = _Speech(tokens, tuple(t.lower() for t in tokens))
-    found: Counter[str] = Counter()
-    i = 0
-    while i < len(tokens):
-        width = 1
-        for rule in _RULES:
-            hit = rule(speech, i)
-            if hit:
-                found[hit[0]] += 1
-                width = hit[1]
-                break
-        i += width
-    return found
+    return count_by_rules(len(tokens), [partial(rule, speech) for rule in _RULES])

@@ -9,6 +9,8 @@ auxiliaries, determiners, hesitations): the rules never list example sentences.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 # a number ("4.99", "10:30", "1,200"), a word (contractions and hyphenated compounds whole), or
@@ -100,3 +102,22 @@ FOREIGN_FUNCTION_WORDS = frozenset({
     "kunde", "angebot", "het", "een", "niet", "wij", "zijn", "ook", "maar", "vandaag", "komt",
     "geht", "gibt", "bitte", "danke", "ja", "genau", "dann", "wenn", "weil", "dass",
 })
+
+
+def count_by_rules(length: int, rules: Sequence[Callable[[int], tuple[str, int] | None]]
+                   ) -> Counter[str]:
+    """Walk ``length`` tokens: at each, the first rule that finds a filler there counts it (by
+    name) and says how many tokens it spans; the walk resumes after them. Shared by the English
+    and the other languages' filler rules."""
+    found: Counter[str] = Counter()
+    i = 0
+    while i < length:
+        width = 1
+        for rule in rules:
+            hit = rule(i)
+            if hit:
+                found[hit[0]] += 1
+                width = hit[1]
+                break
+        i += width
+    return found

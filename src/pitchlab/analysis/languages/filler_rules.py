@@ -21,9 +21,17 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
-from pitchlab.analysis.lexicon import CLAUSE_BREAK, QUOTES, SENTENCE_END, is_word, tokenize
+from pitchlab.analysis.lexicon import (
+    CLAUSE_BREAK,
+    QUOTES,
+    SENTENCE_END,
+    count_by_rules,
+    is_word,
+    tokenize,
+)
 
 Place = Literal["initial", "final", "edge"]
 # a pause inside the phrase: what sets a filler off from the words it would otherwise belong to
@@ -160,15 +168,4 @@ class FillerCounter:
         tokens = tokenize(text)
         lower = tuple(self.rules.spellings.get(t.lower(), t.lower()) for t in tokens)
         speech = Speech(tokens, lower, self.hesitations)
-        found: Counter[str] = Counter()
-        i = 0
-        while i < len(tokens):
-            width = 1
-            for rule in self.chain:
-                hit = rule(speech, i)
-                if hit:
-                    found[hit[0]] += 1
-                    width = hit[1]
-                    break
-            i += width
-        return found
+        return count_by_rules(len(tokens), [partial(rule, speech) for rule in self.chain])
