@@ -259,3 +259,27 @@ async def test_a_spanish_calls_fillers_are_counted_with_spanish_rules(client, ap
     assert metrics["questions_asked"] == 2  # ¿qué ...? and ¿cuántas ...?
     # VADER reads English only: the report says so instead of guessing
     assert "sentiment.rep" in metrics["not_measured"]
+
+
+async def test_a_cut_short_or_malformed_body_stores_nothing(client, app, owner_url, settings):
+    tokens = await signed_up(client, app, owner_url)
+    before = files_in(settings)
+    boundary = "b0undary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"call.vtt\"\r\n\r\n").encode()
+    whole = head + zoom_vtt() + f"\r\n--{boundary}--\r\n".encode()
+    headers = {**bearer(tokens), "content-type": f"multipart/form-data; boundary={boundary}"}
+    cut = await client.post(PATH, headers=headers, content=whole[: len(whole) - 40])
+    assert cut.status_code == 422 and "closing multipart boundary" in cut.json()["error"]["message"]
+    garbled = await client.post(PATH, headers=headers, content=b"--b0undary\r\nnot a header line")
+    assert garbled.status_code == 422
+    no_boundary = await client.post(PATH, headers={**bearer(tokens),
+                                                   "content-type": "multipart/form-data"},
+                                    content=whole)
+    assert no_boundary.status_code == 422
+    two_files = await client.post(PATH, headers=bearer(tokens), files=[
+        ("file", ("a.vtt", zoom_vtt())), ("file", ("b.vtt", zoom_vtt()))])
+    assert two_files.status_code == 422
+    assert stored(owner_url) == [] and files_in(settings) == before
+    whole_body = await client.post(PATH, headers=headers, content=whole)
+    assert whole_body.status_code == 202  # the same body, whole, is taken

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -63,6 +64,7 @@ class _Parts:
             "on_header_value": lambda data, start, end: self._header_value.extend(
                 data[start:end]),
             "on_header_end": self._header_end,
+            "on_end": lambda: self.events.append(("finished", b"")),
         }
 
     def _header_end(self) -> None:
@@ -85,6 +87,7 @@ class _Receiver:
         self.filename: str | None = None
         self._part = _Part()
         self._file_done = False
+        self.finished = False  # the closing boundary arrived: the body is whole
 
     async def handle(self, event: str, data: bytes) -> None:
         if event == "begin":
@@ -95,6 +98,8 @@ class _Receiver:
             await self._data(data)
         elif event == "end":
             await self._end()
+        elif event == "finished":
+            self.finished = True
 
     def _header(self, name: bytes, value: bytes) -> None:
         if name != b"content-disposition":
@@ -163,10 +168,12 @@ async def receive(request: Request,
     receiver = _Receiver(open_writer)
     try:
         async for chunk in request.stream():
-            parser.write(chunk)
+            _parse(parser, chunk)
             await _drain(parts, receiver)
         parser.finalize()
         await _drain(parts, receiver)
+        if not receiver.finished:  # a body cut short would store half a file
+            raise BadUpload("The upload ended before its closing multipart boundary.")
         if receiver.writer is None or receiver.kind is None:
             raise BadUpload("Attach the recording or transcript as the `file` part.")
         await receiver.writer.finish()
@@ -175,6 +182,13 @@ async def receive(request: Request,
             await receiver.writer.abort()
         raise
     return Received(receiver.kind, receiver.size, receiver.filename, receiver.fields)
+
+
+def _parse(parser: MultipartParser, chunk: bytes) -> None:
+    try:
+        parser.write(chunk)
+    except MultipartParseError as error:
+        raise BadUpload(f"The multipart body is malformed: {error}") from None
 
 
 async def _drain(parts: _Parts, receiver: _Receiver) -> None:
