@@ -283,3 +283,28 @@ async def test_a_cut_short_or_malformed_body_stores_nothing(client, app, owner_u
     assert stored(owner_url) == [] and files_in(settings) == before
     whole_body = await client.post(PATH, headers=headers, content=whole)
     assert whole_body.status_code == 202  # the same body, whole, is taken
+
+
+async def test_a_recording_is_graded_on_the_scorecard_chosen_on_upload(client, app, owner_url):
+    admin = await signed_up(client, app, owner_url)
+    scorecard = (await client.post("/api/scorecards", headers=bearer(admin),
+                                   json={"template": "bant"})).json()
+    other = await signed_up(client, app, owner_url)
+    theirs = (await client.post("/api/scorecards", headers=bearer(other),
+                                json={"template": "spin"})).json()
+    for wrong in (theirs["id"], "00000000-0000-4000-8000-000000000000"):
+        refused = await upload(client, admin, zoom_vtt(), scorecard_id=wrong)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["code"] == "unknown_scorecard"
+    assert (await upload(client, admin, zoom_vtt(), scorecard_id="nope")).status_code == 422
+    assert stored(owner_url) == []
+    accepted = await upload(client, admin, zoom_vtt(), rep_speaker="Priya Raman",
+                            scorecard_id=scorecard["id"])
+    assert accepted.status_code == 202, accepted.text
+    await settled(app)
+    report = (await client.get(f"{PATH}/{accepted.json()['id']}/feedback",
+                               headers=bearer(admin))).json()["metrics"]
+    assert report["scorecard"]["id"] == scorecard["id"]
+    assert report["scorecard"]["methodology"] == "bant"
+    assert [c["id"] for c in report["scorecard"]["criteria"]] == [
+        c["id"] for c in scorecard["criteria"]]

@@ -88,7 +88,8 @@ async def _scorecard_of(session: AsyncSession, call: practice.EndedCall
                         ) -> scorecards.CurrentCriteria | None:
     """The current version of the scorecard the call's scenario grades on, if it has one (its
     criteria are read now: the report keeps the version it was scored on)."""
-    scorecard_id = await scenarios.scorecard_of(session, call.company_id, call.scenario_id)
+    scorecard_id = call.scorecard_id or await scenarios.scorecard_of(
+        session, call.company_id, call.scenario_id)
     if scorecard_id is None:
         return None
     return await scorecards.current_criteria(session, call.company_id, scorecard_id)

@@ -79,6 +79,8 @@ class PracticeSession(Base):
     provider_conversation_id: Mapped[str | None]
     # the language the call was held in (its scenario's, or a recording's); null: English
     language: Mapped[str | None]
+    # graded on this scorecard when no scenario says (a recording's); null: the scenario's
+    scorecard_id: Mapped[UUID | None]
 
 
 def _session_child_args(table: str) -> tuple[Any, ...]:

@@ -59,6 +59,8 @@ class Recording(Base):
     # [{"id", "name", "words", "seconds"}]: who was heard, and how much
     speakers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'"))
     rep_speaker: Mapped[str | None]
+    # the company's scorecard its call is graded on (chosen on upload; checked live then)
+    scorecard_id: Mapped[UUID | None]
     # [{"speaker", "text", "start", "end"}] (seconds): the conversation as read from the file
     utterances: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))

@@ -37,14 +37,16 @@ async def add_session(
 
 async def add_real_call(
     session: AsyncSession, *, user_id: UUID, company_id: UUID, language: str | None,
-    started_at: datetime, ended_at: datetime, turns: list[Turn], text: str,
+    scorecard_id: UUID | None, started_at: datetime, ended_at: datetime, turns: list[Turn],
+    text: str,
 ) -> PracticeSession:
     """Insert a call that already happened (an uploaded recording): completed, never billed in
     practice minutes, its transcript whole, its feedback pending."""
     row = PracticeSession(user_id=user_id, company_id=company_id, scenario_id=REAL_CALL,
                           mode=SessionMode.RECORDING, status=SessionStatus.COMPLETED,
                           started_at=started_at, ended_at=ended_at, last_activity_at=ended_at,
-                          feedback_status=FeedbackStatus.PENDING, language=language)
+                          feedback_status=FeedbackStatus.PENDING, language=language,
+                          scorecard_id=scorecard_id)
     session.add(row)
     await session.flush()
     session.add(Transcript(session_id=row.id, company_id=company_id, transcript_text=text,

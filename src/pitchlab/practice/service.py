@@ -342,7 +342,8 @@ async def end_session(
 
 async def record_real_call(
     session: AsyncSession, *, user_id: UUID, company_id: UUID, language: str | None,
-    started_at: datetime, duration_seconds: float, call_turns: list[Turn],
+    scorecard_id: UUID | None, started_at: datetime, duration_seconds: float,
+    call_turns: list[Turn],
 ) -> UUID:
     """A call that already happened (an uploaded recording) as a completed call: listed in
     history, scored by the feedback worker (``SessionCompleted``), never billed in practice
@@ -350,7 +351,7 @@ async def record_real_call(
     ended_at = started_at + timedelta(seconds=duration_seconds)
     row = await repository.add_real_call(
         session, user_id=user_id, company_id=company_id, language=language,
-        started_at=started_at, ended_at=ended_at, turns=call_turns,
+        scorecard_id=scorecard_id, started_at=started_at, ended_at=ended_at, turns=call_turns,
         text=turns.render_text(call_turns))
     await publish(session, _completed(row, ended_at))
     return row.id
@@ -429,6 +430,7 @@ class EndedCall:
     duration_seconds: float | None
     turns: list[Turn]
     language: str = "en"  # what the call was held in: a recording's, else its scenario's
+    scorecard_id: UUID | None = None  # graded on, when no scenario says (a recording's)
 
     @property
     def is_real_call(self) -> bool:
@@ -451,6 +453,7 @@ async def call_awaiting_feedback(session: AsyncSession, session_id: UUID) -> End
         duration_seconds=(row.ended_at - row.started_at).total_seconds() if row.ended_at else None,
         turns=list(transcript.turns) if transcript else [],
         language=row.language or (scenario.language if scenario else None) or "en",
+        scorecard_id=row.scorecard_id,
     )
 
 

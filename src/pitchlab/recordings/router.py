@@ -33,6 +33,7 @@ from pitchlab.recordings.schemas import (
     RecordingOut,
     SpeakerChoice,
 )
+from pitchlab.scenarios.errors import UnknownScorecard
 
 router = APIRouter(tags=["recordings"])
 PATH = "/api/recordings"
@@ -46,6 +47,9 @@ UPLOAD_BODY = {
             "rep_speaker": {"type": "string", "maxLength": 100, "description":
                             "Which speaker is the rep, as the file names them."},
             "title": {"type": "string", "maxLength": 200},
+            "scorecard_id": {"type": "string", "format": "uuid", "description":
+                             "One of the company's scorecards (GET /api/scorecards) to grade "
+                             "the call on, beside the five skills."},
         }}}}},
 }
 
@@ -62,7 +66,7 @@ UPLOAD_BODY = {
     openapi_extra=UPLOAD_BODY,
     responses=error_responses(401, CompanyMembersOnly, BadUpload, UnsupportedMediaType,
                               AllowanceExhausted, TranscriptionNotConfigured, UnknownSpeaker,
-                              413),
+                              UnknownScorecard, 413),
 )
 async def upload(request: Request, principal: CurrentPrincipal, session: DbSession,
                  settings: AppSettings, database: AppDatabase, providers: AppProviders,

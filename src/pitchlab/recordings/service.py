@@ -62,6 +62,8 @@ from pitchlab.recordings.schemas import (
     RecordingOut,
     SpeakerOut,
 )
+from pitchlab.scenarios.errors import UnknownScorecard
+from pitchlab.scorecards import service as scorecards
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +137,16 @@ def company_of(principal: Principal) -> UUID:
     return principal.company_id_or(CompanyMembersOnly)
 
 
-def _fields(received: upload.Received) -> tuple[str, str | None, str | None]:
-    """The title (default: the file's name), language and rep speaker, checked."""
+@dataclass(frozen=True)
+class Fields:
+    title: str
+    language: str | None
+    rep_speaker: str | None
+    scorecard_id: UUID | None
+
+
+def _fields(received: upload.Received) -> Fields:
+    """The title (default: the file's name), language, rep speaker and scorecard, checked."""
     fields = received.fields
     language = fields.get("language") or None
     if language is not None and language not in LANGUAGES:
@@ -148,7 +158,16 @@ def _fields(received: upload.Received) -> tuple[str, str | None, str | None]:
                                     else "") or "Recording"
     if len(title) > MAX_TITLE:
         raise BadUpload(f"`title` is longer than {MAX_TITLE} characters.")
-    return title, language, rep_speaker
+    return Fields(title, language, rep_speaker, _uuid_or_none(fields.get("scorecard_id")))
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    if not value:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        raise BadUpload("`scorecard_id` is not a UUID.") from None
 
 
 async def upload_recording(request: Request, uploader: Uploader) -> RecordingAccepted:
@@ -172,19 +191,23 @@ async def upload_recording(request: Request, uploader: Uploader) -> RecordingAcc
 
 async def _record(uploader: Uploader, company_id: UUID, key: str,
                   received: upload.Received) -> RecordingAccepted:
-    title, language, rep_speaker = _fields(received)
+    fields = _fields(received)
     cues = await _read_transcript(uploader.files, key, received) if (
         received.kind.kind == "transcript") else None
     async with uploader.database.transaction(tenant_context(company_id)) as session:
+        if fields.scorecard_id is not None and not await scorecards.is_active(
+                session, company_id, fields.scorecard_id):
+            raise UnknownScorecard(details={"scorecard_id": str(fields.scorecard_id)})
         row = Recording(
-            company_id=company_id, user_id=uploader.principal.user.id, title=title,
+            company_id=company_id, user_id=uploader.principal.user.id, title=fields.title,
             kind=received.kind.kind, media_type=received.kind.media_type,
-            size_bytes=received.size_bytes, storage_key=key, language=language,
-            status="processing", rep_speaker=rep_speaker)
+            size_bytes=received.size_bytes, storage_key=key, language=fields.language,
+            status="processing", rep_speaker=fields.rep_speaker,
+            scorecard_id=fields.scorecard_id)
         if cues is not None:
             _hear(row, [_utterance(cue) for cue in cues])
-            if rep_speaker is not None:
-                _check_speaker(row, rep_speaker)
+            if fields.rep_speaker is not None:
+                _check_speaker(row, fields.rep_speaker)
             await _meter(session, uploader.settings, row, float(row.duration_seconds or 0))
         row = await repository.add(session, row)
         await publish(session, RecordingUploaded(recording_id=row.id, company_id=company_id))
@@ -259,7 +282,8 @@ async def _become_call(session: AsyncSession, row: Recording) -> None:
     assert row.rep_speaker is not None and row.utterances is not None
     row.session_id = await practice.record_real_call(
         session, user_id=row.user_id, company_id=row.company_id, language=row.language,
-        started_at=row.created_at, duration_seconds=float(row.duration_seconds or 0),
+        scorecard_id=row.scorecard_id, started_at=row.created_at,
+        duration_seconds=float(row.duration_seconds or 0),
         call_turns=turns_of(row.utterances, row.rep_speaker))
     row.status = "ready"
 

@@ -22,7 +22,7 @@ from pitchlab.recordings.errors import BadUpload, UnsupportedMediaType
 from pitchlab.recordings.formats import FileKind, sniff
 
 FILE_FIELD = "file"
-TEXT_FIELDS = frozenset({"language", "rep_speaker", "title"})
+TEXT_FIELDS = frozenset({"language", "rep_speaker", "title", "scorecard_id"})
 MAX_FIELD_BYTES = 1024
 SNIFF_BYTES = 4096
 

@@ -16,7 +16,9 @@ by one conditional upsert so that concurrent uploads never pass the plan's allow
 
 ``sessions.language``: the language a call was held in (a recording's, or its scenario's when
 the call began), which the analysis counts fillers and questions in; null before this revision
-(English). ``sessions.mode`` gains ``recording``.
+(English). ``sessions.scorecard_id``: the scorecard a call is graded on when no scenario says
+(a recording's, chosen on upload; no foreign key, as ``scenario_id``: scorecards are archived,
+never deleted). ``sessions.mode`` gains ``recording``.
 """
 
 from collections.abc import Sequence
@@ -47,6 +49,7 @@ CREATE TABLE recordings (
     failure           text,
     speakers          jsonb         NOT NULL DEFAULT '[]',
     rep_speaker       text,
+    scorecard_id      uuid,
     utterances        jsonb,
     duration_seconds  numeric(10,3),
     metered_seconds   integer       NOT NULL DEFAULT 0,
@@ -84,6 +87,7 @@ CREATE TABLE recording_usage (
 
 SESSIONS = f"""
 ALTER TABLE sessions ADD COLUMN language text,
+    ADD COLUMN scorecard_id uuid,
     ADD CONSTRAINT sessions_language_check CHECK (language IN {LANGUAGES}),
     DROP CONSTRAINT sessions_mode_check,
     ADD CONSTRAINT sessions_mode_check CHECK (mode IN ('voice', 'text', 'recording'));
@@ -136,4 +140,4 @@ def downgrade() -> None:
     op.execute("DELETE FROM sessions WHERE mode = 'recording'")
     op.execute("ALTER TABLE sessions DROP CONSTRAINT sessions_mode_check,"
                " ADD CONSTRAINT sessions_mode_check CHECK (mode IN ('voice', 'text')),"
-               " DROP COLUMN language")
+               " DROP COLUMN language, DROP COLUMN scorecard_id")
