@@ -1,6 +1,6 @@
 """Audio recordings: transcribed through the fake ElevenLabs (Scribe) and the fake OpenAI
 (diarizing model), scored, metered by the transcribed length, and deleted with their user; a
-vendor that keeps failing fails the recording with a reason; files kept in an S3-compatible
+vendor busy once is retried, a vendor that refuses fails the recording with a reason; files kept in an S3-compatible
 store (moto's S3 server) the same way as in the local folder."""
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import boto3
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 
 from pitchlab.app import create_app
 from pitchlab.config import Settings
+from pitchlab.database_setup import libpq_dsn
 from tests.auth.helpers import PASSWORD, bearer, drain_jobs, invited_member, signed_up
 from tests.conftest import make_settings
 from tests.fakes.elevenlabs_server import FakeElevenLabs, scribe_words
@@ -103,7 +105,7 @@ async def test_audio_is_transcribed_by_scribe_scored_and_deleted_with_its_user(s
     assert not (running.settings.data_dir / "recordings" / key).exists()
 
 
-async def test_a_vendor_that_keeps_failing_fails_the_recording(scribe, owner_url):
+async def test_a_vendors_refusal_fails_the_recording_with_a_reason(scribe, owner_url):
     running, fake = scribe
     client, app = running.client, running.app
     tokens = await signed_up(client, app, owner_url)
@@ -114,6 +116,24 @@ async def test_a_vendor_that_keeps_failing_fails_the_recording(scribe, owner_url
     assert recording["status"] == "failed"
     assert "ElevenLabs" in recording["failure"] and KEY not in recording["failure"]
     assert used_seconds(owner_url) == []  # nothing heard, nothing metered
+
+
+async def test_a_vendor_busy_once_is_retried_and_the_recording_completes(scribe, owner_url):
+    running, fake = scribe
+    fake.stt_script = ["503"]  # busy, then it answers
+    tokens = await signed_up(running.client, running.app, owner_url)
+    accepted = (await upload(running.client, tokens, WAV, name="call.wav",
+                             rep_speaker="speaker_0")).json()
+    path = f"{PATH}/{accepted['id']}"
+    await drain_jobs(running.app)
+    waiting = (await running.client.get(path, headers=bearer(tokens))).json()
+    assert waiting["status"] == "processing" and len(fake.uploads) == 1  # to be retried
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:  # the retry's time is now
+        conn.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo'")
+    await settled(running.app)
+    ready = (await running.client.get(path, headers=bearer(tokens))).json()
+    assert ready["status"] == "ready" and len(fake.uploads) == 2
+    assert ready["feedback_status"] == "ready"
 
 
 async def test_audio_longer_than_the_allowance_left_fails_unmetered(scribe, owner_url):
