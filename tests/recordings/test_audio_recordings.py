@@ -1,7 +1,7 @@
 """Audio recordings: transcribed through the fake ElevenLabs (Scribe) and the fake OpenAI
 (diarizing model), scored, metered by the transcribed length, and deleted with their user; a
-vendor busy once is retried, a vendor that refuses fails the recording with a reason; files kept in an S3-compatible
-store (moto's S3 server) the same way as in the local folder."""
+vendor busy once is retried, one that refuses fails the recording with a reason; files kept in
+an S3-compatible store (moto's S3 server) the same way as in the local folder."""
 
 from __future__ import annotations
 
