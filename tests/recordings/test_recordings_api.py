@@ -92,6 +92,8 @@ async def test_a_zoom_transcript_with_three_speakers_is_scored_end_to_end(client
     assert feedback.status_code == 200
     metrics = feedback.json()["metrics"]
     assert metrics["source"] == "recording" and metrics["mode"] is None
+    assert metrics["estimated"] == []  # pace and patience from the file's own times
+    assert metrics["pace_wpm"] > 0
     assert metrics["talk_time_seconds"]["rep"] > 0 and metrics["skill_scores"]
 
     calls = (await client.get("/api/sessions", headers=bearer(tokens))).json()["items"]
