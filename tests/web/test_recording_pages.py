@@ -6,11 +6,15 @@ unknown speaker, another user's recording, a signed-out visitor, deletion with t
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
 from pitchlab.database_setup import libpq_dsn
+from pitchlab.recordings.schemas import RecordingOut
+from pitchlab.web.recordings import status_words
 from tests.auth.helpers import PASSWORD, drain_jobs, invited_member, signed_up
 from tests.web.accessibility import assert_accessible
 from tests.web.conftest import shoot
@@ -238,3 +242,18 @@ async def test_a_large_upload_without_a_token_ahead_is_refused_unread(client, ap
     assert response.status_code == 403
     assert sum(sent) < 1024 * 1024, sum(sent)
     assert recordings_of(owner_url, rep["email"]) == []
+
+
+def test_a_status_reads_as_words_and_a_failure_gives_its_reason():
+    def recording(status: str, failure: str | None = None) -> RecordingOut:
+        return RecordingOut(id=uuid.uuid4(), title="t", kind="audio", status=status,
+                            failure=failure, language=None, speakers=[], rep_speaker=None,
+                            duration_seconds=None, session_id=None, feedback_status=None,
+                            created_at=datetime.now(UTC))
+
+    assert status_words(recording("processing")) == "Being transcribed"
+    assert status_words(recording("needs_speaker")) == "Choose which speaker is you"
+    assert status_words(recording("ready")) == "Ready"
+    assert status_words(recording("failed", "Transcription failed: no speech was heard")) == (
+        "Failed: Transcription failed: no speech was heard")
+    assert status_words(recording("failed")) == "Failed"
