@@ -66,8 +66,8 @@ response carries `X-Request-ID`.
 """
 
 # Endpoints that take file uploads (multipart) get PITCHLAB_MAX_UPLOAD_BYTES instead of the body
-# limit: the contract's recordings upload, when it lands.
-UPLOAD_PATHS = ("/api/recordings",)
+# limit: the contract's recordings upload, and the web app's form for it (web/recordings.py).
+UPLOAD_PATHS = ("/api/recordings", "/recordings")
 
 
 def create_app(settings: Settings, *, providers: Providers | None = None) -> FastAPI:

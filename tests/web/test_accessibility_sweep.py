@@ -4,10 +4,14 @@ sideways either. A new page is added to ``PAGES`` the day it lands."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.auth.helpers import (
     OPERATOR_EMAIL,
     OPERATOR_PASSWORD,
     PASSWORD,
+    bearer,
+    drain_jobs,
     signed_in_operator,
     signed_up,
 )
@@ -15,12 +19,13 @@ from tests.practice.helpers import finished_text_call, start
 from tests.web.accessibility import assert_accessible
 from tests.web.helpers import fits_a_phone, log_in
 
+RECORDINGS = Path(__file__).parents[1] / "recordings" / "samples"
 DESKTOP = {"width": 1280, "height": 900}
 PAGES = ("/practice", "/history", "/history/{finished}", "/practice/calls/{live}", "/settings",
          "/settings/delete", "/admin/team", "/admin/usage", "/admin/audit", "/admin/billing",
          "/progress", "/leaderboard", "/admin/analytics", "/admin/scenarios",
          "/admin/scenarios/new", "/admin/scenarios/discovery-busy-vp", "/admin/assignments",
-         "/assignments")
+         "/assignments", "/recordings", "/recordings/{recording}")
 OPERATOR_PAGES = ("/operator/companies",)
 
 
@@ -39,9 +44,19 @@ async def test_every_signed_in_page_passes_axe_on_desktop_and_phone(page, client
     finished = await finished_text_call(client, app, admin, "What slows your team down?",
                                         "How do you measure that today?")
     live = (await start(client, admin, mode="text"))["id"]
+    recording = await _waiting_for_its_speaker(client, app, admin)
     await log_in(page, admin["email"], PASSWORD)
     for path in PAGES:
-        await _checked(page, path.format(finished=finished, live=live))
+        await _checked(page, path.format(finished=finished, live=live, recording=recording))
+
+
+async def _waiting_for_its_speaker(client, app, tokens) -> str:
+    """A meeting transcript uploaded: its page has the speaker form (the most it shows)."""
+    uploaded = await client.post("/api/recordings", headers=bearer(tokens), files={
+        "file": ("call.vtt", (RECORDINGS / "zoom_three_speakers.vtt").read_bytes())})
+    assert uploaded.status_code == 202, uploaded.text
+    await drain_jobs(app)
+    return uploaded.json()["id"]
 
 
 async def test_the_operators_pages_pass_axe_on_desktop_and_phone(page, client, owner_url,

@@ -22,6 +22,7 @@ from pitchlab.web import (
     operator,
     practice,
     public,
+    recordings,
     scenarios,
     scorecards,
 )
@@ -30,7 +31,7 @@ from pitchlab.web.pages import STATIC_DIR, error_page
 # One line per area of the web app; each module's ``router`` uses ``WebRoute``.
 ROUTERS = (public.router, practice.router, history.router, account.router, admin.router,
            operator.router, scorecards.router, scenarios.router, analytics.router,
-           assignments.router)
+           assignments.router, recordings.router)
 
 
 def install_web_app(app: FastAPI) -> None:
