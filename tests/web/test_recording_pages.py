@@ -195,6 +195,29 @@ async def test_a_transcript_naming_the_rep_is_ready_and_deleted_with_its_file(
     assert not any(key in str(path) for path in files_in(settings))
 
 
+async def test_the_form_offers_the_companys_scorecards_and_grades_on_the_one_chosen(
+        client, app, owner_url):
+    rep = await signed_up(client, app, owner_url)
+    async with browser_client(app) as browser:
+        await signed_in(browser, rep["email"])
+        assert 'name="scorecard_id"' not in (await browser.get("/recordings")).text  # none yet
+        made = await form_post(browser, "/admin/scorecards", "/admin/scorecards",
+                               {"template": "bant", "name": "Q4 BANT"})
+        assert made.status_code == 303
+        scorecard_id = made.headers["location"].split("/")[-1].split("?")[0]
+        page = (await browser.get("/recordings")).text
+        assert f'<option value="{scorecard_id}">Q4 BANT</option>' in page
+        accepted = await upload(browser, ZOOM.read_bytes(), "q4.vtt", rep_speaker="Priya Raman",
+                                scorecard_id=scorecard_id)
+        assert accepted.status_code == 303, accepted.text
+    await drain_jobs(app)
+    await drain_jobs(app)
+    with psycopg.connect(libpq_dsn(owner_url)) as conn:
+        graded = conn.execute("SELECT f.metrics -> 'scorecard' ->> 'name' FROM feedback f"
+                              " JOIN recordings r ON r.session_id = f.session_id").fetchall()
+    assert graded == [("Q4 BANT",)]
+
+
 async def test_another_users_recording_is_not_found_and_a_stranger_logs_in(client, app,
                                                                           owner_url):
     owner = await signed_up(client, app, owner_url)

@@ -30,6 +30,7 @@ from pitchlab.auth.dependencies import Principal
 from pitchlab.deps import AppDatabase, AppProviders, AppSettings, ClientIp
 from pitchlab.recordings import service, upload
 from pitchlab.recordings.schemas import MAX_SPEAKER, MAX_TITLE, RecordingOut, SpeakerChoice
+from pitchlab.scorecards import service as scorecards
 from pitchlab.web import charts, csrf
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
@@ -183,9 +184,12 @@ CheckedUpload = Annotated[Request, Depends(upload_csrf_checked)]
 async def _list(session: AsyncSession, principal: Principal, cursor: str | None,
                 **extra: Any) -> dict[str, Any]:
     items, next_cursor = await service.list_recordings(session, principal, cursor, PAGE_SIZE)
+    cards = await scorecards.list_scorecards(session, principal)
     return {"nav": "recordings", "recordings": [_summary(item) for item in items],
             "next_cursor": next_cursor, "cursor": cursor, "accept": ACCEPT,
             "languages": [("", "Detect it"), *LANGUAGE_NAMES.items()],
+            "scorecards": [("", "None: the five standard skills"),
+                           *((str(card.id), card.name) for card in cards)],
             "max_title": MAX_TITLE, "max_speaker": MAX_SPEAKER, **extra}
 
 
