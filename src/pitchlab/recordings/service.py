@@ -154,11 +154,19 @@ def _fields(received: upload.Received) -> Fields:
     rep_speaker = fields.get("rep_speaker") or None
     if rep_speaker is not None and len(rep_speaker) > MAX_SPEAKER:
         raise BadUpload(f"`rep_speaker` is longer than {MAX_SPEAKER} characters.")
-    title = fields.get("title") or (PurePath(received.filename).stem if received.filename
-                                    else "") or "Recording"
+    title = fields.get("title") or ""
     if len(title) > MAX_TITLE:
         raise BadUpload(f"`title` is longer than {MAX_TITLE} characters.")
+    title = title or _title_of_file(received.filename)
     return Fields(title, language, rep_speaker, _uuid_or_none(fields.get("scorecard_id")))
+
+
+def _title_of_file(filename: str | None) -> str:
+    """A title from the file's name (its stem, printable characters only, shortened): the name
+    is the client's, and may hold anything a header can."""
+    stem = PurePath((filename or "").replace("\\", "/")).stem
+    printable = "".join(char for char in stem if char.isprintable()).strip()
+    return printable[:MAX_TITLE] or "Recording"
 
 
 def _uuid_or_none(value: str | None) -> UUID | None:
