@@ -31,7 +31,8 @@ def vtt_of(minutes: int, rep: str = "Rita Rep", other: str = "Paul Prospect") ->
     cues = ["WEBVTT", ""]
     for minute in range(minutes):
         who = rep if minute % 2 == 0 else other
-        cues += [f"{minute + 1}", f"00:{minute:02d}:00.000 --> 00:{minute:02d}:59.000",
+        at = f"{minute // 60:02d}:{minute % 60:02d}"
+        cues += [f"{minute + 1}", f"{at}:00.000 --> {at}:59.000",
                  f"{who}: What would it take to move this forward, minute {minute}?", ""]
     return "\n".join(cues).encode()
 
@@ -310,3 +311,43 @@ async def test_a_recording_is_graded_on_the_scorecard_chosen_on_upload(client, a
     assert report["scorecard"]["methodology"] == "bant"
     assert [c["id"] for c in report["scorecard"]["criteria"]] == [
         c["id"] for c in scorecard["criteria"]]
+
+
+async def test_what_probing_found_is_refused_or_matched_as_people_write_it(client, app,
+                                                                         owner_url):
+    tokens = await signed_up(client, app, owner_url)
+    # a boundary the parser refuses (RFC 2046 allows 70 characters) is a malformed upload
+    boundary = "b" * 1000
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.vtt\""
+            f"\r\n\r\n").encode() + zoom_vtt() + f"\r\n--{boundary}--\r\n".encode()
+    long_boundary = await client.post(PATH, content=body, headers={
+        **bearer(tokens), "content-type": f"multipart/form-data; boundary={boundary}"})
+    assert long_boundary.status_code == 422
+    # names and times, nobody saying anything: refused, not left waiting for a speaker forever
+    wordless = (b"WEBVTT\n\n00:00:01.000 --> 00:00:05.000\nRita:\n\n"
+                b"00:00:06.000 --> 00:00:09.000\nPaul:\n")
+    assert (await upload(client, tokens, wordless)).status_code == 422
+    assert stored(owner_url) == [] and used_seconds(owner_url) == []
+
+    # a speaker's name as matched: composed or not, trimmed, at most 100 characters
+    long_name = "L" * 150
+    vtt = ("WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n"
+           "<v Jose\u0301 Pe\u0301rez>Hola, ¿qué tal?</v>\n\n"
+           f"00:00:06.000 --> 00:00:09.000\n<v {long_name}>Bien, gracias.</v>\n").encode()
+    accepted = (await upload(client, tokens, vtt, title="a\x01\x1b[31mred\u202e")).json()
+    await drain_jobs(app)
+    path = f"{PATH}/{accepted['id']}"
+    waiting = (await client.get(path, headers=bearer(tokens))).json()
+    assert waiting["title"] == "a[31mred"  # no control or direction-override characters
+    assert sorted(s["id"] for s in waiting["speakers"]) == ["José Pérez", "L" * 100]
+    chosen = await client.post(f"{path}/speaker", headers=bearer(tokens),
+                               json={"rep_speaker": " Jose\u0301 Pe\u0301rez "})
+    assert chosen.status_code == 200 and chosen.json()["rep_speaker"] == "José Pérez"
+
+
+async def test_a_transcript_longer_than_what_is_left_says_so(client, app, owner_url):
+    tokens = await signed_up(client, app, owner_url)
+    refused = await upload(client, tokens, vtt_of(61), rep_speaker="Rita Rep")
+    assert refused.status_code == 402
+    message = refused.json()["error"]["message"]
+    assert "61 minutes long" in message and "60 minutes of recordings left" in message

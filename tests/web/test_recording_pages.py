@@ -280,3 +280,24 @@ def test_a_status_reads_as_words_and_a_failure_gives_its_reason():
     assert status_words(recording("failed", "Transcription failed: no speech was heard")) == (
         "Failed: Transcription failed: no speech was heard")
     assert status_words(recording("failed")) == "Failed"
+
+
+async def test_a_token_that_is_no_ascii_or_a_boundary_too_long_is_refused_not_an_error(
+        client, app, owner_url):
+    rep = await signed_up(client, app, owner_url)
+    async with browser_client(app) as anonymous:
+        csrf_of((await anonymous.get("/login")).text)  # the cookie a browser would hold
+        login = await anonymous.post("/login", headers=ORIGIN, data={
+            "csrf_token": "\u00e9", "email": rep["email"], "password": PASSWORD})
+        assert login.status_code == 403
+    async with browser_client(app) as browser:
+        await signed_in(browser, rep["email"])
+        forged = await upload(browser, ZOOM.read_bytes(), "q3.vtt", token="\u00e9")
+        assert forged.status_code == 403
+        boundary = "b" * 300
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+                f"x\r\n--{boundary}--\r\n").encode()
+        too_long = await browser.post("/recordings", content=body, headers={
+            **ORIGIN, "content-type": f"multipart/form-data; boundary={boundary}"})
+        assert too_long.status_code == 422
+    assert recordings_of(owner_url, rep["email"]) == []

@@ -37,9 +37,8 @@ class TranscriptionNotConfigured(DomainError):
     """Audio needs a speech-to-text provider; transcripts do not."""
 
     code = "transcription_not_configured"
-    default_message = ("Audio recordings need speech-to-text (PITCHLAB_ELEVENLABS_API_KEY or "
-                       "PITCHLAB_OPENAI_API_KEY); upload a meeting transcript (WebVTT or SRT) "
-                       "instead.")
+    default_message = ("Audio recordings need a speech-to-text provider, which this server does "
+                       "not have set up; upload a meeting transcript (WebVTT or SRT) instead.")
 
 
 class AllowanceExhausted(DomainError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -127,7 +128,12 @@ async def _meter(session: AsyncSession, settings: Settings, row: Recording,
     seconds = billed_seconds(duration_seconds)
     allowed = await _allowed_seconds(session, settings, row.company_id, now)
     if not await repository.meter(session, row.company_id, month_of(now), seconds, allowed):
-        raise AllowanceExhausted(details={"seconds": seconds})
+        left = max(0, allowed - await repository.used_seconds(session, row.company_id,
+                                                              month_of(now)))
+        raise AllowanceExhausted(
+            f"This recording is {math.ceil(seconds / 60)} minutes long; your company has "
+            f"{left // 60} minutes of recordings left this month (they renew on the 1st, UTC).",
+            details={"seconds": seconds, "remaining_seconds": left})
     row.metered_seconds, row.metered_month = seconds, month_of(now)
 
 
@@ -154,7 +160,7 @@ def _fields(received: upload.Received) -> Fields:
     rep_speaker = fields.get("rep_speaker") or None
     if rep_speaker is not None and len(rep_speaker) > MAX_SPEAKER:
         raise BadUpload(f"`rep_speaker` is longer than {MAX_SPEAKER} characters.")
-    title = fields.get("title") or ""
+    title = _printable(fields.get("title") or "")
     if len(title) > MAX_TITLE:
         raise BadUpload(f"`title` is longer than {MAX_TITLE} characters.")
     title = title or _title_of_file(received.filename)
@@ -165,8 +171,13 @@ def _title_of_file(filename: str | None) -> str:
     """A title from the file's name (its stem, printable characters only, shortened): the name
     is the client's, and may hold anything a header can."""
     stem = PurePath((filename or "").replace("\\", "/")).stem
-    printable = "".join(char for char in stem if char.isprintable()).strip()
-    return printable[:MAX_TITLE] or "Recording"
+    return _printable(stem)[:MAX_TITLE] or "Recording"
+
+
+def _printable(text: str) -> str:
+    """Without control and direction-override characters (a title is shown in pages, lists
+    and logs: no terminal escapes, no right-to-left spoofing)."""
+    return "".join(char for char in text if char.isprintable()).strip()
 
 
 def _uuid_or_none(value: str | None) -> UUID | None:
@@ -215,7 +226,7 @@ async def _record(uploader: Uploader, company_id: UUID, key: str,
         if cues is not None:
             _hear(row, [_utterance(cue) for cue in cues])
             if fields.rep_speaker is not None:
-                _check_speaker(row, fields.rep_speaker)
+                row.rep_speaker = _check_speaker(row, fields.rep_speaker)
             await _meter(session, uploader.settings, row, float(row.duration_seconds or 0))
         row = await repository.add(session, row)
         await publish(session, RecordingUploaded(recording_id=row.id, company_id=company_id))
@@ -231,16 +242,29 @@ async def _read_transcript(files: FileStore, key: str, received: upload.Received
         raise BadUpload(f"A transcript is at most {MAX_TRANSCRIPT_BYTES // (1024 * 1024)} MB.")
     data = await files.read(key, limit=MAX_TRANSCRIPT_BYTES)
     try:
-        return parse_transcript(data, received.kind.media_type)
+        cues = parse_transcript(data, received.kind.media_type)
     except InvalidTranscript as error:
         raise BadUpload(str(error)) from None
+    if not any(cue.text.strip() for cue in cues):  # names and times, nobody saying anything
+        raise BadUpload("The transcript has no words: nobody says anything in it.")
+    return cues
 
 
 # --- what was heard ----------------------------------------------------------------------------
 
+def speaker_name(name: str) -> str:
+    """A speaker's name as it is matched: NFC (an é typed or composed is one letter), trimmed,
+    at most MAX_SPEAKER characters (what ``rep_speaker`` takes)."""
+    return unicodedata.normalize("NFC", name).strip()[:MAX_SPEAKER]
+
+
+def _said(speaker: str, text: str, start: float, end: float) -> dict[str, Any]:
+    return {"speaker": speaker_name(speaker), "text": text, "start": round(start, 3),
+            "end": round(end, 3)}
+
+
 def _utterance(cue: Cue) -> dict[str, Any]:
-    return {"speaker": cue.speaker, "text": cue.text, "start": round(cue.start_seconds, 3),
-            "end": round(cue.end_seconds, 3)}
+    return _said(cue.speaker, cue.text, cue.start_seconds, cue.end_seconds)
 
 
 def _hear(row: Recording, utterances: list[dict[str, Any]]) -> None:
@@ -262,10 +286,12 @@ def _seconds(value: float) -> Decimal:
     return Decimal(str(round(value, 3)))
 
 
-def _check_speaker(row: Recording, rep_speaker: str) -> None:
+def _check_speaker(row: Recording, rep_speaker: str) -> str:
+    """The speaker named (as matched: ``speaker_name``), or UnknownSpeaker listing them."""
     names = [speaker["id"] for speaker in row.speakers]
-    if rep_speaker not in names:
+    if speaker_name(rep_speaker) not in names:
         raise UnknownSpeaker(details={"speakers": names})
+    return speaker_name(rep_speaker)
 
 
 def turns_of(utterances: list[dict[str, Any]], rep_speaker: str) -> list[Turn]:
@@ -300,7 +326,8 @@ async def settle(session: AsyncSession, row: Recording) -> None:
     """After the file was heard: a call when the rep's speaker is known and heard, else wait
     for it."""
     names = {speaker["id"] for speaker in row.speakers}
-    if row.rep_speaker is not None and row.rep_speaker in names:
+    if row.rep_speaker is not None and speaker_name(row.rep_speaker) in names:
+        row.rep_speaker = speaker_name(row.rep_speaker)
         await _become_call(session, row)
     else:
         row.rep_speaker = None
@@ -356,8 +383,8 @@ def _heard_audio(row: Recording, transcription: Transcription | TranscriptionFai
         raise transcription
     if not transcription.utterances:
         raise TranscriptionFailed("no speech was heard in the recording")
-    _hear(row, [{"speaker": u.speaker, "text": u.text, "start": round(u.start_seconds, 3),
-                 "end": round(u.end_seconds, 3)} for u in transcription.utterances])
+    _hear(row, [_said(u.speaker, u.text, u.start_seconds, u.end_seconds)
+                for u in transcription.utterances])
     row.duration_seconds = _seconds(max(float(row.duration_seconds or 0),
                                         transcription.duration_seconds))
     if row.language is None and transcription.language in LANGUAGES:
@@ -425,8 +452,7 @@ async def choose_speaker(session: AsyncSession, principal: Principal, recording_
     row = await _own(session, principal, recording_id, for_update=True)
     if row.status != "needs_speaker":
         raise NotAwaitingSpeaker(details={"status": row.status})
-    _check_speaker(row, rep_speaker)
-    row.rep_speaker = rep_speaker
+    row.rep_speaker = _check_speaker(row, rep_speaker)
     await _become_call(session, row)
     return await out(session, await repository.save(session, row))
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -164,7 +164,7 @@ async def receive(request: Request,
     file written so far is removed from the store."""
     boundary = _boundary(request)
     parts = _Parts()
-    parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
+    parser = new_parser(boundary, parts.callbacks())
     receiver = _Receiver(open_writer)
     try:
         async for chunk in request.stream():
@@ -182,6 +182,15 @@ async def receive(request: Request,
             await receiver.writer.abort()
         raise
     return Received(receiver.kind, receiver.size, receiver.filename, receiver.fields)
+
+
+def new_parser(boundary: bytes, callbacks: dict[str, Callable[..., None]]) -> MultipartParser:
+    """The multipart parser of ``boundary``; one it refuses (longer than RFC 2046's 70 characters
+    by far) is a malformed upload."""
+    try:
+        return MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    except FormParserError as error:
+        raise BadUpload(f"The multipart boundary is refused: {error}") from None
 
 
 def _parse(parser: MultipartParser, chunk: bytes) -> None:

@@ -64,7 +64,11 @@ async def check(request: Request, settings: ResolvedSettings) -> None:
     if submitted is None and _is_form(request):
         value = (await request.form()).get(FIELD)
         submitted = value if isinstance(value, str) else None
-    if not secret or not submitted or not hmac.compare_digest(submitted, _sign(settings, secret)):
+    # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so
+    # a 500), and a forged token may hold any
+    if not secret or not submitted or not hmac.compare_digest(
+            submitted.encode("utf-8", "surrogateescape"),
+            _sign(settings, secret).encode("utf-8", "surrogateescape")):
         raise CsrfRejected()
 
 

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import Message, Receive
@@ -123,7 +123,7 @@ async def _read_ahead(request: Request, boundary: bytes) -> tuple[list[Message],
     """The body's messages up to the end of the ``csrf_token`` part (or the file's start, or
     ``HEAD_LIMIT``), and the token found in them."""
     finder = _TokenAhead()
-    parser = MultipartParser(boundary, finder.callbacks())  # type: ignore[arg-type]
+    parser = upload.new_parser(boundary, finder.callbacks())  # BadUpload: the form again, 422
     messages: list[Message] = []
     size = 0
     while not finder.done and size <= HEAD_LIMIT:
