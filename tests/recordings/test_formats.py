@@ -90,6 +90,7 @@ def test_webvtt_is_recognised_by_its_header(head: bytes) -> None:
     b"1\n00:00:01,000 --> 00:00:04,000\nJane: hi\n",
     BOM + b"\r\n\r\n1\r\n00:00:01,000 --> 00:00:04,000\r\nJane: hi\r\n",
     b"12\n1:02:03,450-->1:02:05,000\n",
+    b"1\n100:00:00,000 --> 100:00:01,000\nRita: hi\n",  # past 99 hours, as the parser reads
     # Not UTF-8 (cp1252): still an SRT, so the parser can say it must be UTF-8.
     b"1\n00:00:01,000 --> 00:00:04,000\nRen\xe9: hi\n",
 ])

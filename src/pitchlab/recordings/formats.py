@@ -181,7 +181,8 @@ def _is_webvtt(head: bytes) -> bool:
     return text.startswith(b"WEBVTT") and text[6:7] in (b"", b" ", b"\t", b"\n", b"\r")
 
 
-_SRT_TIMING = re.compile(r"\d{1,2}:\d{2}:\d{2},\d{3}[ \t]*-->[ \t]*\d{1,2}:\d{2}:\d{2},\d{3}")
+# hours in one to three digits, as the parser reads them
+_SRT_TIMING = re.compile(r"\d{1,3}:\d{2}:\d{2},\d{3}[ \t]*-->[ \t]*\d{1,3}:\d{2}:\d{2},\d{3}")
 
 
 def _is_srt(head: bytes) -> bool:

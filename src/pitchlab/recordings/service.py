@@ -272,14 +272,29 @@ def _hear(row: Recording, utterances: list[dict[str, Any]]) -> None:
     first words, to tell who is who) and its length."""
     row.utterances = utterances
     speakers: dict[str, dict[str, Any]] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
     for said in utterances:
         speaker = speakers.setdefault(said["speaker"], {
             "id": said["speaker"], "words": 0, "seconds": 0.0,
             "sample": said["text"][:SAMPLE_CHARS]})
         speaker["words"] += len(said["text"].split())
-        speaker["seconds"] = round(speaker["seconds"] + max(0.0, said["end"] - said["start"]), 3)
+        spans.setdefault(said["speaker"], []).append((said["start"], said["end"]))
+    for name, speaker in speakers.items():
+        speaker["seconds"] = round(spoken_seconds(spans[name]), 3)
     row.speakers = list(speakers.values())
     row.duration_seconds = _seconds(max((said["end"] for said in utterances), default=0.0))
+
+
+def spoken_seconds(spans: list[tuple[float, float]]) -> float:
+    """How long a speaker spoke: the union of their (start, end) spans, so that overlapping
+    cues of one speaker are not counted twice."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
 
 
 def _seconds(value: float) -> Decimal:
