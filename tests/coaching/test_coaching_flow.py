@@ -140,3 +140,24 @@ async def test_a_page_of_calls_names_each_scenario_built_in_own_and_archived(
     assert [(item["scenario"]["id"], item["scenario"]["name"]) for item in page] == [
         (first["id"], "Renewal at Harbor"), ("inbound-lead", "Inbound lead"),
         (second["id"], "Customs broker"), (first["id"], "Renewal at Harbor")]
+
+
+async def test_a_spanish_scenario_is_played_and_analysed_in_spanish(client, app, owner_url):
+    acme = await company(client, app, owner_url)
+    scenario = await created(
+        client, acme.admin, language="es", name="Renovación en Transportes Sur",
+        first_message="Soy Marta, tengo cinco minutos.",
+        pains=["el seguimiento de los envíos va tres días por detrás"],
+        objections=["Ya trabajamos con otro proveedor."])
+    sid = await finished_text_call(
+        client, app, acme.rep, "Hola, buenos días.", "Eh, bueno, ¿qué es lo que más les frena hoy?",
+        scenario_id=scenario["id"])
+    transcript = (await client.get(f"/api/sessions/{sid}/transcript",
+                                   headers=bearer(acme.rep))).json()
+    prospect = [t["text"] for t in transcript["turns"] if t["speaker"] == "prospect"]
+    assert prospect == ["Soy Marta, tengo cinco minutos.", "Hola. ¿De qué se trata?",
+                        "Bueno, ya que lo pregunta: el seguimiento de los envíos va tres días "
+                        "por detrás."]
+    report = await _feedback(client, acme.rep, sid)
+    assert report["language"] == "es"  # the scenario's, as the call began
+    assert report["filler_words"]["by_word"] == {"eh": 1, "bueno": 1}

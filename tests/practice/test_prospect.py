@@ -1,9 +1,14 @@
-"""The offline prospect, as pure logic: earned next steps, brush-offs, objections, determinism."""
+"""The offline prospect, as pure logic: earned next steps, brush-offs, objections, determinism,
+and the language it hears and speaks."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from pitchlab.practice.prospect import replay
-from pitchlab.providers.prospect import Prospect, classify
+from pitchlab.providers.prospect import Prospect, ProspectBrief, classify, speech_of
 from pitchlab.scenarios.library import SCENARIOS, get_scenario
 
 VP = get_scenario("discovery-busy-vp")
@@ -66,3 +71,46 @@ def test_the_same_lines_get_the_same_replies_and_replay_rebuilds_the_state():
     assert [a.reply(x) for x in lines] == [b.reply(x) for x in lines]
     assert replay(VP, lines).state == a.state
     assert first == ["Hi. What's this about?"]
+
+
+def _brief_in(language: str) -> ProspectBrief:
+    persona = dataclasses.replace(VP.persona, pains=("el informe manual nos come dos días",),
+                                  objections=("Ya tenemos un proveedor.",),
+                                  agreement=speech_of(language).lines["agreement"],
+                                  brush_off=speech_of(language).lines["brush_off"])
+    return ProspectBrief("custom", persona, interest_needed=1, language=language)
+
+
+@pytest.mark.parametrize(("language", "line", "moves"), [
+    ("es", "¿Qué es lo que más les frena hoy?", {"open_question"}),
+    ("es", "¿Usan algún CRM?", {"question"}),
+    ("es", "Entiendo, tiene sentido.", {"empathy"}),
+    ("es", "¿Le parece si agendamos una reunión la próxima semana?", {"question", "close"}),
+    ("es", "Nuestra plataforma ayuda a los equipos.", {"pitch"}),
+    ("es", "Hola, buenos días.", {"greeting"}),
+    ("de", "Wie sieht Ihr Prozess heute aus?", {"open_question"}),
+    ("de", "Nutzen Sie ein CRM?", {"question"}),
+    ("de", "Wären Sie offen für einen Termin nächste Woche?", {"question", "close"}),
+    ("fr", "Comment gérez-vous cela aujourd'hui ?", {"open_question"}),
+    ("fr", "Est-ce que vous utilisez un CRM ?", {"question"}),
+    ("fr", "Je comprends, c'est logique.", {"empathy"}),
+    ("fr", "Notre solution aide les équipes.", {"pitch"}),
+])
+def test_classify_reads_the_moves_in_the_calls_language(language, line, moves):
+    assert classify(line, language) == moves
+
+
+def test_the_offline_prospect_speaks_the_scenarios_language():
+    prospect = Prospect(_brief_in("es"))
+    assert prospect.reply("Hola, buenos días.") == "Hola. ¿De qué se trata?"
+    assert prospect.reply("Nuestra plataforma ayuda a los equipos.") == (
+        "Me está vendiendo algo y todavía no sabe nada de nosotros.")
+    assert prospect.reply("¿Qué es lo que más les frena hoy?") == (
+        "Bueno, ya que lo pregunta: el informe manual nos come dos días.")
+    assert prospect.reply("¿Le parece si agendamos una reunión la próxima semana?") == (
+        "Está bien, me ha convencido. Pongamos un siguiente paso en el calendario.")
+    assert Prospect(_brief_in("de")).reply("Hallo!") == "Hallo. Worum geht es?"
+    assert Prospect(_brief_in("fr")).reply("Bonjour !") == "Bonjour. C'est à quel sujet ?"
+    # a language Pitchlab has no lines for is spoken in English; a regional tag is its language
+    assert Prospect(_brief_in("it")).reply("Hi there") == "Hi. What's this about?"
+    assert speech_of("es-MX") is speech_of("es")

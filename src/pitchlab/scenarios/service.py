@@ -15,7 +15,7 @@ from pitchlab.audit import service as audit
 from pitchlab.auth.dependencies import Principal
 from pitchlab.models import CompanyScenario
 from pitchlab.models.values import AuditAction
-from pitchlab.providers.prospect import Persona
+from pitchlab.providers.prospect import Persona, speech_of
 from pitchlab.scenarios import repository
 from pitchlab.scenarios.errors import (
     BuiltInScenarioReadOnly,
@@ -103,8 +103,9 @@ def _played(row: CompanyScenario) -> Scenario:
             personality=persona["personality"], pains=tuple(row.pains),
             objections=tuple(row.objections), win_condition=row.success_criteria,
             opening_line=row.first_message,
-            agreement="All right, you've made your case. Let's put a next step in the calendar.",
-            brush_off="You're pitching and you don't know anything about us yet.",
+            # the company wrote the rest in its scenario's language; these two are Pitchlab's
+            agreement=speech_of(row.language).lines["agreement"],
+            brush_off=speech_of(row.language).lines["brush_off"],
             background=row.company_background,
         ),
         _INTEREST_NEEDED[row.difficulty], row.call_type, row.language, row.scorecard_id,
