@@ -104,6 +104,11 @@ async def test_a_zoom_transcript_with_three_speakers_is_scored_end_to_end(client
     analytics = (await client.get("/api/analytics/me", headers=bearer(tokens))).json()
     assert analytics["calls"] == 1  # counted beside practice calls
     assert used_seconds(owner_url) == [stored(owner_url)[0][3]] and stored(owner_url)[0][3] > 0
+    waiting = (await upload(client, tokens, zoom_vtt())).json()  # no rep named: waits
+    await drain_jobs(app)
+    listed = (await client.get(PATH, headers=bearer(tokens))).json()["items"]
+    assert [(r["id"], r["status"], r["feedback_status"]) for r in listed] == [
+        (waiting["id"], "needs_speaker", None), (body["id"], "ready", "ready")]
 
 
 async def test_the_rep_is_chosen_after_the_upload(client, app, owner_url):

@@ -74,6 +74,13 @@ async def live_session_of(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def feedback_statuses(session: AsyncSession, session_ids: Sequence[UUID]
+                            ) -> dict[UUID, FeedbackStatus | None]:
+    rows = await session.execute(select(PracticeSession.id, PracticeSession.feedback_status)
+                                 .where(PracticeSession.id.in_(session_ids)))
+    return {row.id: row.feedback_status for row in rows}
+
+
 async def find_session(
     session: AsyncSession, session_id: UUID, *, user_id: UUID | None, for_update: bool = False
 ) -> PracticeSession | None:

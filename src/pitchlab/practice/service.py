@@ -357,9 +357,10 @@ async def record_real_call(
     return row.id
 
 
-async def feedback_status_of(session: AsyncSession, session_id: UUID) -> FeedbackStatus | None:
-    row = await repository.find_session(session, session_id, user_id=None)
-    return row.feedback_status if row is not None else None
+async def feedback_statuses_of(session: AsyncSession, session_ids: Sequence[UUID]
+                               ) -> dict[UUID, FeedbackStatus | None]:
+    """Each call's feedback status, by id, in one query (a page of recordings' calls)."""
+    return await repository.feedback_statuses(session, session_ids) if session_ids else {}
 
 
 async def delete_real_call(session: AsyncSession, session_id: UUID) -> None:

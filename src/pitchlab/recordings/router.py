@@ -71,14 +71,8 @@ UPLOAD_BODY = {
 async def upload(request: Request, principal: CurrentPrincipal, session: DbSession,
                  settings: AppSettings, database: AppDatabase, providers: AppProviders,
                  ip: ClientIp) -> RecordingAccepted:
-    company_id = service.company_of(principal)
-    await service.ensure_allowance_left(session, settings, company_id)
-    # The upload may take minutes: no transaction (and no pooled connection) is held while it
-    # streams in. What the upload writes has transactions of its own.
-    await session.commit()
-    return await service.upload_recording(request, service.Uploader(
-        principal=principal, settings=settings, database=database, files=providers.files,
-        transcription_configured=providers.transcriber is not None, ip=ip))
+    return await service.receive_upload(
+        session, request, service.Uploader.of(principal, settings, database, providers, ip))
 
 
 @router.get(PATH, response_model=RecordingList,

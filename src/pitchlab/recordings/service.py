@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID, uuid4
 
+import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -39,8 +40,9 @@ from pitchlab.db import Database, system_context, tenant_context
 from pitchlab.kit import cursors
 from pitchlab.kit.events import publish
 from pitchlab.models import Recording
-from pitchlab.models.values import AuditAction, Speaker, Turn
+from pitchlab.models.values import AuditAction, FeedbackStatus, Speaker, Turn
 from pitchlab.practice import service as practice
+from pitchlab.providers import Providers
 from pitchlab.providers.storage import FileStore, FileWriter
 from pitchlab.providers.transcription import Transcriber, Transcription, TranscriptionFailed
 from pitchlab.recordings import repository, upload
@@ -59,6 +61,7 @@ from pitchlab.recordings.schemas import (
     MAX_SPEAKER,
     MAX_TITLE,
     AllowanceOut,
+    Language,
     RecordingAccepted,
     RecordingOut,
     SpeakerOut,
@@ -68,7 +71,7 @@ from pitchlab.scorecards import service as scorecards
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "es", "de", "fr")
+LANGUAGES: tuple[str, ...] = get_args(Language)  # the schema's list, written once
 # A meeting transcript is text: hours of talk are a few MB. Larger is no transcript we read.
 MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
 SAMPLE_CHARS = 120
@@ -84,6 +87,13 @@ class Uploader:
     files: FileStore
     transcription_configured: bool
     ip: str | None
+
+    @classmethod
+    def of(cls, principal: Principal, settings: Settings, database: Database,
+           providers: Providers, ip: str | None) -> Uploader:
+        return cls(principal=principal, settings=settings, database=database,
+                   files=providers.files, transcription_configured=providers.transcriber
+                   is not None, ip=ip)
 
 
 def month_of(moment: datetime) -> date:
@@ -189,6 +199,17 @@ def _uuid_or_none(value: str | None) -> UUID | None:
         raise BadUpload("`scorecard_id` is not a UUID.") from None
 
 
+async def receive_upload(session: AsyncSession, request: Request,
+                         uploader: Uploader) -> RecordingAccepted:
+    """The upload endpoint's work (the API's and the web page's): refused at once when the
+    month's minutes are used up; then, as the upload may take minutes, the request's
+    transaction is ended so that no pooled connection waits on it (what the upload writes has
+    transactions of its own), and the file streams in."""
+    await ensure_allowance_left(session, uploader.settings, company_of(uploader.principal))
+    await session.commit()
+    return await upload_recording(request, uploader)
+
+
 async def upload_recording(request: Request, uploader: Uploader) -> RecordingAccepted:
     """Stream the upload to the store and record it (see the module's docstring). Whatever
     refuses it afterwards removes the stored file."""
@@ -241,8 +262,8 @@ async def _read_transcript(files: FileStore, key: str, received: upload.Received
     if received.size_bytes > MAX_TRANSCRIPT_BYTES:
         raise BadUpload(f"A transcript is at most {MAX_TRANSCRIPT_BYTES // (1024 * 1024)} MB.")
     data = await files.read(key, limit=MAX_TRANSCRIPT_BYTES)
-    try:
-        cues = parse_transcript(data, received.kind.media_type)
+    try:  # up to 50,000 cues: parsed off the event loop, which serves every other request
+        cues = await anyio.to_thread.run_sync(parse_transcript, data, received.kind.media_type)
     except InvalidTranscript as error:
         raise BadUpload(str(error)) from None
     if not any(cue.text.strip() for cue in cues):  # names and times, nobody saying anything
@@ -436,8 +457,18 @@ async def _own(session: AsyncSession, principal: Principal, recording_id: UUID, 
 
 
 async def out(session: AsyncSession, row: Recording) -> RecordingOut:
-    feedback_status = (await practice.feedback_status_of(session, row.session_id)
-                       if row.session_id is not None else None)
+    return (await outs(session, [row]))[0]
+
+
+async def outs(session: AsyncSession, rows: list[Recording]) -> list[RecordingOut]:
+    """The recordings as the API shows them; their calls' feedback read in one query."""
+    statuses = await practice.feedback_statuses_of(
+        session, [row.session_id for row in rows if row.session_id is not None])
+    return [_out(row, statuses.get(row.session_id) if row.session_id else None)
+            for row in rows]
+
+
+def _out(row: Recording, feedback_status: FeedbackStatus | None) -> RecordingOut:
     return RecordingOut(
         id=row.id, title=row.title, kind=row.kind, status=row.status,  # type: ignore[arg-type]
         failure=row.failure, language=row.language,  # type: ignore[arg-type]
@@ -459,7 +490,7 @@ async def list_recordings(session: AsyncSession, principal: Principal, cursor: s
     rows = await repository.page_of_user(session, principal.user.id,
                                          cursors.decode_cursor(cursor), limit)
     kept, next_cursor = cursors.page(rows, limit, lambda row: (row.created_at, row.id))
-    return [await out(session, row) for row in kept], next_cursor
+    return await outs(session, kept), next_cursor
 
 
 async def choose_speaker(session: AsyncSession, principal: Principal, recording_id: UUID,

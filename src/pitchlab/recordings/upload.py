@@ -104,8 +104,8 @@ class _Receiver:
     def _header(self, name: bytes, value: bytes) -> None:
         if name != b"content-disposition":
             return
+        self._part.name = part_name(value)
         _, options = parse_options_header(value)
-        self._part.name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         self._part.filename = filename.decode("utf-8", "replace") if filename else None
 
@@ -182,6 +182,12 @@ async def receive(request: Request,
             await receiver.writer.abort()
         raise
     return Received(receiver.kind, receiver.size, receiver.filename, receiver.fields)
+
+
+def part_name(content_disposition: bytes) -> str:
+    """The form field a part's Content-Disposition header names."""
+    _, options = parse_options_header(content_disposition)
+    return options.get(b"name", b"").decode("utf-8", "replace")
 
 
 def new_parser(boundary: bytes, callbacks: dict[str, Callable[..., None]]) -> MultipartParser:

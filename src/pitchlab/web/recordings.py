@@ -28,13 +28,14 @@ from starlette.types import Message, Receive
 
 from pitchlab.auth.dependencies import Principal
 from pitchlab.deps import AppDatabase, AppProviders, AppSettings, ClientIp
+from pitchlab.providers.prospect import LANGUAGE_NAMES
 from pitchlab.recordings import service, upload
 from pitchlab.recordings.schemas import MAX_SPEAKER, MAX_TITLE, RecordingOut, SpeakerChoice
-from pitchlab.scorecards import service as scorecards
 from pitchlab.web import charts, csrf
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import WebRoute, form_errors
+from pitchlab.web.scorecards import scorecard_choices
 from pitchlab.web.session import BrowserUser, CsrfChecked
 from pitchlab.web.unit_of_work import DbSession
 
@@ -47,7 +48,6 @@ PAGE_SIZE = 20
 HEAD_LIMIT = 64 * 1024
 MAX_TOKEN = 256
 ACCEPT = ".wav,.mp3,.m4a,.webm,.ogg,.vtt,.srt"
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 KIND_NAMES = {"audio": "Audio", "transcript": "Transcript"}
 STATUS_WORDS = {"processing": "Being transcribed", "needs_speaker": "Choose which speaker is you",
                 "ready": "Ready", "failed": "Failed"}
@@ -101,8 +101,7 @@ class _TokenAhead:
 
     def _header_end(self) -> None:
         if bytes(self._field).lower() == b"content-disposition":
-            _, options = parse_options_header(bytes(self._header))
-            self._name = options.get(b"name", b"").decode("utf-8", "replace")
+            self._name = upload.part_name(bytes(self._header))
         self._field.clear()
         self._header.clear()
 
@@ -184,12 +183,10 @@ CheckedUpload = Annotated[Request, Depends(upload_csrf_checked)]
 async def _list(session: AsyncSession, principal: Principal, cursor: str | None,
                 **extra: Any) -> dict[str, Any]:
     items, next_cursor = await service.list_recordings(session, principal, cursor, PAGE_SIZE)
-    cards = await scorecards.list_scorecards(session, principal)
     return {"nav": "recordings", "recordings": [_summary(item) for item in items],
             "next_cursor": next_cursor, "cursor": cursor, "accept": ACCEPT,
             "languages": [("", "Detect it"), *LANGUAGE_NAMES.items()],
-            "scorecards": [("", "None: the five standard skills"),
-                           *((str(card.id), card.name) for card in cards)],
+            "scorecards": await scorecard_choices(session, principal),
             "max_title": MAX_TITLE, "max_speaker": MAX_SPEAKER, **extra}
 
 
@@ -211,12 +208,8 @@ async def upload_recording(
     fields typed are inside the streamed body and are not shown again."""
     context = await _list(session, principal, None)
     with form_errors(LIST, context, principal=principal):
-        await service.ensure_allowance_left(session, settings, service.company_of(principal))
-        # As the API: the upload may take minutes, and holds no transaction while it streams.
-        await session.commit()
-        accepted = await service.upload_recording(checked, service.Uploader(
-            principal=principal, settings=settings, database=database, files=providers.files,
-            transcription_configured=providers.transcriber is not None, ip=ip))
+        accepted = await service.receive_upload(
+            session, checked, service.Uploader.of(principal, settings, database, providers, ip))
     return redirect(request, f"/recordings/{accepted.id}")
 
 

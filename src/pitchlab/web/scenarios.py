@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from pitchlab.auth.dependencies import Principal
 from pitchlab.deps import ClientIp
+from pitchlab.providers.prospect import LANGUAGE_NAMES
 from pitchlab.scenarios import service
 from pitchlab.scenarios.library import SCENARIOS
 from pitchlab.scenarios.schemas import MAX_LIST_ITEMS, ScenarioChange, ScenarioDetail, ScenarioIn
@@ -21,6 +22,7 @@ from pitchlab.scorecards import service as scorecards
 from pitchlab.web.pages import redirect, render
 from pitchlab.web.public import form_values
 from pitchlab.web.routing import FormRejected, WebRoute, form_errors
+from pitchlab.web.scorecards import scorecard_choices
 from pitchlab.web.session import BrowserAdmin, CsrfChecked
 from pitchlab.web.unit_of_work import DbSession
 
@@ -30,7 +32,7 @@ M = TypeVar("M", bound=BaseModel)
 CALL_TYPES = (("cold_call", "Cold call"), ("discovery", "Discovery"), ("demo", "Demo"),
               ("objection_handling", "Objection handling"), ("closing", "Closing"))
 DIFFICULTIES = (("easy", "Easy"), ("medium", "Medium"), ("hard", "Hard"))
-LANGUAGES = (("en", "English"), ("es", "Spanish"), ("de", "German"), ("fr", "French"))
+LANGUAGES = tuple(LANGUAGE_NAMES.items())
 TEXT_FIELDS = ("name", "description", "persona_name", "persona_title", "persona_personality",
                "persona_company", "company_background", "call_type", "difficulty", "language",
                "pains", "objections", "success_criteria", "first_message", "scorecard_id")
@@ -107,10 +109,8 @@ def _validated(model: type[M], data: dict[str, Any], template: str, context: dic
 async def _choices(session: AsyncSession, principal: Principal) -> dict[str, Any]:
     """What the form's selects offer: the call types, levels, languages and the company's
     scorecards (archived ones cannot be chosen)."""
-    cards = await scorecards.list_scorecards(session, principal)
     return {"call_types": CALL_TYPES, "difficulties": DIFFICULTIES, "languages": LANGUAGES,
-            "scorecard_options": [("", "None: the five standard skills"),
-                                  *((str(card.id), card.name) for card in cards)]}
+            "scorecard_options": await scorecard_choices(session, principal)}
 
 
 def _done(done: str | None) -> str | None:

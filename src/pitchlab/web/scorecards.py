@@ -117,6 +117,13 @@ async def _one(session: DbSession, principal: Principal, scorecard_id: UUID) -> 
     raise ScorecardNotFound
 
 
+async def scorecard_choices(session: DbSession, principal: Principal) -> list[tuple[str, str]]:
+    """A select's options of the company's live scorecards, "none" first (the scenario and the
+    recording forms grade on one of them, or on the five standard skills)."""
+    cards = await service.list_scorecards(session, principal)
+    return [("", "None: the five standard skills"), *((str(card.id), card.name) for card in cards)]
+
+
 def _done(done: str | None) -> str | None:
     return DONE.get(done or "")
 
